@@ -1,0 +1,278 @@
+/**
+ * Public types of the framework-free core. Nothing here imports Vue or touches DOM globals:
+ * the environment (WebSocket constructor, timers, clock, browser events) is injected.
+ */
+
+/** `WebSocket.readyState` values: CONNECTING, OPEN, CLOSING, CLOSED. */
+export type ReadyState = 0 | 1 | 2 | 3
+
+export const CONNECTING = 0 as const
+export const OPEN = 1 as const
+export const CLOSING = 2 as const
+export const CLOSED = 3 as const
+
+/**
+ * Where a connection is in its life.
+ * - `idle`: never opened (or waiting for its first `open()`).
+ * - `connecting`: a socket is in CONNECTING.
+ * - `open`: the socket is OPEN.
+ * - `closing`: the user asked to close and the closing handshake is under way.
+ * - `reconnecting`: the socket was lost; a retry is scheduled (`nextRetryAt`).
+ * - `offline`: the environment reports no network; retries wait for `online`.
+ * - `closed`: closed by the user (`close()`); never reconnects by itself.
+ * - `failed`: retries exhausted, or a fatal close code; never reconnects by itself.
+ */
+export type ConnectionStatus =
+  | 'idle'
+  | 'connecting'
+  | 'open'
+  | 'closing'
+  | 'reconnecting'
+  | 'offline'
+  | 'closed'
+  | 'failed'
+
+/** Anything `WebSocket.send` accepts. */
+export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob
+
+/** The subset of the WHATWG `WebSocket` (and of `ws`) the core uses. */
+export interface WebSocketLike {
+  readonly readyState: number
+  readonly bufferedAmount: number
+  readonly protocol: string
+  binaryType: string
+  send(data: WebSocketData): void
+  close(code?: number, reason?: string): void
+  /** `ws` only: destroy the TCP socket at once, without a closing handshake. */
+  terminate?(): void
+  onopen: ((ev: unknown) => void) | null
+  onmessage: ((ev: { data: unknown }) => void) | null
+  onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null
+  onerror: ((ev: unknown) => void) | null
+}
+
+/** A WebSocket constructor: the browser's, `ws`'s, or a test double. */
+export interface WebSocketConstructor {
+  new (url: string, protocols?: string | string[]): WebSocketLike
+}
+
+/** Opaque timer handle returned by the injected `setTimeout`. */
+export type TimerHandle = unknown
+
+/**
+ * The environment the core runs in. Every member is optional when passed in; missing ones
+ * fall back to the globals (`globalThis.WebSocket`, `setTimeout`, `Date.now`, `Math.random`,
+ * `window`/`document` events when they exist).
+ */
+export interface RealtimeEnvironment {
+  /** WebSocket constructor. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor
+  setTimeout: (fn: () => void, ms: number) => TimerHandle
+  clearTimeout: (handle: TimerHandle) => void
+  /** Wall clock in epoch milliseconds. */
+  now: () => number
+  /** Uniform random number in [0, 1), used for jitter. */
+  random: () => number
+  /** Is the network up? @default navigator.onLine, or true */
+  isOnline: () => boolean
+  /** Is the page visible? @default document.visibilityState !== 'hidden', or true */
+  isVisible: () => boolean
+  /**
+   * Subscribe to environment events; returns the remover. Events:
+   * `online`, `offline`, `visible`, `hidden`, `pagehide` (persisted: page goes into the
+   * bfcache), `pageshow` (persisted: page restored from the bfcache).
+   */
+  subscribe: (listener: (event: EnvironmentEvent) => void) => () => void
+}
+
+export type EnvironmentEvent =
+  | { type: 'online' }
+  | { type: 'offline' }
+  | { type: 'visible' }
+  | { type: 'hidden' }
+  | { type: 'pagehide'; persisted: boolean }
+  | { type: 'pageshow'; persisted: boolean }
+
+/** What the core knows of a close code. */
+export interface CloseCodeInfo {
+  code: number
+  /** Short name, e.g. `Going Away`, `Policy Violation`, `Private (application)`. */
+  name: string
+  /** One sentence on what it means for the user. */
+  description: string
+  /** Will the connection retry after this code by default? */
+  retryable: boolean
+}
+
+/** A close as the connection saw it, explained. */
+export interface CloseInfo extends CloseCodeInfo {
+  reason: string
+  wasClean: boolean
+}
+
+/** Heartbeat (application-level ping/pong). */
+export interface HeartbeatOptions {
+  /** Frame sent as a ping; objects go through the serializer. @default 'ping' */
+  message?: WebSocketData | (() => WebSocketData)
+  /** Time between pings while open, ms. @default 25_000 */
+  interval?: number
+  /** How long to wait for any inbound frame after a ping before the link is declared dead, ms. @default 10_000 */
+  timeout?: number
+  /**
+   * Recognises a pong; pongs are swallowed (never reach consumers) and give `latency`.
+   * @default text `pong`, or JSON `{"type":"pong"}`
+   */
+  isPong?: (data: unknown) => boolean
+}
+
+/** Context handed to `shouldReconnect`. */
+export interface ReconnectContext {
+  /** The close that ended the last socket (synthetic for timeouts and errors). */
+  close: CloseInfo
+  /** 1-based number of the retry that is about to be scheduled. */
+  attempt: number
+  /** ms since the link was lost. */
+  elapsed: number
+}
+
+/** Reconnect with jittered exponential backoff. */
+export interface ReconnectOptions {
+  /** Maximum number of retries in a row before `failed`. @default Infinity */
+  retries?: number
+  /**
+   * Base delay, ms. The first retry is drawn uniformly from [0, minDelay] (so a herd of
+   * clients dropped together spreads out); retry n waits minDelay·factor^(n-1) ± jitter.
+   * @default 500
+   */
+  minDelay?: number
+  /** Upper bound of the un-jittered delay, ms (clamped before jitter, so jitter survives the cap). @default 30_000 */
+  maxDelay?: number
+  /** Growth factor of the delay per retry. @default 1.3 */
+  factor?: number
+  /** Relative jitter of retries after the first: delay × (1 ± jitter). @default 0.25 */
+  jitter?: number
+  /** The retry count resets only after the socket stayed open this long, ms. @default 5_000 */
+  minUptime?: number
+  /** Give up (status `failed`) once the link has been down this long, ms. @default Infinity */
+  maxElapsed?: number
+  /**
+   * Decide whether to retry. Return `false` to end in `failed`, `true` to retry even after a
+   * code the table calls fatal, or `undefined` to keep the default decision.
+   */
+  shouldReconnect?: (info: CloseInfo, attempt: number) => boolean | undefined
+}
+
+/** What happens when the outbox is full. */
+export type OverflowStrategy = 'drop-oldest' | 'drop-newest' | 'error'
+
+/** The outbox: messages sent while not open. */
+export interface QueueOptions {
+  /** Maximum number of queued messages. @default 1000 */
+  max?: number
+  /** Maximum total size of queued messages, bytes. @default 1_048_576 */
+  maxBytes?: number
+  /** What to do when full (never silent: `dropped` counts and an `error` event fires). @default 'drop-oldest' */
+  overflow?: OverflowStrategy
+  /** Default time-to-live of a queued message, ms; an expired message is dropped, never sent late. @default undefined (no expiry) */
+  ttl?: number
+  /** Queue instead of sending while `bufferedAmount` exceeds this many bytes. @default 1_048_576 */
+  highWaterMark?: number
+}
+
+/** Encodes outbound values and decodes inbound frames. */
+export interface Serializer<In = unknown, Out = unknown> {
+  encode: (value: Out) => WebSocketData
+  decode: (data: unknown) => In
+}
+
+/** Options of one connection (shared by every consumer of it). */
+export interface ConnectionOptions<In = unknown, Out = unknown> {
+  /** WebSocket subprotocols. Part of the connection's key. */
+  protocols?: string | string[]
+  /** WebSocket constructor to use (e.g. `ws` in Node). @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor
+  /** @default 'arraybuffer' */
+  binaryType?: 'blob' | 'arraybuffer' | 'nodebuffer'
+  /** A socket still CONNECTING after this long is abandoned and retried, ms. @default 10_000 */
+  connectTimeout?: number
+  /** `true` for defaults, `false` to disable. @default true */
+  heartbeat?: boolean | HeartbeatOptions
+  /** `true` for defaults, `false` to disable. @default true */
+  reconnect?: boolean | ReconnectOptions
+  /** Outbox bounds. */
+  queue?: QueueOptions
+  /** @default JSON for objects; inbound text parsed as JSON when it parses, else kept as a string */
+  serializer?: Serializer<In, Out>
+  /** Keep the socket this long after the last consumer released it, ms (manager only). @default 1_000 */
+  idleTimeout?: number
+  /** Close with 1001 on `pagehide` and reopen on a persisted `pageshow` (bfcache). @default true */
+  closeOnPageHide?: boolean
+  /** Injected environment (timers, clock, browser events); tests pass fakes here. */
+  environment?: Partial<RealtimeEnvironment>
+}
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /** Drop instead of queueing when the socket is not open (presence pings, cursors). @default false */
+  volatile?: boolean
+  /** Time-to-live while queued, ms (overrides `queue.ttl`). */
+  ttl?: number
+}
+
+/** What `send` did with the message. */
+export type SendResult = 'sent' | 'queued' | 'dropped'
+
+/** Why a message was dropped. */
+export type DropReason = 'overflow' | 'ttl' | 'volatile' | 'closed'
+
+/** Errors reported through the `error` event. */
+export interface RealtimeErrorInfo {
+  kind:
+    | 'socket'
+    | 'connect-timeout'
+    | 'heartbeat-timeout'
+    | 'decode'
+    | 'dropped'
+    | 'callback'
+    | 'invalid-url'
+    | 'serialize'
+  message: string
+  cause?: unknown
+}
+
+/** A snapshot of a connection's state (what the Vue and Pinia layers mirror). */
+export interface ConnectionState {
+  status: ConnectionStatus
+  readyState: ReadyState
+  /** Retries made since the link was last stable. */
+  attempt: number
+  /** When the next retry fires (epoch ms), or null. */
+  nextRetryAt: number | null
+  lastClose: CloseInfo | null
+  /** Last heartbeat round trip, ms, or null. */
+  latency: number | null
+  /** Messages waiting in the outbox. */
+  queued: number
+  /** Messages dropped (overflow, ttl, volatile while closed). */
+  dropped: number
+  /** Inbound messages delivered (pongs excluded). */
+  received: number
+  /** Outbound frames written to a socket (heartbeats excluded). */
+  sent: number
+  error: RealtimeErrorInfo | null
+}
+
+/** Events of a `Connection`. Each listener gets one argument. */
+export interface ConnectionEvents<In = unknown> {
+  /** Any change to `ConnectionState` (status, counters, latency...). */
+  state: ConnectionState
+  open: { protocol: string }
+  /** One decoded inbound message (heartbeat replies never arrive here). */
+  message: In
+  close: CloseInfo
+  error: RealtimeErrorInfo
+  /** A frame written to the socket (devtools). */
+  frameOut: { data: WebSocketData }
+  /** A raw frame received (devtools), before decoding, pongs included. */
+  frameIn: { data: unknown }
+}

@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
+
+/**
+ * Library build of `src` to `dist` (ESM; `.d.ts` come from `tsc -p tsconfig.build.json`)
+ * and the vitest configuration. The demo has its own config in `demo/vite.config.ts`.
+ */
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^vue-realtime$/, replacement: src('index.ts') },
+      { find: /^vue-realtime\/core$/, replacement: src('core/index.ts') },
+      { find: /^vue-realtime\/pinia$/, replacement: src('pinia/index.ts') },
+      { find: /^vue-realtime\/server$/, replacement: src('server/index.ts') },
+    ],
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    minify: false,
+    sourcemap: true,
+    target: 'es2022',
+    lib: {
+      entry: {
+        index: src('index.ts'),
+        core: src('core/index.ts'),
+        pinia: src('pinia/index.ts'),
+        server: src('server/index.ts'),
+      },
+      formats: ['es'],
+    },
+    rollupOptions: {
+      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^node:/],
+    },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    typecheck: {
+      enabled: true,
+      include: ['test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.json',
+    },
+    pool: 'forks',
+  },
+})
