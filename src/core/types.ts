@@ -141,7 +141,7 @@ export interface ReconnectOptions {
   retries?: number
   /**
    * Base delay, ms. The first retry is drawn uniformly from [0, minDelay] (so a herd of
-   * clients dropped together spreads out); retry n waits minDelay·factor^(n-1) ± jitter.
+   * clients dropped together spreads out); retry n ≥ 2 waits minDelay·factor^(n-2) × (1 ± jitter).
    * @default 500
    */
   minDelay?: number

@@ -1,0 +1,15 @@
+/**
+ * `vue-realtime/core`: the framework-free core (no Vue, no DOM globals; environment injected).
+ * Use it from Node, workers or other frameworks.
+ */
+export { Connection } from './connection'
+export { ConnectionManager, getDefaultManager, mergeOptions } from './manager'
+export type { AcquireOptions, ManagerEvents } from './manager'
+export { closeCodeInfo, isSendableCloseCode } from './closeCodes'
+export { backoffDelay, RECONNECT_DEFAULTS } from './backoff'
+export { HEARTBEAT_DEFAULTS, defaultIsPong } from './heartbeat'
+export { QUEUE_DEFAULTS, OutboxFullError } from './outbox'
+export { jsonSerializer } from './serializer'
+export { resolveEnvironment, createManualEnvironment } from './environment'
+export { normalizeUrl, connectionKey } from './url'
+export * from './types'

@@ -1,0 +1,182 @@
+import { Connection } from './connection'
+import { Emitter } from './emitter'
+import { resolveEnvironment } from './environment'
+import { connectionKey, normalizeUrl } from './url'
+import type { ConnectionOptions, RealtimeEnvironment, TimerHandle } from './types'
+
+/** Keep a released socket this long by default, so a route change that remounts a consumer reuses it. */
+const DEFAULT_IDLE_TIMEOUT = 1_000
+
+interface Entry {
+  connection: Connection<any, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous map; typed at acquire()
+  refs: number
+  idleTimer: TimerHandle | null
+}
+
+export interface ManagerEvents {
+  add: Connection
+  remove: Connection
+}
+
+export interface AcquireOptions {
+  /** Open the connection if it is idle or was closed. @default true */
+  open?: boolean
+}
+
+const NESTED = ['heartbeat', 'reconnect', 'queue', 'environment'] as const
+
+/** Defaults under options, one level deep for the nested option objects. */
+export function mergeOptions<In, Out>(
+  defaults: ConnectionOptions<unknown, unknown>,
+  options: ConnectionOptions<In, Out> = {},
+): ConnectionOptions<In, Out> {
+  const merged: Record<string, unknown> = { ...defaults }
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    const base = merged[key]
+    merged[key] =
+      (NESTED as readonly string[]).includes(key) && typeof value === 'object' && typeof base === 'object' && base
+        ? { ...base, ...value }
+        : value
+  }
+  return merged as ConnectionOptions<In, Out>
+}
+
+function differingOptions(first: ConnectionOptions<unknown, unknown>, later: ConnectionOptions<unknown, unknown>): string[] {
+  const differing: string[] = []
+  for (const [key, value] of Object.entries(later)) {
+    if (value === undefined || key === 'environment') continue
+    const current = (first as Record<string, unknown>)[key]
+    if (current === value) continue
+    if (typeof value === 'object' && typeof current === 'object' && JSON.stringify(value) === JSON.stringify(current)) continue
+    differing.push(key)
+  }
+  return differing
+}
+
+/**
+ * Shares connections: one per URL + subprotocols, reference-counted. N consumers of a URL
+ * share one socket; it closes `idleTimeout` after the last one releases it. One manager per
+ * app (the plugin creates it); `closeAll()` when the app unmounts.
+ */
+export class ConnectionManager {
+  private readonly entries = new Map<string, Entry>()
+  private readonly emitter = new Emitter<ManagerEvents>((error) => console.error('vue-realtime: a manager listener threw', error))
+  private readonly env: RealtimeEnvironment
+
+  /** @param defaults Connection options applied under every `acquire`'s own options. */
+  constructor(readonly defaults: ConnectionOptions<unknown, unknown> = {}) {
+    this.env = resolveEnvironment(defaults.environment)
+  }
+
+  /** Live connections by key (URL, plus subprotocols when given). */
+  get connections(): ReadonlyMap<string, Connection> {
+    const map = new Map<string, Connection>()
+    for (const [key, entry] of this.entries) map.set(key, entry.connection)
+    return map
+  }
+
+  /**
+   * Returns the shared connection for `url` (+ `protocols`), creating it on first use, and
+   * counts one more consumer. Options of the first acquirer win; a later acquirer with
+   * different options gets a warning in development. Opens the connection if it is idle
+   * or was closed (unless `{ open: false }`).
+   * @throws TypeError for an invalid URL (the message names the URL and the accepted forms).
+   */
+  acquire<In = unknown, Out = unknown>(
+    url: string | URL,
+    options: ConnectionOptions<In, Out> = {},
+    { open = true }: AcquireOptions = {},
+  ): Connection<In, Out> {
+    const merged = mergeOptions(this.defaults, options)
+    const key = connectionKey(normalizeUrl(url), merged.protocols)
+    let entry = this.entries.get(key)
+    if (entry) {
+      if (isDev()) {
+        const differing = differingOptions(entry.connection.options, merged as ConnectionOptions<unknown, unknown>)
+        if (differing.length > 0) {
+          console.warn(
+            `[vue-realtime] ${key} is already open with other ${differing.join(', ')} options; the first acquirer's options apply. ` +
+              'Give every consumer of one URL the same connection options (or set them once in createRealtime()).',
+          )
+        }
+      }
+      if (entry.idleTimer !== null) {
+        this.env.clearTimeout(entry.idleTimer)
+        entry.idleTimer = null
+      }
+      entry.refs++
+    } else {
+      entry = { connection: new Connection<In, Out>(url, merged), refs: 1, idleTimer: null }
+      this.entries.set(key, entry)
+      this.emitter.emit('add', entry.connection)
+    }
+    const connection = entry.connection as Connection<In, Out>
+    if (open && (connection.status === 'idle' || connection.status === 'closed')) connection.open()
+    return connection
+  }
+
+  /** One consumer is done. The last release closes the socket after `idleTimeout`. */
+  release(connection: Connection<any, any>): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const entry = this.entries.get(connection.key)
+    if (!entry || entry.connection !== connection || entry.refs === 0) return
+    entry.refs--
+    if (entry.refs > 0) return
+    const idle = connection.options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
+    if (idle <= 0) return this.remove(connection.key)
+    entry.idleTimer = this.env.setTimeout(() => {
+      entry.idleTimer = null
+      this.remove(connection.key)
+    }, idle)
+  }
+
+  /** The connection for `url` (+ `protocols`) if one is live. */
+  get(url: string | URL, protocols?: string | string[]): Connection | undefined {
+    return this.entries.get(connectionKey(normalizeUrl(url), protocols ?? this.defaults.protocols))?.connection
+  }
+
+  /** How many consumers hold the connection. */
+  refCount(connection: Connection<any, any>): number { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return this.entries.get(connection.key)?.refs ?? 0
+  }
+
+  on<K extends keyof ManagerEvents>(event: K, listener: (connection: ManagerEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener)
+  }
+
+  /** Closes and forgets every connection (the plugin calls this on `app.unmount()`). */
+  closeAll(code = 1000, reason = ''): void {
+    for (const key of [...this.entries.keys()]) this.remove(key, code, reason)
+  }
+
+  /** `closeAll()` and drop every listener. */
+  dispose(): void {
+    this.closeAll()
+    this.emitter.clear()
+  }
+
+  private remove(key: string, code = 1000, reason = ''): void {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    if (entry.idleTimer !== null) this.env.clearTimeout(entry.idleTimer)
+    this.entries.delete(key)
+    entry.connection.close(code, reason)
+    this.emitter.emit('remove', entry.connection)
+  }
+}
+
+function isDev(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  return env?.NODE_ENV !== 'production'
+}
+
+let defaultManager: ConnectionManager | undefined
+
+/**
+ * The manager used by consumers outside an app that installed `createRealtime` (created on
+ * first use). Vue's layer never calls it while rendering on the server.
+ */
+export function getDefaultManager(): ConnectionManager {
+  defaultManager ??= new ConnectionManager()
+  return defaultManager
+}
