@@ -1,0 +1,209 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket, { WebSocketServer } from 'ws'
+import { Connection } from '../../src/core/connection'
+import { ConnectionManager } from '../../src/core/manager'
+import type { ConnectionOptions } from '../../src/core/types'
+import { waitFor } from '../support/wait'
+
+/**
+ * A loopback ws server that answers `ping` with `pong`, records every message, counts TCP
+ * connections, and can stop (refusing connections) and start again on the same port.
+ */
+class TestServer {
+  http!: Server
+  wss!: WebSocketServer
+  port = 0
+  tcpConnections = 0
+  received: string[] = []
+  sockets = new Set<WebSocket>()
+
+  async start(): Promise<this> {
+    this.http = createServer()
+    this.http.on('connection', () => this.tcpConnections++)
+    this.wss = new WebSocketServer({ server: this.http })
+    this.wss.on('connection', (socket) => {
+      this.sockets.add(socket)
+      socket.on('close', () => this.sockets.delete(socket))
+      socket.on('message', (data) => {
+        const text = data.toString()
+        if (text === 'ping') socket.send('pong')
+        else this.received.push(text)
+      })
+    })
+    await new Promise<void>((resolve) => this.http.listen(this.port, '127.0.0.1', resolve))
+    this.port = (this.http.address() as AddressInfo).port
+    return this
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/`
+  }
+
+  /** Closes every client with `code` and stops listening (new connections are refused). */
+  async stop(code = 1001): Promise<void> {
+    for (const socket of this.sockets) socket.close(code, 'test server stopping')
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()))
+    this.wss.close()
+    // Sockets that never answer the closing handshake (a paused one) are cut.
+    for (const socket of this.sockets) socket.terminate()
+    this.http.closeAllConnections()
+    await closed
+  }
+}
+
+const servers: TestServer[] = []
+const cleanups: (() => void)[] = []
+async function server(): Promise<TestServer> {
+  const s = await new TestServer().start()
+  servers.push(s)
+  return s
+}
+function track<T extends { close(): void }>(thing: T): T {
+  cleanups.push(() => thing.close())
+  return thing
+}
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+  for (const s of servers.splice(0)) await s.stop().catch(() => {})
+})
+
+const fast: ConnectionOptions = {
+  WebSocket: WebSocket as unknown as ConnectionOptions['WebSocket'],
+  heartbeat: { interval: 200, timeout: 300 },
+  reconnect: { minDelay: 100, maxDelay: 500 },
+}
+
+describe('against a real ws server on 127.0.0.1', () => {
+  it('shares one TCP connection between 50 consumers of one URL', async () => {
+    const s = await server()
+    const manager = new ConnectionManager(fast)
+    cleanups.push(() => manager.closeAll())
+    const consumers = Array.from({ length: 50 }, () => manager.acquire(s.url))
+    expect(new Set(consumers).size).toBe(1)
+    await waitFor(() => consumers[0].state.status === 'open')
+    expect(s.tcpConnections).toBe(1)
+    expect(manager.connections.size).toBe(1)
+  })
+
+  it('reconnects after the server closes with 1012 and refuses connections for 1 s', async () => {
+    const s = await server()
+    const connection = track(new Connection(s.url, fast))
+    connection.open()
+    await waitFor(() => connection.state.status === 'open')
+    const closed = new Promise((resolve) => connection.on('close', resolve))
+    await s.stop(1012)
+    await closed
+    expect(connection.state.lastClose).toMatchObject({ code: 1012, name: 'Service Restart', retryable: true })
+    // The outage itself is the scenario: the server is down for one second.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    await s.start()
+    await waitFor(() => connection.state.status === 'open', { timeout: 10_000 })
+    expect(connection.state.attempt).toBeGreaterThanOrEqual(1)
+  })
+
+  it('detects a server that stops reading and answering without closing, and replaces the socket', async () => {
+    const s = await server()
+    const connection = track(new Connection(s.url, fast))
+    const closes: string[] = []
+    connection.on('close', (c) => closes.push(c.reason))
+    connection.open()
+    await waitFor(() => connection.state.status === 'open' && s.sockets.size === 1)
+    // Half-open: the server neither reads nor writes, and never closes.
+    const [victim] = s.sockets
+    ;(victim as unknown as { _socket: { pause(): void } })._socket.pause()
+    await waitFor(() => closes.includes('heartbeat timeout'), { timeout: 10_000 })
+    await waitFor(() => connection.state.status === 'open', { timeout: 10_000 })
+    expect(s.tcpConnections).toBe(2)
+  })
+
+  it('delivers 100 sends made during an outage once each, in order', async () => {
+    const s = await server()
+    const connection = track(new Connection(s.url, fast))
+    connection.open()
+    await waitFor(() => connection.state.status === 'open')
+    await s.stop(1012)
+    await waitFor(() => connection.state.status === 'reconnecting')
+    const results = Array.from({ length: 100 }, (_, i) => connection.send({ n: i }))
+    expect(new Set(results)).toEqual(new Set(['queued']))
+    await s.start()
+    await waitFor(() => s.received.length >= 100, { timeout: 10_000 })
+    expect(s.received.map((m) => JSON.parse(m).n)).toEqual(Array.from({ length: 100 }, (_, i) => i))
+    expect(connection.state.queued).toBe(0)
+  })
+
+  it('never reconnects after the user closes', async () => {
+    const s = await server()
+    const connection = new Connection(s.url, fast)
+    connection.open()
+    await waitFor(() => connection.state.status === 'open' && s.sockets.size === 1)
+    connection.close()
+    await waitFor(() => connection.state.status === 'closed' && s.sockets.size === 0)
+    // Nothing is scheduled that could reopen it; a later server-side event changes nothing.
+    expect(connection.state.nextRetryAt).toBeNull()
+    const probe = new Connection(s.url, fast)
+    probe.open()
+    await waitFor(() => probe.state.status === 'open')
+    probe.close()
+    expect(s.tcpConnections).toBe(2)
+    expect(connection.state.status).toBe('closed')
+  })
+
+  it('ends in failed on 1008 (policy violation) without retrying', async () => {
+    const s = await server()
+    s.wss.on('connection', (socket) => socket.close(1008, 'rate limit exceeded'))
+    const connection = track(new Connection(s.url, fast))
+    connection.open()
+    await waitFor(() => connection.state.status === 'failed')
+    expect(connection.state.lastClose).toMatchObject({ code: 1008, reason: 'rate limit exceeded', retryable: false })
+    expect(s.tcpConnections).toBe(1)
+  })
+
+  it('leaves no live handle behind: a Node process exits on its own after close()', async () => {
+    const s = await server()
+    const dir = mkdtempSync(join(tmpdir(), 'vue-realtime-'))
+    const bundle = join(dir, 'core.mjs')
+    await build({
+      entryPoints: [join(__dirname, '../../src/core/index.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      outfile: bundle,
+      logLevel: 'silent',
+    })
+    const script = join(dir, 'client.mjs')
+    writeFileSync(
+      script,
+      `import WebSocket from ${JSON.stringify(require.resolve('ws').replace(/index\.js$/, 'wrapper.mjs'))}
+import { Connection } from ${JSON.stringify(bundle)}
+const c = new Connection(process.argv[2], { WebSocket, heartbeat: { interval: 100, timeout: 1000 } })
+c.on('open', () => { c.send({ hello: 1 }); setTimeout(() => c.close(), 250) })
+c.on('state', (s) => { if (s.status === 'closed') console.log('closed') })
+c.open()
+`,
+    )
+    const child = spawn(process.execPath, [script, s.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill()
+        reject(new Error('the client process was still alive 10 s after close(): a handle leaked'))
+      }, 10_000)
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer)
+        resolve(exitCode)
+      })
+    })
+    expect(code).toBe(0)
+    expect(output).toContain('closed')
+    expect(s.received).toContain('{"hello":1}')
+  })
+})
