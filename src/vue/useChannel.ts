@@ -1,0 +1,324 @@
+/**
+ * `useChannel`: a topic of the vue-realtime protocol (docs/protocol.md) as reactive state.
+ * Built on `useWebSocket` (shared connection, reconnect, SSR) and the core `ProtocolClient`
+ * (gap-free rejoin, acknowledged publish, requests).
+ */
+import {
+  getCurrentScope,
+  onScopeDispose,
+  shallowRef,
+  toValue,
+  triggerRef,
+  watch,
+  type MaybeRefOrGetter,
+  type ShallowRef,
+} from 'vue'
+import { mergeOptions } from '../core/manager'
+import type { AckFrame, MessageFrame, PresenceFrame, PresenceMember } from '../core/protocol'
+import {
+  ProtocolClient,
+  protocolConnectionOptions,
+  RealtimeProtocolError,
+  type TopicListener,
+} from '../core/protocolClient'
+import type { ConnectionManager } from '../core'
+import type { ConnectionOptions, ConnectionStatus } from '../core/types'
+import { reportError } from './dev'
+import { useRealtimeUrl } from './plugin'
+import { useWebSocket } from './useWebSocket'
+
+/** One message of a topic, as the server stored and numbered it. */
+export interface ChannelMessage<T> {
+  topic: string
+  /** Per-topic sequence number (absent on ephemeral messages). */
+  seq?: number
+  /** The publisher's message id. */
+  id: string | number
+  data: T
+  /** `clientId` of the publisher, or `'server'`. */
+  from: string
+  /** The publisher's user, when the server authenticates. */
+  user?: unknown
+  /** Server time of publication, epoch ms. */
+  ts: number
+}
+
+/** A publish of this client that has no ack yet (for delivery marks). */
+export interface PendingPublish<T> {
+  id: string
+  data: T
+  /** `pending`: waiting for the link; `sent`: written, waiting for the ack; `failed`: rejected (see `error`). */
+  state: 'pending' | 'sent' | 'failed'
+  error?: RealtimeProtocolError
+}
+
+export interface UseChannelOptions<T> {
+  /** Server URL. @default the `url` given to `createRealtime` */
+  url?: MaybeRefOrGetter<string | URL | undefined>
+  /** Connection options (heartbeat, reconnect...) for this URL; the protocol's own are added. */
+  connection?: ConnectionOptions
+  /** The manager to use. @default the app's */
+  manager?: ConnectionManager
+  /** On the first join, replay the last `history` messages. @default 50 */
+  history?: number
+  /** Keep at most this many messages in `messages`. @default 1000 */
+  maxMessages?: number
+  /**
+   * Validates and types an inbound payload: return it (typed) or throw. A zod or valibot
+   * schema's `parse` plugs in. Invalid messages are dropped, counted in `invalid` and
+   * reported through `error`; they never throw into the app. @default undefined (no check)
+   */
+  parse?: (value: unknown) => T
+  /** How long `publish` waits for the server's ack, ms. @default 10_000 */
+  publishTimeout?: number
+  /** Called once for every stored message (never coalesced). */
+  onMessage?: (message: ChannelMessage<T>) => void
+  /** Called for ephemeral messages (typing indicators...): they are not kept in `messages`. */
+  onEphemeral?: (message: ChannelMessage<T>) => void
+  /** The server could not replay the gap after a reconnect: reload a snapshot. */
+  onGap?: (info: { topic: string; since: number; head: number }) => void
+}
+
+export interface UseChannelReturn<T> {
+  /** Stored messages of the topic, newest last, each exactly once, in sequence order. */
+  messages: Readonly<ShallowRef<readonly ChannelMessage<T>[]>>
+  /** Publish; resolves on the server's ack (retried across reconnects, deduplicated by id). */
+  publish: (data: T, options?: { id?: string; ephemeral?: boolean; timeout?: number }) => Promise<AckFrame>
+  /** Publish again a failed pending message, with the same id (never duplicated). */
+  retry: (id: string) => Promise<AckFrame> | undefined
+  /** Ask the server (`onRequest(method, data)`; `method` defaults to the topic). Rejects on timeout or close. */
+  request: <R = unknown>(data?: unknown, options?: { timeout?: number; method?: string }) => Promise<R>
+  /** Joined (the server confirmed the subscription on the current socket). */
+  subscribed: Readonly<ShallowRef<boolean>>
+  /** After the last (re)join: did the replay cover the gap? null before the first join. */
+  recovered: Readonly<ShallowRef<boolean | null>>
+  /** The last error: server refusals, invalid frames, failed publishes. */
+  error: Readonly<ShallowRef<Error | null>>
+  /** Members subscribed to the topic, with online/offline from their heartbeats. */
+  presence: Readonly<ShallowRef<readonly PresenceMember[]>>
+  /** This client's publishes still waiting for an ack, oldest first. */
+  pending: Readonly<ShallowRef<readonly PendingPublish<T>[]>>
+  /** Inbound messages dropped by `parse`. */
+  invalid: Readonly<ShallowRef<number>>
+  /** The connection's status (see `useWebSocket`). */
+  status: Readonly<ShallowRef<ConnectionStatus>>
+  /** This client's id on the server (from its welcome), or null. */
+  clientId: Readonly<ShallowRef<string | null>>
+  /** Empty `messages`. */
+  clear: () => void
+}
+
+const DEFAULT_HISTORY = 50
+const DEFAULT_MAX_MESSAGES = 1000
+
+function newId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
+  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`
+}
+
+/**
+ * A topic of the vue-realtime protocol: messages that survive reconnects without gaps or
+ * duplicates, acknowledged publishes, requests and presence.
+ *
+ * @example
+ * const { messages, publish, presence } = useChannel<{ text: string }>('room:general')
+ * await publish({ text: 'hello' })
+ */
+export function useChannel<T = unknown>(
+  topic: MaybeRefOrGetter<string | undefined>,
+  options: UseChannelOptions<T> = {},
+): UseChannelReturn<T> {
+  const max = Math.max(0, Math.floor(options.maxMessages ?? DEFAULT_MAX_MESSAGES))
+  const url = options.url ?? useRealtimeUrl()
+  const socket = useWebSocket<unknown, unknown>(url, {
+    ...mergeOptions(protocolConnectionOptions, options.connection ?? {}),
+    maxMessages: 0,
+    manager: options.manager,
+  })
+
+  const buffer: ChannelMessage<T>[] = []
+  const messages = shallowRef<readonly ChannelMessage<T>[]>(buffer)
+  const subscribed = shallowRef(false)
+  const recovered = shallowRef<boolean | null>(null)
+  const error = shallowRef<Error | null>(null)
+  const presence = shallowRef<readonly PresenceMember[]>([])
+  const pending = shallowRef<readonly PendingPublish<T>[]>([])
+  const invalid = shallowRef(0)
+  const clientId = shallowRef<string | null>(null)
+  let flushScheduled = false
+
+  const flush = (): void => {
+    flushScheduled = false
+    if (buffer.length > max) buffer.splice(0, buffer.length - max)
+    triggerRef(messages)
+  }
+
+  const fail = (cause: unknown): void => {
+    error.value = cause instanceof Error ? cause : new Error(String(cause))
+  }
+
+  const setPending = (id: string, patch: Partial<PendingPublish<T>> | null): void => {
+    const list = pending.value
+    const index = list.findIndex((p) => p.id === id)
+    if (index === -1) return
+    const next = [...list]
+    if (patch === null) next.splice(index, 1)
+    else next[index] = { ...next[index], ...patch }
+    pending.value = next
+  }
+
+  const toMessage = (frame: MessageFrame): ChannelMessage<T> | undefined => {
+    let data = frame.data as T
+    if (options.parse) {
+      try {
+        data = options.parse(frame.data)
+      } catch (cause) {
+        invalid.value++
+        fail(new RealtimeProtocolError('invalid_payload', `vue-realtime: dropped a message on "${frame.topic}" that failed validation: ${(cause as Error)?.message ?? String(cause)}`))
+        return undefined
+      }
+    }
+    return { topic: frame.topic, seq: frame.seq, id: frame.id, data, from: frame.from, user: frame.user, ts: frame.ts }
+  }
+
+  const call = <A>(name: string, fn: ((arg: A) => void) | undefined, arg: A): void => {
+    if (!fn) return
+    try {
+      fn(arg)
+    } catch (cause) {
+      fail(cause)
+      reportError(`useChannel: ${name} threw; the channel is unaffected.`, cause)
+    }
+  }
+
+  const onPresence = (frame: PresenceFrame): void => {
+    const others = presence.value.filter((m) => m.clientId !== frame.member.clientId)
+    presence.value = frame.event === 'leave' ? others : [...others, frame.member]
+  }
+
+  const listener: TopicListener = {
+    message(frame) {
+      const message = toMessage(frame)
+      if (!message) return
+      if (frame.ephemeral || frame.seq === undefined) return call('onEphemeral', options.onEphemeral, message)
+      if (max > 0) {
+        buffer.push(message)
+        if (buffer.length > 2 * max) buffer.splice(0, buffer.length - max)
+        if (!flushScheduled) {
+          flushScheduled = true
+          queueMicrotask(flush)
+        }
+      }
+      call('onMessage', options.onMessage, message)
+    },
+    subscribed(frame) {
+      subscribed.value = true
+      recovered.value = frame.recovered
+      presence.value = frame.presence
+    },
+    presence: onPresence,
+    error: fail,
+    gap(info) {
+      call('onGap', options.onGap, info)
+    },
+  }
+
+  let client: ProtocolClient | undefined
+  let stops: (() => void)[] = []
+  const leave = (): void => {
+    for (const stop of stops) stop()
+    stops = []
+    client = undefined
+    subscribed.value = false
+  }
+
+  watch(
+    [socket.connection, () => toValue(topic)] as const,
+    ([connection, name]) => {
+      leave()
+      if (!connection || !name) return
+      client = ProtocolClient.for(connection)
+      clientId.value = client.clientId
+      try {
+        stops.push(client.subscribe(name, listener, { history: options.history ?? DEFAULT_HISTORY }))
+      } catch (cause) {
+        fail(cause)
+        return
+      }
+      stops.push(
+        client.onWelcome((welcome) => (clientId.value = welcome.clientId)),
+        client.onError(fail),
+        connection.on('close', () => (subscribed.value = false)),
+      )
+    },
+    { immediate: true },
+  )
+  if (getCurrentScope()) onScopeDispose(leave)
+
+  const notReady = (what: string): Promise<never> =>
+    Promise.reject(
+      new RealtimeProtocolError(
+        'no_connection',
+        `vue-realtime: ${what} needs a connection: give useChannel a url (or createRealtime({ url })) and a topic.`,
+      ),
+    )
+
+  const send = (id: string, data: T, ephemeral: boolean | undefined, timeout: number | undefined): Promise<AckFrame> => {
+    const name = toValue(topic)
+    if (!client || !name) return notReady('publish')
+    const promise = client.publish(name, data, { id, ephemeral, timeout: timeout ?? options.publishTimeout })
+    if (ephemeral) return promise
+    if (socket.status.value === 'open') setPending(id, { state: 'sent' })
+    promise.then(
+      () => setPending(id, null),
+      (cause: RealtimeProtocolError) => {
+        setPending(id, { state: 'failed', error: cause })
+        fail(cause)
+      },
+    )
+    return promise
+  }
+
+  // Delivery marks follow the link: what waited is on the wire once the socket reopens.
+  watch(socket.status, (status) => {
+    if (pending.value.length === 0) return
+    const state = status === 'open' ? 'sent' : 'pending'
+    if (pending.value.some((p) => p.state !== 'failed' && p.state !== state)) {
+      pending.value = pending.value.map((p) => (p.state === 'failed' ? p : { ...p, state }))
+    }
+  })
+
+  return {
+    messages,
+    subscribed,
+    recovered,
+    error,
+    presence,
+    pending,
+    invalid,
+    status: socket.status,
+    clientId,
+    publish(data, publishOptions = {}) {
+      const id = publishOptions.id ?? newId()
+      if (!publishOptions.ephemeral && !pending.value.some((p) => p.id === id)) {
+        pending.value = [...pending.value, { id, data, state: 'pending' }]
+      }
+      return send(id, data, publishOptions.ephemeral, publishOptions.timeout)
+    },
+    retry(id) {
+      const entry = pending.value.find((p) => p.id === id)
+      if (!entry) return undefined
+      setPending(id, { state: socket.status.value === 'open' ? 'sent' : 'pending', error: undefined })
+      return send(id, entry.data, false, undefined)
+    },
+    request<R>(data?: unknown, requestOptions: { timeout?: number; method?: string } = {}) {
+      const method = requestOptions.method ?? toValue(topic)
+      if (!client || !method) return notReady('request')
+      return client.request<R>(method, data, { timeout: requestOptions.timeout })
+    },
+    clear() {
+      buffer.length = 0
+      triggerRef(messages)
+    },
+  }
+}
