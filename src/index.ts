@@ -1,1 +1,18 @@
-export * from './core/types'
+/**
+ * `vue-realtime`: the Vue layer (plugin, composables) and the core's classes and types.
+ * The Pinia store is `vue-realtime/pinia`; the framework-free core alone is `vue-realtime/core`.
+ */
+export { createRealtime, useRealtime, useRealtimeUrl, realtimeKey, realtimeUrlKey, useWebSocket, TIMELINE_LAYER_ID } from './vue'
+export type {
+  RealtimeOptions,
+  RealtimePlugin,
+  UseWebSocketOptions,
+  UseWebSocketReturn,
+  RealtimeDevtools,
+  RealtimeTimelineEvent,
+} from './vue'
+export { useChannel } from './vue/useChannel'
+export type { UseChannelOptions, UseChannelReturn, ChannelMessage, PendingPublish } from './vue/useChannel'
+export { ProtocolClient, RealtimeProtocolError } from './core/protocolClient'
+export { closeCodeInfo, Connection, ConnectionManager, CONNECTING, OPEN, CLOSING, CLOSED } from './core'
+export type * from './core'

@@ -1,0 +1,2 @@
+export { useRealtimeStore } from './store'
+export type { RealtimeConnectionInfo, RealtimeStore } from './store'

@@ -1,0 +1,341 @@
+/**
+ * `useWebSocket`: a consumer of one shared, reference-counted connection of the app's manager.
+ * The connection (socket, heartbeat, reconnect, outbox) lives in the core; this file mirrors its
+ * state into refs and keeps a bounded, batched list of inbound messages.
+ */
+import {
+  getCurrentInstance,
+  getCurrentScope,
+  onMounted,
+  onScopeDispose,
+  shallowRef,
+  toValue,
+  triggerRef,
+  watch,
+  type MaybeRefOrGetter,
+  type ShallowRef,
+} from 'vue'
+import type { Connection, ConnectionManager } from '../core'
+import type {
+  CloseInfo,
+  ConnectionOptions,
+  ConnectionState,
+  ConnectionStatus,
+  ReadyState,
+  RealtimeErrorInfo,
+  SendOptions,
+  SendResult,
+  WebSocketData,
+} from '../core/types'
+import { resolveManager } from './context'
+import { reportError, warn } from './dev'
+
+/** Options of `useWebSocket`: the connection's options plus this consumer's own. */
+export interface UseWebSocketOptions<In = unknown, Out = unknown> extends ConnectionOptions<In, Out> {
+  /** Connect as soon as the URL is known; with `false`, nothing is acquired until `open()`. @default true */
+  immediate?: boolean
+  /** Keep at most this many messages in `messages`; the oldest go first. @default 1000 */
+  maxMessages?: number
+  /** Keep only the messages for which this returns `true` (in `messages`, `data` and `onMessage`). @default undefined (keep all) */
+  filter?: (message: In) => boolean
+  /** Called when the connection opens (and on every reopen). @default undefined */
+  onOpen?: (event: { protocol: string }) => void
+  /** Called once for every inbound message, synchronously and never coalesced. @default undefined */
+  onMessage?: (message: In) => void
+  /** Called when the socket closes, with the close explained. @default undefined */
+  onClose?: (info: CloseInfo) => void
+  /** Called on every connection error (socket, timeouts, dropped messages...). @default undefined */
+  onError?: (error: RealtimeErrorInfo) => void
+  /** The manager to acquire from. @default the app's (`createRealtime`), else the client-side default manager */
+  manager?: ConnectionManager
+}
+
+/** What `useWebSocket` returns. Every ref is read-only; act through the functions. */
+export interface UseWebSocketReturn<In = unknown, Out = unknown> {
+  /** 0..3, the WebSocket constants of the socket in hand (3 while waiting to retry or without a connection). */
+  readyState: Readonly<ShallowRef<ReadyState>>
+  /** Where the connection is in its life; `idle` without a connection. */
+  status: Readonly<ShallowRef<ConnectionStatus>>
+  /**
+   * Decoded inbound messages, newest last, at most `maxMessages`. The array is updated in place
+   * (one reactive trigger per batch, not one copy per message): copy it to keep a snapshot.
+   */
+  messages: Readonly<ShallowRef<readonly In[]>>
+  /** The last message (watch `messages` or use `onMessage` to see every one). */
+  data: Readonly<ShallowRef<In | undefined>>
+  /** The last error of the connection or of a user callback. */
+  error: Readonly<ShallowRef<RealtimeErrorInfo | null>>
+  /** The last close, explained (`code`, `reason`, `wasClean`, `name`, `description`, `retryable`). */
+  lastClose: Readonly<ShallowRef<CloseInfo | null>>
+  /** Retries made since the link was last stable. */
+  attempt: Readonly<ShallowRef<number>>
+  /** When the next retry fires (epoch ms, for a countdown), or null. */
+  nextRetryAt: Readonly<ShallowRef<number | null>>
+  /** Messages waiting in the outbox. */
+  queued: Readonly<ShallowRef<number>>
+  /** Messages dropped (overflow, ttl, volatile while not open). */
+  dropped: Readonly<ShallowRef<number>>
+  /** Last heartbeat round trip, ms, or null. */
+  latency: Readonly<ShallowRef<number | null>>
+  /** The shared connection in hand (undefined without a URL, before `open()` with `immediate: false`, and on the server). */
+  connection: Readonly<ShallowRef<Connection<In, Out> | undefined>>
+  /**
+   * Send a message: objects are JSON-encoded, strings and binary pass through. Returns `'queued'`
+   * while not open, `'dropped'` without a connection. Throws a `TypeError` for unserialisable data.
+   */
+  send: (data: Out | WebSocketData, options?: SendOptions) => SendResult
+  /** Connect (acquire the URL's connection, or reopen it after `close()`). */
+  open: () => void
+  /** Close the shared connection for every consumer of it; it stays closed until `open()`. */
+  close: (code?: number, reason?: string) => void
+  /** Retry now (cancels a scheduled retry; also from `failed` or `closed`). */
+  reconnect: () => void
+  /** Empty `messages`. */
+  clear: () => void
+}
+
+const DEFAULT_MAX_MESSAGES = 1000
+
+/** The state shown while no connection is in hand. */
+const NO_CONNECTION: Readonly<ConnectionState> = Object.freeze({
+  status: 'idle',
+  readyState: 3,
+  attempt: 0,
+  nextRetryAt: null,
+  lastClose: null,
+  latency: null,
+  queued: 0,
+  dropped: 0,
+  received: 0,
+  sent: 0,
+  error: null,
+})
+
+const CONSUMER_OPTIONS = [
+  'immediate',
+  'maxMessages',
+  'filter',
+  'onOpen',
+  'onMessage',
+  'onClose',
+  'onError',
+  'manager',
+] as const
+
+/**
+ * Reactive access to a shared WebSocket connection. Every call with the same URL (and
+ * protocols) shares one socket; it is released when the calling scope is disposed.
+ *
+ * @param url the WebSocket URL; `undefined` means "do not connect". A changed URL releases the
+ *   old connection and acquires the new one.
+ */
+export function useWebSocket<In = unknown, Out = unknown>(
+  url: MaybeRefOrGetter<string | URL | undefined>,
+  options: UseWebSocketOptions<In, Out> = {},
+): UseWebSocketReturn<In, Out> {
+  const { immediate = true, maxMessages = DEFAULT_MAX_MESSAGES, filter, onOpen, onMessage, onClose, onError } = options
+  const connectionOptions: ConnectionOptions<In, Out> = { ...options }
+  for (const key of CONSUMER_OPTIONS) delete (connectionOptions as Record<string, unknown>)[key]
+  const max = Math.max(0, Math.floor(maxMessages))
+
+  const readyState = shallowRef<ReadyState>(NO_CONNECTION.readyState)
+  const status = shallowRef<ConnectionStatus>(NO_CONNECTION.status)
+  const error = shallowRef<RealtimeErrorInfo | null>(null)
+  const lastClose = shallowRef<CloseInfo | null>(null)
+  const attempt = shallowRef(0)
+  const nextRetryAt = shallowRef<number | null>(null)
+  const queued = shallowRef(0)
+  const dropped = shallowRef(0)
+  const latency = shallowRef<number | null>(null)
+  const connection = shallowRef<Connection<In, Out> | undefined>()
+
+  // One plain array, mutated in place and triggered once per microtask: a firehose costs one
+  // push per message, not one array copy.
+  const buffer: In[] = []
+  const messages = shallowRef<readonly In[]>(buffer)
+  const data = shallowRef<In | undefined>()
+  let last: In | undefined
+  let flushScheduled = false
+
+  const flush = (): void => {
+    flushScheduled = false
+    if (buffer.length > max) buffer.splice(0, buffer.length - max)
+    triggerRef(messages)
+    if (Object.is(data.value, last)) triggerRef(data)
+    else data.value = last
+  }
+
+  const callbackFailed = (name: string, cause: unknown): void => {
+    const message = `${name} threw: ${cause instanceof Error ? cause.message : String(cause)}`
+    error.value = { kind: 'callback', message, cause }
+    reportError(`useWebSocket: ${message}. The connection is unaffected; fix the callback.`, cause)
+  }
+
+  const call = <T>(name: string, fn: ((arg: T) => void) | undefined, arg: T): void => {
+    if (!fn) return
+    try {
+      fn(arg)
+    } catch (cause) {
+      callbackFailed(name, cause)
+    }
+  }
+
+  const receive = (message: In): void => {
+    if (filter) {
+      try {
+        if (!filter(message)) return
+      } catch (cause) {
+        callbackFailed('filter', cause)
+        return
+      }
+    }
+    if (max > 0) {
+      buffer.push(message)
+      // Bound memory even if a huge synchronous batch arrives before the next flush.
+      if (buffer.length > 2 * max) buffer.splice(0, buffer.length - max)
+    }
+    last = message
+    call('onMessage', onMessage, message)
+    if (!flushScheduled) {
+      flushScheduled = true
+      queueMicrotask(flush)
+    }
+  }
+
+  // While hydrating server-rendered HTML, the refs keep showing what the server rendered
+  // (`idle`) until the component is mounted: the connection is acquired at once (so sends in
+  // setup queue), but the first client render matches the server's. A component being
+  // hydrated already has its element during setup; a freshly mounted one does not.
+  let hydrating = !!getCurrentInstance()?.vnode.el
+  const mirror = (state: Readonly<ConnectionState>): void => {
+    if (hydrating) return
+    readyState.value = state.readyState
+    status.value = state.status
+    attempt.value = state.attempt
+    nextRetryAt.value = state.nextRetryAt
+    lastClose.value = state.lastClose
+    latency.value = state.latency
+    queued.value = state.queued
+    dropped.value = state.dropped
+  }
+
+  const manager = resolveManager(options.manager)
+  let active = immediate
+  let disposed = false
+  let target: string | undefined
+  let removers: Array<() => void> = []
+
+  const detach = (): void => {
+    const current = connection.value
+    if (!current) return
+    for (const remove of removers) remove()
+    removers = []
+    connection.value = undefined
+    mirror(NO_CONNECTION)
+    manager?.release(current as Connection)
+  }
+
+  const attach = (): void => {
+    if (!manager || disposed || target === undefined || connection.value) return
+    let acquired: Connection<In, Out>
+    try {
+      acquired = manager.acquire<In, Out>(target, connectionOptions)
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause)
+      const info: RealtimeErrorInfo = { kind: 'invalid-url', message, cause }
+      error.value = info
+      status.value = 'failed'
+      reportError(`useWebSocket: ${message}`)
+      call('onError', onError, info)
+      return
+    }
+    const current = acquired
+    connection.value = current
+    // Every listener checks that its connection is still the one in hand: an event emitted
+    // while a swap is under way changes nothing.
+    removers = [
+      current.on('state', (state) => connection.value === current && mirror(state)),
+      current.on('message', (message) => connection.value === current && receive(message)),
+      current.on('open', (event) => connection.value === current && call('onOpen', onOpen, event)),
+      current.on('close', (info) => connection.value === current && call('onClose', onClose, info)),
+      current.on('error', (info) => {
+        if (connection.value !== current) return
+        error.value = info
+        call('onError', onError, info)
+      }),
+    ]
+    mirror(current.state)
+    if (current.state.error) error.value = current.state.error
+  }
+
+  if (manager) {
+    watch(
+      () => {
+        const value = toValue(url)
+        return value === undefined || value === null ? undefined : String(value)
+      },
+      (next) => {
+        detach()
+        target = next
+        // Clears a `failed` left by an invalid previous URL.
+        mirror(NO_CONNECTION)
+        if (active) attach()
+      },
+      { immediate: true },
+    )
+    if (hydrating) {
+      onMounted(() => {
+        hydrating = false
+        mirror(connection.value?.state ?? NO_CONNECTION)
+      })
+    }
+    if (getCurrentScope()) {
+      onScopeDispose(() => {
+        disposed = true
+        detach()
+      })
+    }
+  }
+
+  return {
+    readyState,
+    status,
+    messages,
+    data,
+    error,
+    lastClose,
+    attempt,
+    nextRetryAt,
+    queued,
+    dropped,
+    latency,
+    connection,
+    send(payload, sendOptions) {
+      const current = connection.value
+      if (!current) {
+        // On the server (no manager) sends are dropped silently: nothing could ever deliver them.
+        if (manager) warn(`useWebSocket: send() without a connection${target === undefined ? ' (the url is undefined)' : ''}: the message was dropped.`)
+        return 'dropped'
+      }
+      return current.send(payload, sendOptions)
+    },
+    open() {
+      active = true
+      if (connection.value) connection.value.open()
+      else attach()
+    },
+    close(code, reason) {
+      active = false
+      connection.value?.close(code, reason)
+    },
+    reconnect() {
+      active = true
+      if (connection.value) connection.value.reconnect()
+      else attach()
+    },
+    clear() {
+      buffer.length = 0
+      triggerRef(messages)
+    },
+  }
+}
