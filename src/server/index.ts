@@ -1,0 +1,22 @@
+/**
+ * `vue-realtime/server`: the Node server of the vue-realtime protocol (docs/protocol.md).
+ */
+export { createRealtimeServer } from './server'
+export { MemoryStore, type MemoryStoreOptions } from './store-memory'
+export { JsonlStore, type JsonlStoreOptions } from './store-jsonl'
+export { RequestError } from './requests'
+export { readToken } from './gate'
+export type { HistoryStore, StoredMessage } from './store'
+export type { RateLimit } from './limits'
+export type {
+  CloseOptions,
+  PublishOptions,
+  PublishedMessage,
+  RealtimeClient,
+  RealtimeServer,
+  RealtimeServerEvents,
+  RealtimeServerOptions,
+  RequestHandler,
+  TopicAction,
+} from './types'
+export * from '../core/protocol'

@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { CloseCode, PROTOCOL, isFrameId, isValidTopic, TOPIC_PATTERN } from '../core/protocol'
+import { ClientConnection } from './client'
+import { DEFAULTS, type ResolvedLimits, type ServerContext } from './context'
+import { Emitter } from './emitter'
+import { FrameHandler } from './frames'
+import { admit } from './gate'
+import { Presence } from './presence'
+import { JsonlStore } from './store-jsonl'
+import { MemoryStore } from './store-memory'
+import { TopicRegistry } from './topics'
+import type { CloseOptions, PublishedMessage, RealtimeServer, RealtimeServerEvents, RealtimeServerOptions } from './types'
+
+const PREFIX = '[vue-realtime/server]'
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback
+  if (typeof result !== 'number' || !(result > 0)) {
+    throw new TypeError(`${PREFIX} option "${name}" must be a positive number, got ${String(value)}.`)
+  }
+  return result
+}
+
+function resolveLimits<User>(options: RealtimeServerOptions<User>): ResolvedLimits {
+  const rateLimit = options.rateLimit === undefined ? DEFAULTS.rateLimit : options.rateLimit
+  if (rateLimit) {
+    positive('rateLimit.messages', rateLimit.messages, 0)
+    positive('rateLimit.perMs', rateLimit.perMs, 0)
+  }
+  return {
+    heartbeatInterval: positive('heartbeatInterval', options.heartbeatInterval, DEFAULTS.heartbeatInterval),
+    maxPayload: positive('maxPayload', options.maxPayload, DEFAULTS.maxPayload),
+    rateLimit: rateLimit ? { ...rateLimit } : false,
+    maxTopicsPerConnection: positive('maxTopicsPerConnection', options.maxTopicsPerConnection, DEFAULTS.maxTopicsPerConnection),
+    replayLimit: positive('replayLimit', options.replayLimit, DEFAULTS.replayLimit),
+    dedupeWindow: Math.max(0, options.dedupeWindow ?? DEFAULTS.dedupeWindow),
+    maxBufferedAmount: positive('maxBufferedAmount', options.maxBufferedAmount, DEFAULTS.maxBufferedAmount),
+    presence: options.presence ?? true,
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return Buffer.from(data)
+}
+
+/** Ends a raw upgrade socket with an HTTP status (no WebSocket yet). */
+function refuse(socket: Duplex, status: number, text: string): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  socket.destroy()
+}
+
+function pathname(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname
+  } catch {
+    return ''
+  }
+}
+
+/** Swallows socket errors until the owner attaches its own handler. */
+const ignore = (): void => {}
+
+/**
+ * Creates the vue-realtime protocol server (docs/protocol.md) over `ws`. It listens on its own
+ * HTTP server (`port`, `host`), attaches to yours (`server`), or takes upgrades by hand
+ * (`noServer`). Await `ready` before connecting; `close()` ends it without leaving handles.
+ */
+export function createRealtimeServer<User = unknown>(options: RealtimeServerOptions<User> = {}): RealtimeServer<User> {
+  const limits = resolveLimits(options)
+  const historyLimit = options.historyLimit ?? DEFAULTS.historyLimit
+  const store = options.store ?? (options.dataDir ? new JsonlStore(options.dataDir, { historyLimit }) : new MemoryStore({ historyLimit }))
+  const events = new Emitter<RealtimeServerEvents<User>>()
+  const ctx: ServerContext<User> = {
+    limits,
+    store,
+    options,
+    events,
+    now: options.now ?? Date.now,
+    report(error, what) {
+      const cause = error instanceof Error ? error : new Error(String(error))
+      const wrapped = new Error(`${PREFIX} ${what}: ${cause.message}`, { cause })
+      if (events.has('error')) events.emit('error', wrapped)
+      else console.error(wrapped)
+    },
+  }
+  const clients = new Map<string, ClientConnection<User>>()
+  const topics = new TopicRegistry<User>(ctx)
+  const presence = new Presence<User>(ctx, clients, (topic) => topics.subscribersOf(topic))
+  topics.presence = presence
+  const frames = new FrameHandler<User>(ctx, topics, presence)
+
+  /** Every WebSocket this server made (accepted or being refused), so `close()` can end them all. */
+  const sockets = new Set<WebSocket>()
+  /** Raw upgrade sockets waiting for `authenticate`. */
+  const upgrading = new Set<Duplex>()
+  let onSocketsGone: (() => void) | null = null
+  let state: 'starting' | 'open' | 'closing' | 'closed' = 'starting'
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxPayload,
+    clientTracking: false,
+    perMessageDeflate: false,
+    // Offered our protocol: select it. Offered none: accept plain (tools, tests). Offered only others: none selected, the client fails the handshake.
+    handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+  })
+
+  const ownServer: HttpServer | null =
+    options.server || options.noServer
+      ? null
+      : createServer((_req, res) => {
+          res.writeHead(426, { 'content-type': 'text/plain' })
+          res.end('Upgrade Required: connect with a WebSocket client.\n')
+        })
+  const httpServer = options.server ?? ownServer
+
+  function track(ws: WebSocket): void {
+    sockets.add(ws)
+    ws.on('close', () => {
+      sockets.delete(ws)
+      if (sockets.size === 0) onSocketsGone?.()
+    })
+  }
+
+  function accept(ws: WebSocket, user: User | undefined): void {
+    const client = new ClientConnection<User>(randomUUID(), user, ws, ctx)
+    clients.set(client.id, client)
+    ws.on('message', (data, isBinary) => {
+      try {
+        frames.receive(client, toBuffer(data), isBinary)
+      } catch (error) {
+        ctx.report(error, 'handling an inbound frame')
+      }
+    })
+    // ws answers protocol pings itself; they still prove the client is alive.
+    ws.on('ping', () => presence.touch(client))
+    // Oversized (1009) and invalid UTF-8 (1007) frames: ws closes the socket itself; the fault is the client's.
+    ws.on('error', ignore)
+    ws.on('close', (code, reason) => {
+      client.closing = true
+      clients.delete(client.id)
+      topics.removeClient(client)
+      events.emit('disconnect', { client, code, reason: reason.toString('utf8') })
+    })
+    client.send({ type: 'welcome', protocol: PROTOCOL, clientId: client.id, heartbeat: limits.heartbeatInterval, ...(user !== undefined ? { user } : {}) })
+    events.emit('connection', client)
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', ignore)
+    upgrading.add(socket)
+    try {
+      await ready
+      const admission = await admit(req, options)
+      if (state !== 'open' || socket.destroyed) return refuse(socket, 503, 'Service Unavailable')
+      socket.off('error', ignore)
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        track(ws)
+        if (admission.ok) return accept(ws, admission.user)
+        if (admission.error) ctx.report(admission.error, 'authenticate threw')
+        ws.on('error', ignore)
+        ws.close(admission.code, admission.reason)
+      })
+    } finally {
+      upgrading.delete(socket)
+    }
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (state === 'closing' || state === 'closed') return refuse(socket, 503, 'Service Unavailable')
+    upgrade(req, socket, head).catch((error: unknown) => {
+      if (state === 'open') ctx.report(error, 'upgrading a connection')
+      refuse(socket, 503, 'Service Unavailable')
+    })
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (options.path && pathname(req) !== options.path) {
+      // On a shared server another handler may own this path; on our own, nobody does.
+      if (ownServer) refuse(socket, 404, 'Not Found')
+      return
+    }
+    handleUpgrade(req, socket, head)
+  }
+  httpServer?.on('upgrade', onUpgrade)
+
+  const ready: Promise<void> = (async () => {
+    await store.load()
+    if (ownServer) {
+      await new Promise<void>((resolve, reject) => {
+        ownServer.once('error', reject)
+        ownServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+          ownServer.off('error', reject)
+          resolve()
+        })
+      })
+    }
+    if (state !== 'starting') return
+    presence.start()
+    state = 'open'
+  })()
+  // Handled here so an unawaited failure is not an unhandled rejection; awaiting `ready` still throws.
+  ready.catch(ignore)
+
+  function address(): { host: string; port: number } {
+    const addr = httpServer?.address()
+    if (!addr || typeof addr === 'string') return { host: options.host ?? '127.0.0.1', port: 0 }
+    const host = ownServer ? (options.host ?? '127.0.0.1') : addr.address === '::' || addr.address === '0.0.0.0' ? 'localhost' : addr.address
+    return { host: host.includes(':') ? `[${host}]` : host, port: addr.port }
+  }
+
+  async function publish(topic: string, data: unknown, publishOptions: { ephemeral?: boolean; id?: string | number } = {}): Promise<PublishedMessage> {
+    if (!isValidTopic(topic)) throw new TypeError(`${PREFIX} publish: topic "${String(topic).slice(0, 140)}" must match ${String(TOPIC_PATTERN)}.`)
+    let json: string | undefined
+    try {
+      json = JSON.stringify(data)
+    } catch {
+      json = undefined
+    }
+    if (json === undefined) throw new TypeError(`${PREFIX} publish: data must be JSON-serialisable (no undefined, BigInt or cycles).`)
+    const id = publishOptions.id ?? `server:${randomUUID()}`
+    if (!isFrameId(id)) throw new TypeError(`${PREFIX} publish: id must be a string of 1-128 characters or an integer.`)
+    await ready
+    if (state !== 'open') throw new Error(`${PREFIX} publish after close(); create a new server.`)
+    // A JSON copy: what clients receive, and safe from later mutation by the caller.
+    const snapshot: unknown = JSON.parse(json)
+    const { message, duplicate } = await topics.publish({ topic, id, data: snapshot, client: null, ephemeral: publishOptions.ephemeral })
+    if (!duplicate) events.emit('publish', message)
+    return message
+  }
+
+  let closing: Promise<void> | null = null
+  function close(closeOptions: CloseOptions = {}): Promise<void> {
+    closing ??= (async () => {
+      const { code = CloseCode.ServiceRestart, reason = 'server shutting down', timeout = DEFAULTS.closeTimeout } = closeOptions
+      state = 'closing'
+      await ready.catch(ignore)
+      presence.stop()
+      httpServer?.off('upgrade', onUpgrade)
+      for (const socket of upgrading) socket.destroy()
+      for (const client of clients.values()) client.close(code, reason)
+      if (sockets.size > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await new Promise<void>((resolve) => {
+          onSocketsGone = resolve
+          timer = setTimeout(resolve, timeout)
+        })
+        clearTimeout(timer)
+        onSocketsGone = null
+      }
+      // Whoever did not finish the closing handshake in time is cut off.
+      for (const ws of sockets) ws.terminate()
+      await topics.drain()
+      try {
+        await store.close()
+      } catch (error) {
+        ctx.report(error, 'closing the store')
+      }
+      wss.close()
+      if (ownServer?.listening) {
+        await new Promise<void>((resolve) => {
+          ownServer.close(() => resolve())
+          ownServer.closeAllConnections()
+        })
+      }
+      state = 'closed'
+    })()
+    return closing
+  }
+
+  return {
+    ready,
+    listen: () => ready,
+    get port() {
+      return address().port
+    },
+    get url() {
+      const { host, port } = address()
+      return `ws://${host}:${port}${options.path ?? '/'}`
+    },
+    clients,
+    topics: () => topics.names(),
+    presence: (topic) => presence.members(topic),
+    publish,
+    handleUpgrade,
+    on: (event, listener) => events.on(event, listener),
+    close,
+  }
+}

@@ -1,0 +1,146 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FrameId, PresenceMember, ServerFrame } from '../core/protocol'
+import type { RateLimit } from './limits'
+import type { HistoryStore, StoredMessage } from './store'
+
+/** What a client may be authorized to do on a topic. */
+export type TopicAction = 'subscribe' | 'publish'
+
+/** A connected client as the server's hooks and API see it. */
+export interface RealtimeClient<User = unknown> {
+  /** Server-made id, unique per connection (sent in `welcome`, used as `from`). */
+  readonly id: string
+  /** What `authenticate` returned; undefined without an `authenticate` hook. */
+  readonly user: User | undefined
+  /** Topics subscribed (or being subscribed). */
+  readonly topics: ReadonlySet<string>
+  /** Epoch ms of the last inbound frame. */
+  readonly lastSeen: number
+  /** False while silent for longer than 1.5 heartbeat intervals. */
+  readonly online: boolean
+  /** Sends a frame to this client only (dropped if the socket is not open). */
+  send(frame: ServerFrame): void
+  /** Closes this client's socket. */
+  close(code?: number, reason?: string): void
+}
+
+/** Handles one `request` method. Throw a `RequestError` to answer with a code. */
+export type RequestHandler<User = unknown> = (
+  data: unknown,
+  client: RealtimeClient<User>,
+  method: string,
+) => unknown
+
+export interface RealtimeServerOptions<User = unknown> {
+  /** Port to listen on (own HTTP server); 0 picks a free one, read it from `server.port`. @default 0 */
+  port?: number
+  /** Interface to listen on (own HTTP server). @default '127.0.0.1' */
+  host?: string
+  /** Attach to this existing HTTP server instead of creating one (its `upgrade` events on `path`). */
+  server?: HttpServer
+  /** Neither listen nor attach: call `server.handleUpgrade(req, socket, head)` yourself. @default false */
+  noServer?: boolean
+  /** Only upgrades to this pathname are accepted. @default undefined (any path) */
+  path?: string
+  /**
+   * Clients must send a frame (a `ping` will do) at least this often, ms. A client silent for
+   * 1.5 intervals is shown `offline` in presence; after 2 intervals it is terminated.
+   * @default 25_000
+   */
+  heartbeatInterval?: number
+  /** Largest inbound frame, bytes; a larger one closes the connection with 1009. @default 65_536 */
+  maxPayload?: number
+  /** Frames per connection; exceeding closes with 1008 and a reason naming the limit. @default { messages: 100, perMs: 1000 } */
+  rateLimit?: RateLimit | false
+  /** Subscriptions one connection may hold; more get an `error` frame `too_many_topics`. @default 100 */
+  maxTopicsPerConnection?: number
+  /** Messages kept per topic by the default store. Ignored when you pass `store`. @default 1000 */
+  historyLimit?: number
+  /** Most messages replayed on one `subscribe`; a larger gap replays the newest ones with `recovered: false`. @default 1000 */
+  replayLimit?: number
+  /** Client message ids remembered per topic for dedupe (rebuilt from history after a restart). @default 1000 */
+  dedupeWindow?: number
+  /** Close a client with 1008 when this many bytes are waiting to be sent to it (slow consumer). @default 8_388_608 */
+  maxBufferedAmount?: number
+  /**
+   * Allowed `Origin` header values (e.g. `['https://app.example.com']`) or a predicate. Others
+   * are closed with 4403. When set, a request without an `Origin` is refused too.
+   * @default undefined (any origin)
+   */
+  origins?: readonly string[] | ((origin: string) => boolean)
+  /**
+   * Authenticates the upgrade request. `token` is the `?token=` query parameter or the
+   * subprotocol entry after `vue-realtime.token.`. Return the user (sent in `welcome` and in
+   * presence, so JSON only and nothing secret), or `null`/`undefined`/`false` to close with 4401.
+   * @default undefined (everyone is let in, without a user)
+   */
+  authenticate?: (req: IncomingMessage, token: string | undefined) => User | null | undefined | false | Promise<User | null | undefined | false>
+  /** May this client subscribe to / publish on this topic? Refusal: `error` frame `forbidden`. @default everything allowed */
+  authorize?: (user: User | undefined, topic: string, action: TopicAction, client: RealtimeClient<User>) => boolean | Promise<boolean>
+  /**
+   * Answers `request` frames: a function for every method (throw `RequestError('not_found', …)`
+   * for unknown ones), or one handler per method name (unknown names answer `not_found`).
+   * @default undefined (every request answers `not_found`)
+   */
+  onRequest?: ((method: string, data: unknown, client: RealtimeClient<User>) => unknown) | Record<string, RequestHandler<User>>
+  /** Include presence (members, join/leave/online/offline). @default true */
+  presence?: boolean
+  /** Where history lives. @default `new JsonlStore(dataDir)` when `dataDir` is set, else `new MemoryStore()` */
+  store?: HistoryStore
+  /** Directory of the default persistent store (`JsonlStore`). @default undefined (memory only) */
+  dataDir?: string
+  /** Clock, epoch ms (tests). @default Date.now */
+  now?: () => number
+}
+
+export interface CloseOptions {
+  /** Close code sent to every client. @default 1012 */
+  code?: number
+  /** @default 'server shutting down' */
+  reason?: string
+  /** Clients that have not finished the closing handshake after this long are terminated, ms. @default 2000 */
+  timeout?: number
+}
+
+/** A message as the server published it (ephemeral ones have no `seq`). */
+export type PublishedMessage = Omit<StoredMessage, 'seq'> & { seq?: number; ephemeral?: true }
+
+export interface RealtimeServerEvents<User = unknown> {
+  connection: RealtimeClient<User>
+  disconnect: { client: RealtimeClient<User>; code: number; reason: string }
+  publish: PublishedMessage
+  /** Store failures, throwing hooks, socket errors. Without a listener they go to `console.error`. */
+  error: Error
+}
+
+export interface PublishOptions {
+  /** Broadcast only; not stored. @default false */
+  ephemeral?: boolean
+  /** Message id (dedupe key). @default a random UUID */
+  id?: FrameId
+}
+
+export interface RealtimeServer<User = unknown> {
+  /** Resolves once the store is loaded and (own server) the port is bound. */
+  readonly ready: Promise<void>
+  /** Same as `ready`. */
+  listen(): Promise<void>
+  /** Bound port (0 before `ready`, or with `noServer`). */
+  readonly port: number
+  /** `ws://host:port/path` of the own or attached server. */
+  readonly url: string
+  /** Connected clients by id. */
+  readonly clients: ReadonlyMap<string, RealtimeClient<User>>
+  /** Topics with at least one subscriber. */
+  topics(): string[]
+  /** Current members of a topic. */
+  presence(topic: string): PresenceMember<User>[]
+  /** Publishes from the server (`from: 'server'`); resolves with the stored message. */
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<PublishedMessage>
+  /** For `noServer`: hand over an upgrade request. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  on<K extends keyof RealtimeServerEvents<User>>(event: K, listener: (payload: RealtimeServerEvents<User>[K]) => void): () => void
+  /** Graceful shutdown: refuse new upgrades, close every client (1012), flush and close the store. */
+  close(options?: CloseOptions): Promise<void>
+}
