@@ -13,6 +13,6 @@ export type {
 } from './vue'
 export { useChannel } from './vue/useChannel'
 export type { UseChannelOptions, UseChannelReturn, ChannelMessage, PendingPublish } from './vue/useChannel'
-export { ProtocolClient, RealtimeProtocolError } from './core/protocolClient'
+export { ProtocolClient, RealtimeProtocolError, protocolConnectionOptions } from './core/protocolClient'
 export { closeCodeInfo, Connection, ConnectionManager, CONNECTING, OPEN, CLOSING, CLOSED } from './core'
 export type * from './core'

@@ -234,8 +234,15 @@ export function useChannel<T = unknown>(
 
   watch(
     [socket.connection, () => toValue(topic)] as const,
-    ([connection, name]) => {
+    ([connection, name], previous) => {
       leave()
+      if (previous && previous[1] !== name) {
+        // Another room: its messages, members and recovery state are not this one's.
+        buffer.length = 0
+        triggerRef(messages)
+        presence.value = []
+        recovered.value = null
+      }
       if (!connection || !name) return
       client = ProtocolClient.for(connection)
       clientId.value = client.clientId

@@ -70,8 +70,11 @@ describe('useChannel', () => {
     const topic = ref('room:a')
     const { channel } = mountChannel<string>(server, topic)
     await waitFor(() => channel().subscribed.value)
+    await channel().publish('in room a')
+    await waitFor(() => channel().messages.value.length === 1)
     topic.value = 'room:b'
     await waitFor(() => channel().messages.value.some((m) => m.data === 'old news'))
+    expect(channel().messages.value.map((m) => m.topic)).toEqual(['room:b'])
     await waitFor(() => server.topics().includes('room:b') && !server.topics().includes('room:a'))
   })
 
