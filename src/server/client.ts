@@ -38,13 +38,14 @@ export class ClientConnection<User> implements RealtimeClient<User> {
     this.sendText(JSON.stringify(frame))
   }
 
-  sendText(text: string): void {
+  /** Sends an encoded text frame; a `Buffer` lets a broadcast encode its payload once for every subscriber. */
+  sendText(text: string | Buffer): void {
     if (this.closing || this.socket.readyState !== WebSocket.OPEN) return
     if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedAmount) {
       this.close(CloseCode.PolicyViolation, 'slow consumer: too many bytes waiting to be sent')
       return
     }
-    this.socket.send(text)
+    this.socket.send(text, { binary: false })
   }
 
   close(code: number = CloseCode.Normal, reason = ''): void {

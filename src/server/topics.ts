@@ -145,7 +145,8 @@ export class TopicRegistry<User> {
   private fanOut(name: string, message: PublishedMessage, except: ClientConnection<User> | null): void {
     const subscribers = this.topics.get(name)?.subscribers
     if (!subscribers || subscribers.size === 0) return
-    const text = JSON.stringify(messageFrame(message))
+    // Encoded to UTF-8 once, not once per subscriber (1,000 subscribers = 1,000 encodings otherwise).
+    const text = Buffer.from(JSON.stringify(messageFrame(message)))
     for (const client of subscribers) if (client !== except) client.sendText(text)
   }
 
