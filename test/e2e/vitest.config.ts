@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+/**
+ * End-to-end tests of the demo chat in headless Chromium (playwright-core):
+ * `npx vitest run --config test/e2e/vitest.config.ts`. Needs /usr/bin/chromium (or CHROMIUM_PATH).
+ */
+export default defineConfig({
+  root: fileURLToPath(new URL('../..', import.meta.url)),
+  test: {
+    include: ['test/e2e/**/*.e2e.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    // One browser at a time: two cores, and the scenarios measure reconnect timing.
+    fileParallelism: false,
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+  },
+})
