@@ -1,0 +1,26 @@
+// One benchmark job in a fresh process: `node bench/job.mjs <scenario> <library>`.
+// Prints exactly one JSON line on stdout ({ scenario, library, status: 'ok'|'skipped'|'error', ... })
+// and exits; run.mjs collects it. Anything else a library logs goes to stderr.
+import { Skip } from './lib/build.mjs'
+
+const [scenarioId, library] = process.argv.slice(2)
+// Create the lazy stdio handles now, so the handle count before and after a scenario compares like with like.
+void process.stdout, void process.stderr
+// Keep stdout for the result line only.
+const write = process.stdout.write.bind(process.stdout)
+console.log = console.info = console.warn = (...args) => process.stderr.write(args.join(' ') + '\n')
+
+let result
+try {
+  const scenario = await import(`./scenarios/${scenarioId}.mjs`)
+  const needsAdapter = scenario.meta.adapter !== false
+  const adapter = needsAdapter ? await import(`./adapters/${library}.mjs`) : null
+  const metrics = await scenario.run({ library, adapter })
+  result = { scenario: scenarioId, library, status: 'ok', ...metrics }
+} catch (error) {
+  result =
+    error instanceof Skip
+      ? { scenario: scenarioId, library, status: 'skipped', reason: error.message }
+      : { scenario: scenarioId, library, status: 'error', reason: String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ') }
+}
+write(JSON.stringify(result) + '\n', () => process.exit(0))

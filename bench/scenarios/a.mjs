@@ -1,0 +1,74 @@
+// a. Inbound throughput: 200,000 ~100-byte JSON messages pushed by a server in its own process
+// as fast as the socket drains; the consumer decodes each and pushes it to an array
+// (vue-realtime: useWebSocket with its `messages` history on, maxMessages 1000). Median of 3
+// rounds after a warm-up. Then 1,000 identical messages: how many the consumer saw.
+import { forkServer } from '../lib/child.mjs'
+import { closeAll, median, next, round, until } from '../lib/util.mjs'
+
+const N = 200_000
+const ROUNDS = 3
+const WARMUP = 5_000
+const IDENTICAL = 1_000
+
+export const meta = {
+  id: 'a',
+  title: `Inbound throughput (${N.toLocaleString('en-US')} × ~100-byte JSON, median of ${ROUNDS}) and ${IDENTICAL.toLocaleString('en-US')} identical messages`,
+  libraries: ['ws', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io'],
+  timeoutMs: 60_000,
+  columns: [
+    { key: 'msgsPerSec', label: 'msgs/s' },
+    { key: 'ratio', label: '× raw ws' },
+    { key: 'identicalSeen', label: `identical: seen of ${IDENTICAL}` },
+    { key: 'consumer', label: 'consumer' },
+  ],
+  note: 'Raw ws = ws + JSON.parse + push. socket.io-client runs against a socket.io server (its own framing). VueUse counts what `watch(data)` sees (its `data` ref), vue-realtime what `messages` holds.',
+}
+
+export async function run({ adapter }) {
+  const server = await forkServer('./push-server.mjs', [adapter.serverKind])
+  try {
+    const url = adapter.serverKind === 'io' ? `http://127.0.0.1:${server.port}` : `ws://127.0.0.1:${server.port}/`
+    const h = adapter.connect(url, { composable: true, maxMessages: 1000 })
+    const sink = []
+    h.onMessage((m) => sink.push(m))
+    if (!(await next(h.onOpen, 10_000))) throw new Error('did not open within 10 s')
+
+    const pushAndCount = async (n, identical, budgetMs) => {
+      const target = h.counters.messages + n
+      const t0 = performance.now()
+      h.send({ cmd: 'push', n, identical })
+      const ok = await until(() => h.counters.messages >= target, budgetMs, 1)
+      return ok ? performance.now() - t0 : null
+    }
+    await pushAndCount(WARMUP, false, 10_000)
+    const rates = []
+    for (let r = 0; r < ROUNDS; r++) {
+      sink.length = 0
+      const ms = await pushAndCount(N, false, 15_000)
+      if (ms == null) throw new Error(`round ${r + 1}: ${N} messages not received within 15 s (got ${h.counters.messages})`)
+      rates.push(N / (ms / 1000))
+    }
+    if (h.api?.clear) h.api.clear()
+    const before = h.consumerCount()
+    const beforeEvents = h.counters.messages
+    await pushAndCount(IDENTICAL, true, 10_000)
+    // Let watchers and batched triggers flush before reading the consumer's view.
+    await until(() => false, 50)
+    const seen = h.consumerCount() - (h.api?.clear ? 0 : before)
+    await closeAll([h])
+    return {
+      msgsPerSec: Math.round(median(rates)),
+      rounds: rates.map((r) => Math.round(r)),
+      identicalSeen: Math.max(0, seen),
+      identicalEvents: h.counters.messages - beforeEvents,
+      consumer: adapter.name === '@vueuse/core' ? 'watch(data)' : adapter.name === 'vue-realtime' ? 'messages' : 'event',
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+export function finish(rows) {
+  const raw = rows.find((r) => r.library === 'ws' && r.status === 'ok')
+  for (const r of rows) if (raw && r.status === 'ok') r.ratio = round(r.msgsPerSec / raw.msgsPerSec, 2)
+}
