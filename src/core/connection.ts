@@ -3,7 +3,7 @@ import { closeCodeInfo, isSendableCloseCode } from './closeCodes'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
-import { Outbox, resolveQueue, type OutboxEntry, type ResolvedQueueOptions } from './outbox'
+import { Outbox, resolveQueue, type ResolvedQueueOptions } from './outbox'
 import { jsonSerializer } from './serializer'
 import { connectionKey, normalizeUrl } from './url'
 import type {
@@ -13,6 +13,7 @@ import type {
   ConnectionState,
   ConnectionStatus,
   EnvironmentEvent,
+  ReadyState,
   RealtimeEnvironment,
   RealtimeErrorInfo,
   SendOptions,
@@ -23,6 +24,10 @@ import type {
   WebSocketLike,
 } from './types'
 
+// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
+// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
+// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
+
 /** Abnormal closure: what a lost link looks like (RFC 6455 §7.1.5). */
 const ABNORMAL = 1006
 /** While `bufferedAmount` is above the high-water mark, re-check the socket this often. */
@@ -31,10 +36,43 @@ const DRAIN_POLL_MS = 50
 const CLOSE_GRACE_MS = 2_000
 const DEFAULT_CONNECT_TIMEOUT = 10_000
 
-const noop = () => {}
+// The connection's timers, by slot. Each slot holds at most one timer; `#stop()` clears all.
+const RETRY = 0
+const CONNECT = 1
+const UPTIME = 2
+const CLOSE = 3
+const DRAIN = 4
 
-function syntheticClose(code: number, reason: string): CloseInfo {
-  return { ...closeCodeInfo(code), reason, wasClean: false }
+/** The state of a connection that has not connected yet (and of a consumer without one). */
+export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
+  status: 'idle',
+  readyState: 3,
+  attempt: 0,
+  nextRetryAt: null,
+  lastClose: null,
+  latency: null,
+  queued: 0,
+  dropped: 0,
+  received: 0,
+  sent: 0,
+  error: null,
+})
+
+function closeInfo(code: number, reason: string, wasClean = false): CloseInfo {
+  return { ...closeCodeInfo(code), reason, wasClean }
+}
+
+/** Detaches a socket and ends it without waiting: `terminate()` where available (ws). */
+function discard(socket: WebSocketLike, code: number, reason: string): void {
+  socket.onopen = socket.onmessage = socket.onclose = null
+  // Keep an error listener: `ws` throws on an 'error' event nobody listens to.
+  socket.onerror = () => {}
+  try {
+    if (socket.terminate) socket.terminate()
+    else if (socket.readyState < 2) socket.close(isSendableCloseCode(code) ? code : 1000, reason.slice(0, 120))
+  } catch {
+    // Closing a socket that is already gone is not an error worth reporting.
+  }
 }
 
 /**
@@ -51,93 +89,70 @@ export class Connection<In = unknown, Out = unknown> {
   /** The options this connection was created with (the manager compares later acquirers against them). */
   readonly options: Readonly<ConnectionOptions<In, Out>>
 
-  private readonly env: RealtimeEnvironment
-  private readonly reconnectOptions: ResolvedReconnectOptions | null
-  private readonly queueOptions: ResolvedQueueOptions
-  private readonly serializer: Serializer<In, Out>
-  private readonly emitter: Emitter<ConnectionEvents<In>>
-  private readonly outbox: Outbox
-  private readonly heartbeat: Heartbeat | null
-  private readonly connectTimeout: number
+  readonly #env: RealtimeEnvironment
+  readonly #reconnect: ResolvedReconnectOptions | null
+  readonly #queue: ResolvedQueueOptions
+  readonly #serializer: Serializer<In, Out>
+  readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#callbackFailed(error, String(event)))
+  readonly #outbox: Outbox
+  readonly #heartbeat: Heartbeat | null
 
-  private socket: WebSocketLike | null = null
-  private snapshot: ConnectionState
-  private retryTimer: TimerHandle | null = null
-  private connectTimer: TimerHandle | null = null
-  private uptimeTimer: TimerHandle | null = null
-  private closeTimer: TimerHandle | null = null
-  private drainTimer: TimerHandle | null = null
-  private stopEnvironment: (() => void) | null = null
+  #socket: WebSocketLike | null = null
+  #state: ConnectionState = IDLE_STATE
+  #timers: TimerHandle[] = []
+  #stopEnvironment: (() => void) | null = null
   /** When the link was lost (for `maxElapsed`); null while stable. */
-  private lostAt: number | null = null
+  #lostAt: number | null = null
   /** Closed by pagehide; reopened by a persisted pageshow. */
-  private suspended = false
-  private countersDirty = false
-  private receivedCount = 0
-  private sentCount = 0
+  #suspended = false
+  #countersDirty = false
+  #receivedCount = 0
+  #sentCount = 0
 
   constructor(url: string | URL, options: ConnectionOptions<In, Out> = {}) {
     this.url = normalizeUrl(url)
     this.protocols = options.protocols
     this.key = connectionKey(this.url, options.protocols)
     this.options = options
-    this.env = resolveEnvironment({ ...options.environment, ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}) })
-    this.reconnectOptions = resolveReconnect(options.reconnect)
-    this.queueOptions = resolveQueue(options.queue)
-    this.serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
-    this.connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT
-    this.emitter = new Emitter((error, event) => this.reportCallbackError(error, String(event)))
-    this.outbox = new Outbox(this.queueOptions)
-    const heartbeatOptions = resolveHeartbeat(options.heartbeat)
-    this.heartbeat = heartbeatOptions
-      ? new Heartbeat(heartbeatOptions, this.env, {
-          ping: (data) => this.write(data),
-          dead: () => this.lose(syntheticClose(ABNORMAL, 'heartbeat timeout'), 'heartbeat-timeout'),
-          latency: (ms) => this.update({ latency: ms }),
-        })
-      : null
-    this.snapshot = {
-      status: 'idle',
-      readyState: 3,
-      attempt: 0,
-      nextRetryAt: null,
-      lastClose: null,
-      latency: null,
-      queued: 0,
-      dropped: 0,
-      received: 0,
-      sent: 0,
-      error: null,
-    }
+    this.#env = resolveEnvironment({ ...options.environment, WebSocket: options.WebSocket ?? options.environment?.WebSocket })
+    this.#reconnect = resolveReconnect(options.reconnect)
+    this.#queue = resolveQueue(options.queue)
+    this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
+    this.#outbox = new Outbox(this.#queue)
+    const heartbeat = resolveHeartbeat(options.heartbeat)
+    this.#heartbeat =
+      heartbeat &&
+      new Heartbeat(heartbeat, this.#env, {
+        ping: (data) => this.#write(data),
+        dead: () => this.#timedOut('heartbeat'),
+        latency: (ms) => this.#update({ latency: ms }),
+      })
   }
 
   /** The current state. A new object after every change, so it can be compared by identity. */
   get state(): Readonly<ConnectionState> {
-    return this.snapshot
+    return this.#state
   }
 
   get status(): ConnectionStatus {
-    return this.snapshot.status
+    return this.#state.status
   }
 
   /** Subscribes to an event; returns the remover. */
   on<K extends keyof ConnectionEvents<In>>(event: K, listener: (payload: ConnectionEvents<In>[K]) => void): () => void {
-    return this.emitter.on(event, listener)
+    return this.#emitter.on(event, listener)
   }
 
   /** Opens the connection (no-op while connecting or open). Reopens after `close()` or `failed`. */
   open(): void {
-    const { status } = this.snapshot
+    const { status } = this.#state
     if (status === 'connecting' || status === 'open') return
-    this.suspended = false
-    this.watchEnvironment()
-    if (!this.env.isOnline()) {
-      this.clearRetry()
-      this.update({ status: 'offline', readyState: 3, nextRetryAt: null })
-      return
-    }
-    if (status === 'closed' || status === 'failed' || status === 'idle') this.resetAttempts()
-    this.connect()
+    if (this.#env.isOnline()) return this.reconnect()
+    // Offline: wait for the environment's `online` event.
+    this.#suspended = false
+    this.#watchEnvironment()
+    this.#cancel(RETRY)
+    this.#update({ status: 'offline' })
   }
 
   /**
@@ -145,43 +160,34 @@ export class Connection<In = unknown, Out = unknown> {
    * Queued messages are kept for a later `open()`.
    */
   close(code = 1000, reason = ''): void {
-    this.clearRetry()
-    this.stopEnvironment?.()
-    this.stopEnvironment = null
-    this.suspended = false
-    const socket = this.socket
-    if (!socket || socket.readyState !== 1) {
-      if (socket) this.discard(socket, code, reason)
-      this.finishClose({ ...closeCodeInfo(code), reason, wasClean: true })
-      return
-    }
-    this.heartbeat?.stop()
-    this.clearTimer('uptimeTimer')
-    this.clearTimer('drainTimer')
-    this.update({ status: 'closing', readyState: 2 })
+    this.#unwatchEnvironment()
+    this.#suspended = false
+    const socket = this.#socket
+    if (socket?.readyState !== 1) return this.#closed(closeInfo(code, reason, true))
+    this.#stop()
+    this.#update({ status: 'closing' })
     socket.onclose = (event) => {
-      if (this.socket !== socket) return
-      this.finishClose({ ...closeCodeInfo(event.code), reason: event.reason, wasClean: event.wasClean })
+      if (this.#socket === socket) this.#closed(closeInfo(event.code, event.reason, event.wasClean))
     }
     try {
       socket.close(isSendableCloseCode(code) ? code : 1000, reason)
     } catch (error) {
-      this.reportError('socket', `close(${code}) failed: ${(error as Error).message}`, error)
+      this.#report('socket', `close(${code}) failed: ${(error as Error).message}`, error)
     }
     // A dead link never completes the handshake; don't let `closing` hang on it.
-    this.closeTimer = this.env.setTimeout(() => {
-      this.closeTimer = null
-      this.finishClose({ ...closeCodeInfo(code), reason, wasClean: false })
-    }, CLOSE_GRACE_MS)
+    if (this.#socket === socket) this.#after(CLOSE, CLOSE_GRACE_MS, () => this.#closed(closeInfo(code, reason)))
   }
 
   /** Retries now: cancels a scheduled retry, or replaces the socket in hand. Works from `failed` and `closed` too. */
   reconnect(): void {
-    this.suspended = false
-    this.watchEnvironment()
-    const { status } = this.snapshot
-    if (status === 'closed' || status === 'failed' || status === 'idle') this.resetAttempts()
-    this.connect()
+    this.#suspended = false
+    this.#watchEnvironment()
+    const { status } = this.#state
+    if (status === 'closed' || status === 'failed' || status === 'idle') {
+      this.#lostAt = null
+      if (this.#state.attempt !== 0) this.#update({ attempt: 0 })
+    }
+    this.#connect()
   }
 
   /**
@@ -192,405 +198,337 @@ export class Connection<In = unknown, Out = unknown> {
    * @throws OutboxFullError when the queue is full and `queue.overflow` is `'error'`.
    */
   send(data: Out | WebSocketData, options: SendOptions = {}): SendResult {
-    const encoded = this.serializer.encode(data as Out)
-    const socket = this.socket
-    if (socket && socket.readyState === 1 && this.snapshot.status === 'open') {
-      const health = this.heartbeat?.check() ?? 'alive'
+    const encoded = this.#serializer.encode(data as Out)
+    const socket = this.#socket
+    if (socket?.readyState === 1 && this.#state.status === 'open') {
+      const health = this.#heartbeat?.check() ?? 'alive'
       if (health === 'dead') {
-        this.lose(syntheticClose(ABNORMAL, 'heartbeat timeout'), 'heartbeat-timeout')
-      } else if (
-        health === 'alive' &&
-        this.outbox.size === 0 &&
-        socket.bufferedAmount <= this.queueOptions.highWaterMark
-      ) {
-        this.write(encoded)
-        this.countSent()
+        this.#timedOut('heartbeat')
+      } else if (health === 'alive' && this.#outbox.size === 0 && socket.bufferedAmount <= this.#queue.highWaterMark) {
+        this.#write(encoded)
+        this.#sentCount++
+        this.#countersChanged()
         return 'sent'
-      } else if (options.volatile) {
-        return 'dropped'
-      } else {
+      } else if (!options.volatile) {
         // Suspect link or congestion: hold the message until the probe answers or the buffer drains.
-        const result = this.enqueue(encoded, options)
-        this.scheduleDrain()
+        const result = this.#enqueue(encoded, options)
+        this.#scheduleDrain()
         return result
       }
     }
-    if (options.volatile) return 'dropped'
-    return this.enqueue(encoded, options)
+    return options.volatile ? 'dropped' : this.#enqueue(encoded, options)
   }
 
   /** Closes for good and removes every listener and environment subscription. */
   dispose(): void {
     this.close()
-    this.clearTimer('closeTimer')
-    if (this.socket) this.discard(this.socket, 1000, '')
-    this.socket = null
-    this.outbox.clear()
-    this.emitter.clear()
+    this.#teardown()
+    this.#outbox.clear()
+    this.#emitter.clear()
   }
 
   // ── socket life ──────────────────────────────────────────────────────────────
 
-  private connect(): void {
-    this.clearRetry()
-    this.clearTimer('closeTimer')
-    if (this.socket) this.discard(this.socket, 1000, 'replaced')
-    this.socket = null
-    this.heartbeat?.stop()
-    const WebSocketImpl = this.env.WebSocket
+  #connect(): void {
+    this.#teardown(1000, 'replaced')
+    const WebSocketImpl = this.#env.WebSocket
     if (!WebSocketImpl) {
       const message =
-        'vue-realtime: no WebSocket implementation. In Node pass one: `{ WebSocket }` from the "ws" package ' +
-        '(or upgrade to Node 22+, which has a global WebSocket).'
-      this.update({ status: 'failed', readyState: 3 })
-      this.reportError('socket', message)
+        'vue-realtime: no WebSocket implementation' +
+        (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production'
+          ? '. In Node pass one: `{ WebSocket }` from the "ws" package (or upgrade to Node 22+, which has a global WebSocket).'
+          : '')
+      this.#update({ status: 'failed' })
+      this.#report('socket', message)
       throw new Error(message)
     }
     let socket: WebSocketLike
     try {
       socket = new WebSocketImpl(this.url, this.protocols)
     } catch (error) {
-      this.reportError('socket', `new WebSocket(${this.url}) threw: ${(error as Error).message}`, error)
-      this.afterLoss(syntheticClose(ABNORMAL, 'constructor threw'))
-      return
+      this.#report('socket', `new WebSocket(${this.url}) threw: ${(error as Error).message}`, error)
+      return this.#afterLoss(closeInfo(ABNORMAL, 'constructor threw'))
     }
-    this.socket = socket
+    this.#socket = socket
     socket.binaryType = this.options.binaryType ?? 'arraybuffer'
-    socket.onopen = () => {
-      if (this.socket === socket) this.opened(socket)
-    }
-    socket.onmessage = (event) => {
-      if (this.socket === socket) this.received(event.data)
-    }
+    socket.onopen = () => this.#socket === socket && this.#opened(socket)
+    socket.onmessage = (event) => this.#socket === socket && this.#received(event.data)
     socket.onerror = (event) => {
-      if (this.socket !== socket) return
-      const detail = (event as { message?: string; error?: Error } | null)?.message ?? (event as { error?: Error } | null)?.error?.message
-      this.reportError('socket', `WebSocket error on ${this.url}${detail ? `: ${detail}` : ''}`, event)
+      if (this.#socket !== socket) return
+      const { message, error } = (event ?? {}) as { message?: string; error?: Error }
+      const detail = message ?? error?.message
+      this.#report('socket', `WebSocket error on ${this.url}${detail ? `: ${detail}` : ''}`, event)
     }
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return
-      this.lose({ ...closeCodeInfo(event.code), reason: event.reason, wasClean: event.wasClean }, null)
-    }
-    this.update({ status: 'connecting', readyState: 0, nextRetryAt: null })
-    this.connectTimer = this.env.setTimeout(() => {
-      this.connectTimer = null
-      if (this.socket === socket && socket.readyState === 0) {
-        this.lose(syntheticClose(ABNORMAL, 'connect timeout'), 'connect-timeout')
-      }
-    }, this.connectTimeout)
+    socket.onclose = (event) => this.#socket === socket && this.#lose(closeInfo(event.code, event.reason, event.wasClean))
+    this.#update({ status: 'connecting' })
+    this.#after(CONNECT, this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, () => {
+      if (this.#socket === socket && socket.readyState === 0) this.#timedOut('connect')
+    })
   }
 
-  private opened(socket: WebSocketLike): void {
-    this.clearTimer('connectTimer')
-    this.update({ status: 'open', readyState: 1, nextRetryAt: null, error: null })
-    this.heartbeat?.start()
+  #opened(socket: WebSocketLike): void {
+    this.#cancel(CONNECT)
+    this.#update({ status: 'open', error: null })
+    this.#heartbeat?.start()
     // The retry count resets only after the link proved stable, so a server that accepts
     // and drops at once still sees the backoff grow.
-    const minUptime = this.reconnectOptions?.minUptime ?? 0
-    this.uptimeTimer = this.env.setTimeout(() => {
-      this.uptimeTimer = null
-      this.lostAt = null
-      if (this.snapshot.attempt !== 0) this.update({ attempt: 0 })
-    }, minUptime)
-    this.emitter.emit('open', { protocol: socket.protocol })
-    this.flush()
+    this.#after(UPTIME, this.#reconnect?.minUptime ?? 0, () => {
+      this.#lostAt = null
+      if (this.#state.attempt !== 0) this.#update({ attempt: 0 })
+    })
+    this.#emitter.emit('open', { protocol: socket.protocol })
+    this.#flush()
   }
 
-  private received(raw: unknown): void {
-    if (this.emitter.has('frameIn')) this.emitter.emit('frameIn', { data: raw })
-    if (this.heartbeat?.inbound(raw)) return
+  #received(raw: unknown): void {
+    // `has` first: no event object per frame unless devtools listens.
+    if (this.#emitter.has('frameIn')) this.#emitter.emit('frameIn', { data: raw })
+    if (this.#heartbeat?.inbound(raw)) return
     let message: In
     try {
-      message = this.serializer.decode(raw)
+      message = this.#serializer.decode(raw)
     } catch (error) {
-      this.reportError('decode', `Could not decode a frame from ${this.url}: ${(error as Error).message}`, error)
-      return
+      return this.#report('decode', `Could not decode a frame from ${this.url}: ${(error as Error).message}`, error)
     }
-    this.receivedCount++
-    this.markCountersDirty()
-    this.emitter.emit('message', message)
+    this.#receivedCount++
+    this.#countersChanged()
+    this.#emitter.emit('message', message)
+  }
+
+  /** A timeout declared the socket in hand dead. */
+  #timedOut(what: 'heartbeat' | 'connect'): void {
+    this.#lose(closeInfo(ABNORMAL, `${what} timeout`), `${what}-timeout`)
   }
 
   /**
    * The socket in hand is gone (closed by the peer, errored, timed out or declared dead).
    * Detaches it at once: never waits for a closing handshake on a dead link.
    */
-  private lose(info: CloseInfo, kind: RealtimeErrorInfo['kind'] | null): void {
-    const socket = this.socket
-    if (socket) this.discard(socket, 1000, info.reason)
-    this.socket = null
-    if (kind) this.reportError(kind, `${info.reason} on ${this.url}`)
-    this.afterLoss(info)
+  #lose(info: CloseInfo, kind?: RealtimeErrorInfo['kind']): void {
+    this.#teardown(1000, info.reason)
+    if (kind) this.#report(kind, `${info.reason} on ${this.url}`)
+    this.#afterLoss(info)
   }
 
-  private afterLoss(info: CloseInfo): void {
-    this.heartbeat?.stop()
-    this.clearTimer('connectTimer')
-    this.clearTimer('uptimeTimer')
-    this.clearTimer('drainTimer')
-    this.update({ lastClose: info, readyState: 3 })
-    this.emitter.emit('close', info)
-    const now = this.env.now()
-    if (this.lostAt === null) this.lostAt = now
-    const attempt = this.snapshot.attempt + 1
-    if (!this.shouldRetry(info, attempt, now - this.lostAt)) {
-      this.clearRetry()
-      this.stopEnvironment?.()
-      this.stopEnvironment = null
-      this.update({ status: 'failed', nextRetryAt: null })
-      return
+  /** After a loss (the socket already torn down): retry with backoff, or fail. */
+  #afterLoss(info: CloseInfo): void {
+    this.#update({ lastClose: info, readyState: 3 })
+    this.#emitter.emit('close', info)
+    const now = this.#env.now()
+    const lostAt = (this.#lostAt ??= now)
+    const attempt = this.#state.attempt + 1
+    const options = this.#reconnect
+    let retry = false
+    if (options && attempt <= options.retries && now - lostAt <= options.maxElapsed) {
+      let verdict: boolean | undefined
+      try {
+        verdict = options.shouldReconnect?.(info, attempt)
+      } catch (error) {
+        this.#callbackFailed(error, 'shouldReconnect')
+      }
+      retry = verdict ?? info.retryable
     }
-    this.scheduleRetry(attempt)
+    if (retry) return this.#scheduleRetry(attempt)
+    this.#cancel(RETRY)
+    this.#unwatchEnvironment()
+    this.#update({ status: 'failed' })
   }
 
-  private shouldRetry(info: CloseInfo, attempt: number, elapsed: number): boolean {
-    const options = this.reconnectOptions
-    if (!options) return false
-    if (attempt > options.retries || elapsed > options.maxElapsed) return false
-    let verdict: boolean | undefined
-    try {
-      verdict = options.shouldReconnect?.(info, attempt)
-    } catch (error) {
-      this.reportCallbackError(error, 'shouldReconnect')
-    }
-    return verdict ?? info.retryable
+  #scheduleRetry(attempt: number): void {
+    this.#cancel(RETRY)
+    if (!this.#env.isOnline()) return this.#update({ status: 'offline', attempt })
+    // A hidden page spends no retries; becoming visible reconnects at once.
+    if (!this.#env.isVisible()) return this.#update({ status: 'reconnecting', attempt })
+    const delay = backoffDelay(attempt, this.#reconnect!, this.#env.random)
+    this.#after(RETRY, delay, () => this.#connect())
+    this.#update({ status: 'reconnecting', attempt, nextRetryAt: Math.round(this.#env.now() + delay) })
   }
 
-  private scheduleRetry(attempt: number): void {
-    this.clearRetry()
-    if (!this.env.isOnline()) {
-      this.update({ status: 'offline', attempt, nextRetryAt: null })
-      return
-    }
-    if (!this.env.isVisible()) {
-      // A hidden page spends no retries; becoming visible reconnects at once.
-      this.update({ status: 'reconnecting', attempt, nextRetryAt: null })
-      return
-    }
-    const delay = backoffDelay(attempt, this.reconnectOptions!, this.env.random)
-    const at = this.env.now() + delay
-    this.retryTimer = this.env.setTimeout(() => {
-      this.retryTimer = null
-      this.connect()
-    }, delay)
-    this.update({ status: 'reconnecting', attempt, nextRetryAt: Math.round(at) })
+  /** Closed on the user's behalf (handshake done, timed out, or no open socket). */
+  #closed(info: CloseInfo): void {
+    this.#teardown(info.code, info.reason)
+    const wasOpen = this.#state.status !== 'closed'
+    this.#update({ status: 'closed', lastClose: info })
+    if (wasOpen) this.#emitter.emit('close', info)
   }
 
-  private finishClose(info: CloseInfo): void {
-    this.clearTimer('closeTimer')
-    this.clearTimer('connectTimer')
-    this.clearTimer('uptimeTimer')
-    this.clearTimer('drainTimer')
-    this.heartbeat?.stop()
-    if (this.socket) this.discard(this.socket, info.code, info.reason)
-    this.socket = null
-    const wasOpen = this.snapshot.status !== 'closed'
-    this.update({ status: 'closed', readyState: 3, nextRetryAt: null, lastClose: info })
-    if (wasOpen) this.emitter.emit('close', info)
+  /** Offline or page hidden: drop the socket at once; the environment's next event brings it back. */
+  #pause(status: 'offline' | 'idle', info: CloseInfo): void {
+    this.#teardown(info.code, info.reason)
+    this.#update({ status, lastClose: info })
+    this.#emitter.emit('close', info)
   }
 
-  /** Detaches a socket and ends it without waiting: `terminate()` where available (ws). */
-  private discard(socket: WebSocketLike, code: number, reason: string): void {
-    socket.onopen = null
-    socket.onmessage = null
-    socket.onclose = null
-    // Keep an error listener: `ws` throws on an 'error' event nobody listens to.
-    socket.onerror = noop
-    try {
-      if (typeof socket.terminate === 'function') socket.terminate()
-      else if (socket.readyState < 2) socket.close(isSendableCloseCode(code) ? code : 1000, reason.slice(0, 120))
-    } catch {
-      // Closing a socket that is already gone is not an error worth reporting.
-    }
+  /** Ends the socket in hand, its heartbeat and every timer: one path for every way a socket ends. */
+  #teardown(code = 1000, reason = ''): void {
+    this.#stop()
+    if (this.#socket) discard(this.#socket, code, reason)
+    this.#socket = null
+  }
+
+  /** Clears every timer and stops the heartbeat (the socket stays in hand). */
+  #stop(): void {
+    for (const handle of this.#timers) this.#env.clearTimeout(handle)
+    this.#timers = []
+    this.#heartbeat?.stop()
+  }
+
+  #after(slot: number, ms: number, fn: () => void): void {
+    this.#cancel(slot)
+    this.#timers[slot] = this.#env.setTimeout(() => {
+      this.#timers[slot] = null
+      fn()
+    }, ms)
+  }
+
+  #cancel(slot: number): void {
+    this.#env.clearTimeout(this.#timers[slot])
+    this.#timers[slot] = null
   }
 
   // ── outbox ───────────────────────────────────────────────────────────────────
 
-  private enqueue(encoded: WebSocketData, options: SendOptions): SendResult {
-    const dropped = this.outbox.push(encoded, this.env.now(), options.ttl)
-    const queuedSelf = !dropped.some((entry) => entry.data === encoded)
-    this.update({ queued: this.outbox.size })
-    if (dropped.length > 0) this.countDropped(dropped, 'overflow')
-    return queuedSelf ? 'queued' : 'dropped'
+  #enqueue(encoded: WebSocketData, options: SendOptions): SendResult {
+    const { accepted, overflowed, expired } = this.#outbox.push(encoded, this.#env.now(), options.ttl)
+    this.#update({ queued: this.#outbox.size })
+    if (expired.length > 0) this.#dropped(expired.length, 'ttl')
+    if (overflowed.length > 0) this.#dropped(overflowed.length, 'overflow')
+    return accepted ? 'queued' : 'dropped'
   }
 
   /** Writes queued messages in order while the socket is open and not congested. */
-  private flush(): void {
-    const socket = this.socket
-    if (!socket || socket.readyState !== 1) return
-    const expired = this.outbox.expire(this.env.now())
-    if (expired.length > 0) this.countDropped(expired, 'ttl')
+  #flush(): void {
+    const socket = this.#socket
+    if (socket?.readyState !== 1) return
+    const expired = this.#outbox.expire(this.#env.now()).length
+    if (expired > 0) this.#dropped(expired, 'ttl')
     let wrote = 0
-    while (this.outbox.size > 0) {
-      if (socket.bufferedAmount > this.queueOptions.highWaterMark) {
-        this.scheduleDrain()
+    while (this.#outbox.size > 0 && this.#socket === socket) {
+      if (socket.bufferedAmount > this.#queue.highWaterMark) {
+        this.#scheduleDrain()
         break
       }
-      const entry = this.outbox.shift()!
-      this.write(entry.data)
+      this.#write(this.#outbox.shift()!.data)
       wrote++
-      if (this.socket !== socket) break
     }
-    if (wrote > 0 || expired.length > 0) {
-      this.sentCount += wrote
-      this.update({ queued: this.outbox.size })
+    if (wrote > 0 || expired > 0) {
+      this.#sentCount += wrote
+      this.#update({ queued: this.#outbox.size })
     }
   }
 
-  private scheduleDrain(): void {
-    if (this.drainTimer !== null) return
-    this.drainTimer = this.env.setTimeout(() => {
-      this.drainTimer = null
-      if (this.heartbeat) {
-        const health = this.heartbeat.check()
-        if (health === 'dead') return this.lose(syntheticClose(ABNORMAL, 'heartbeat timeout'), 'heartbeat-timeout')
-        if (health === 'suspect' || this.heartbeat.awaitingProof) return this.scheduleDrain()
-      }
-      this.flush()
-    }, DRAIN_POLL_MS)
+  #scheduleDrain(): void {
+    if (this.#timers[DRAIN] != null) return
+    this.#after(DRAIN, DRAIN_POLL_MS, () => {
+      const health = this.#heartbeat?.check()
+      if (health === 'dead') return this.#timedOut('heartbeat')
+      if (health === 'suspect' || this.#heartbeat?.awaitingProof) return this.#scheduleDrain()
+      this.#flush()
+    })
   }
 
-  private countDropped(entries: OutboxEntry[], reason: 'overflow' | 'ttl'): void {
-    this.update({ dropped: this.snapshot.dropped + entries.length, queued: this.outbox.size })
-    const what = reason === 'ttl' ? 'expired (queue ttl)' : `did not fit the send queue (overflow: ${this.queueOptions.overflow})`
-    this.reportError('dropped', `${entries.length} message(s) ${what} for ${this.url} and were dropped.`)
+  #dropped(count: number, reason: 'overflow' | 'ttl'): void {
+    this.#update({ dropped: this.#state.dropped + count, queued: this.#outbox.size })
+    const what = reason === 'ttl' ? 'expired (queue ttl)' : `did not fit the send queue (overflow: ${this.#queue.overflow})`
+    this.#report('dropped', `${count} message(s) for ${this.url} ${what} and were dropped.`)
   }
 
-  private write(data: WebSocketData): void {
-    const socket = this.socket
+  #write(data: WebSocketData): void {
+    const socket = this.#socket
     if (!socket) return
     try {
       socket.send(data)
     } catch (error) {
-      this.reportError('socket', `send failed on ${this.url}: ${(error as Error).message}`, error)
-      return
+      return this.#report('socket', `send failed on ${this.url}: ${(error as Error).message}`, error)
     }
-    if (this.emitter.has('frameOut')) this.emitter.emit('frameOut', { data })
-  }
-
-  private countSent(): void {
-    this.sentCount++
-    this.markCountersDirty()
+    if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data })
   }
 
   // ── environment ──────────────────────────────────────────────────────────────
 
-  private watchEnvironment(): void {
-    if (this.stopEnvironment) return
-    this.stopEnvironment = this.env.subscribe((event) => this.onEnvironment(event))
+  #watchEnvironment(): void {
+    this.#stopEnvironment ??= this.#env.subscribe((event) => this.#onEnvironment(event))
   }
 
-  private onEnvironment(event: EnvironmentEvent): void {
-    const { status } = this.snapshot
+  #unwatchEnvironment(): void {
+    this.#stopEnvironment?.()
+    this.#stopEnvironment = null
+  }
+
+  #onEnvironment(event: EnvironmentEvent): void {
+    const { status } = this.#state
+    const live = status === 'connecting' || status === 'open' || status === 'reconnecting'
     switch (event.type) {
       case 'offline':
-        if (status === 'connecting' || status === 'open' || status === 'reconnecting') {
-          this.clearRetry()
-          if (this.socket) {
-            this.discard(this.socket, 1000, 'offline')
-            this.socket = null
-          }
-          this.heartbeat?.stop()
-          this.clearTimer('connectTimer')
-          this.clearTimer('uptimeTimer')
-          this.clearTimer('drainTimer')
-          const info = syntheticClose(ABNORMAL, 'offline')
-          this.update({ status: 'offline', readyState: 3, nextRetryAt: null, lastClose: info })
-          this.emitter.emit('close', info)
-        }
+        if (live) this.#pause('offline', closeInfo(ABNORMAL, 'offline'))
         return
       case 'online':
-        if (status === 'offline') this.connect()
+        if (status === 'offline') this.#connect()
         return
       case 'hidden':
-        if (status === 'reconnecting' && this.retryTimer !== null) {
-          this.clearRetry()
-          this.update({ nextRetryAt: null })
+        if (status === 'reconnecting' && this.#timers[RETRY] != null) {
+          this.#cancel(RETRY)
+          this.#update({ nextRetryAt: null })
         }
         return
       case 'visible':
-        if (status === 'reconnecting') this.connect()
-        else if (status === 'open' && this.heartbeat) {
-          if (this.heartbeat.check() === 'dead') this.lose(syntheticClose(ABNORMAL, 'heartbeat timeout'), 'heartbeat-timeout')
-          else this.heartbeat.probe()
+        if (status === 'reconnecting') this.#connect()
+        else if (status === 'open' && this.#heartbeat) {
+          if (this.#heartbeat.check() === 'dead') this.#timedOut('heartbeat')
+          else this.#heartbeat.probe()
         }
         return
       case 'pagehide':
-        if (this.options.closeOnPageHide === false) return
-        if (status === 'open' || status === 'connecting' || status === 'reconnecting') {
-          this.clearRetry()
-          if (this.socket) {
-            this.discard(this.socket, 1001, 'page hidden')
-            this.socket = null
-          }
-          this.heartbeat?.stop()
-          this.clearTimer('connectTimer')
-          this.clearTimer('uptimeTimer')
-          this.clearTimer('drainTimer')
-          this.suspended = true
-          const info = { ...closeCodeInfo(1001), reason: 'page hidden', wasClean: true }
-          this.update({ status: 'idle', readyState: 3, nextRetryAt: null, lastClose: info })
-          this.emitter.emit('close', info)
+        if (live && this.options.closeOnPageHide !== false) {
+          this.#suspended = true
+          this.#pause('idle', closeInfo(1001, 'page hidden', true))
         }
         return
       case 'pageshow':
-        if (this.suspended && event.persisted) {
-          this.suspended = false
-          this.connect()
+        if (this.#suspended && event.persisted) {
+          this.#suspended = false
+          this.#connect()
         }
-        return
     }
   }
 
   // ── state ────────────────────────────────────────────────────────────────────
 
-  private update(patch: Partial<ConnectionState>): void {
-    this.snapshot = { ...this.snapshot, ...patch, received: this.receivedCount, sent: this.sentCount }
-    this.countersDirty = false
-    this.emitter.emit('state', this.snapshot)
+  /**
+   * Publishes a new state. A new `status` implies the `readyState` (the socket in hand is
+   * connecting, open, closing, or there is none) and clears `nextRetryAt` unless given.
+   */
+  #update(patch: Partial<ConnectionState>): void {
+    const { status } = patch
+    if (status) {
+      const readyState = (['connecting', 'open', 'closing'] as ConnectionStatus[]).indexOf(status)
+      patch = { nextRetryAt: null, readyState: readyState < 0 ? 3 : (readyState as ReadyState), ...patch }
+    }
+    this.#state = { ...this.#state, ...patch, received: this.#receivedCount, sent: this.#sentCount }
+    this.#countersDirty = false
+    this.#emitter.emit('state', this.#state)
   }
 
   /**
    * `received`/`sent` change per frame; publishing a new snapshot per frame would cost a
    * firehose dearly, so counter-only changes are folded into one state event per microtask.
    */
-  private markCountersDirty(): void {
-    if (this.countersDirty) return
-    this.countersDirty = true
-    queueMicrotask(() => {
-      if (this.countersDirty) this.update({})
-    })
+  #countersChanged(): void {
+    if (this.#countersDirty) return
+    this.#countersDirty = true
+    queueMicrotask(() => this.#countersDirty && this.#update({}))
   }
 
-  private reportError(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {
+  #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {
     const error: RealtimeErrorInfo = { kind, message, cause }
-    this.update({ error })
-    this.emitter.emit('error', error)
+    this.#update({ error })
+    this.#emitter.emit('error', error)
   }
 
-  private reportCallbackError(error: unknown, where: string): void {
+  #callbackFailed(error: unknown, where: string): void {
     const message = `vue-realtime: a '${where}' callback threw: ${(error as Error)?.message ?? String(error)}`
-    if (where === 'error') {
-      // Never recurse into the listener that just threw.
-      console.error(message, error)
-      return
-    }
-    this.reportError('callback', message, error)
-  }
-
-  private resetAttempts(): void {
-    this.lostAt = null
-    if (this.snapshot.attempt !== 0) this.update({ attempt: 0 })
-  }
-
-  private clearRetry(): void {
-    if (this.retryTimer !== null) this.env.clearTimeout(this.retryTimer)
-    this.retryTimer = null
-  }
-
-  private clearTimer(name: 'connectTimer' | 'uptimeTimer' | 'closeTimer' | 'drainTimer'): void {
-    const handle = this[name]
-    if (handle !== null) this.env.clearTimeout(handle)
-    this[name] = null
+    // Never recurse into the error listener that just threw.
+    if (where === 'error') console.error(message, error)
+    else this.#report('callback', message, error)
   }
 }

@@ -3,13 +3,15 @@
  * the others: its error goes to `onListenerError` (the connection reports it as an `error`).
  */
 export class Emitter<Events extends object> {
-  private listeners: { [K in keyof Events]?: Set<(payload: Events[K]) => void> } = {}
+  #listeners: { [K in keyof Events]?: Set<(payload: Events[K]) => void> } = {}
+  readonly #onListenerError: (error: unknown, event: keyof Events) => void
 
-  constructor(private readonly onListenerError: (error: unknown, event: keyof Events) => void) {}
+  constructor(onListenerError: (error: unknown, event: keyof Events) => void) {
+    this.#onListenerError = onListenerError
+  }
 
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void {
-    let set = this.listeners[event]
-    if (!set) set = this.listeners[event] = new Set()
+    const set = (this.#listeners[event] ??= new Set())
     set.add(listener)
     return () => {
       set.delete(listener)
@@ -17,22 +19,20 @@ export class Emitter<Events extends object> {
   }
 
   has(event: keyof Events): boolean {
-    return (this.listeners[event]?.size ?? 0) > 0
+    return !!this.#listeners[event]?.size
   }
 
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    const set = this.listeners[event]
-    if (!set || set.size === 0) return
-    for (const listener of set) {
+    for (const listener of this.#listeners[event] ?? []) {
       try {
         listener(payload)
       } catch (error) {
-        this.onListenerError(error, event)
+        this.#onListenerError(error, event)
       }
     }
   }
 
   clear(): void {
-    this.listeners = {}
+    this.#listeners = {}
   }
 }

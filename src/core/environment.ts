@@ -1,3 +1,4 @@
+import { withDefaults } from './defaults'
 import type { EnvironmentEvent, RealtimeEnvironment } from './types'
 
 interface EventTargetLike {
@@ -5,48 +6,33 @@ interface EventTargetLike {
   removeEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void
 }
 
-/** The browser's `window` and `document`, when they exist (never on the server). */
-function browserTargets(): { win: EventTargetLike; doc: EventTargetLike & { visibilityState?: string } } | null {
-  const g = globalThis as { window?: unknown; document?: unknown }
-  if (typeof g.window !== 'object' || g.window === null || typeof g.document !== 'object' || g.document === null) {
-    return null
-  }
-  const win = g.window as Partial<EventTargetLike>
-  if (typeof win.addEventListener !== 'function') return null
-  return { win: win as EventTargetLike, doc: g.document as EventTargetLike & { visibilityState?: string } }
-}
-
 /**
- * Listens to the browser's online/offline, visibilitychange and pagehide/pageshow events.
- * One DOM listener set per subscriber; the returned remover removes exactly those.
+ * Listens to the browser's online/offline, visibilitychange and pagehide/pageshow events
+ * (nothing when there is no `window` and `document`, as on the server). One DOM listener
+ * set per subscriber; the returned remover removes exactly those.
  */
 function subscribeToBrowser(listener: (event: EnvironmentEvent) => void): () => void {
-  const targets = browserTargets()
-  if (!targets) return () => {}
-  const { win, doc } = targets
-  const online = () => listener({ type: 'online' })
-  const offline = () => listener({ type: 'offline' })
-  const visibility = () => listener({ type: doc.visibilityState === 'hidden' ? 'hidden' : 'visible' })
-  const pagehide = (e: { persisted?: boolean }) => listener({ type: 'pagehide', persisted: e.persisted === true })
-  const pageshow = (e: { persisted?: boolean }) => listener({ type: 'pageshow', persisted: e.persisted === true })
-  win.addEventListener('online', online)
-  win.addEventListener('offline', offline)
-  doc.addEventListener('visibilitychange', visibility)
-  win.addEventListener('pagehide', pagehide)
-  win.addEventListener('pageshow', pageshow)
-  return () => {
-    win.removeEventListener('online', online)
-    win.removeEventListener('offline', offline)
-    doc.removeEventListener('visibilitychange', visibility)
-    win.removeEventListener('pagehide', pagehide)
-    win.removeEventListener('pageshow', pageshow)
+  const { window: win, document: doc } = globalThis as { window?: Partial<EventTargetLike>; document?: EventTargetLike & { visibilityState?: string } }
+  if (typeof win?.addEventListener !== 'function' || typeof doc !== 'object' || !doc) return () => {}
+  const on = (target: EventTargetLike, type: string, handler: (event: { persisted?: boolean }) => void) => {
+    target.addEventListener(type, handler)
+    return () => target.removeEventListener(type, handler)
   }
+  const removers = [
+    ...(['online', 'offline'] as const).map((type) => on(win as EventTargetLike, type, () => listener({ type }))),
+    ...(['pagehide', 'pageshow'] as const).map((type) =>
+      on(win as EventTargetLike, type, (event) => listener({ type, persisted: event.persisted === true })),
+    ),
+    on(doc, 'visibilitychange', () => listener({ type: doc.visibilityState === 'hidden' ? 'hidden' : 'visible' })),
+  ]
+  return () => removers.forEach((remove) => remove())
 }
 
 /**
  * The environment the core runs in: the given overrides over the globals. In Node and on
  * the server there are no browser events; `isOnline` and `isVisible` are then always true.
  * Timers are looked up at call time so fake timers installed after creation still apply.
+ * The resolved `clearTimeout` ignores a null handle, so owners can clear unconditionally.
  */
 export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {}): RealtimeEnvironment {
   const g = globalThis as {
@@ -54,16 +40,21 @@ export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {})
     document?: { visibilityState?: string }
     WebSocket?: RealtimeEnvironment['WebSocket']
   }
-  return {
-    WebSocket: overrides.WebSocket ?? g.WebSocket,
-    setTimeout: overrides.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
-    clearTimeout: overrides.clearTimeout ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)),
-    now: overrides.now ?? (() => Date.now()),
-    random: overrides.random ?? Math.random,
-    isOnline: overrides.isOnline ?? (() => g.navigator?.onLine !== false),
-    isVisible: overrides.isVisible ?? (() => g.document?.visibilityState !== 'hidden'),
-    subscribe: overrides.subscribe ?? subscribeToBrowser,
-  }
+  const env = withDefaults<RealtimeEnvironment>(
+    {
+      WebSocket: g.WebSocket,
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      now: () => Date.now(),
+      random: Math.random,
+      isOnline: () => g.navigator?.onLine !== false,
+      isVisible: () => g.document?.visibilityState !== 'hidden',
+      subscribe: subscribeToBrowser,
+    },
+    overrides,
+  )
+  const clear = env.clearTimeout
+  return { ...env, clearTimeout: (handle) => handle != null && clear(handle) }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withDefaults } from './defaults'
 import type { HeartbeatOptions, RealtimeEnvironment, TimerHandle, WebSocketData } from './types'
 
 export interface ResolvedHeartbeatOptions {
@@ -12,10 +13,9 @@ export function defaultIsPong(data: unknown): boolean {
   if (typeof data !== 'string') return false
   if (data === 'pong') return true
   // A pong envelope is short; anything long is application data and skips the parse.
-  if (data.length > 128 || data.charCodeAt(0) !== 123 /* { */ || !data.includes('"pong"')) return false
+  if (data.length > 128 || data[0] !== '{' || !data.includes('"pong"')) return false
   try {
-    const parsed = JSON.parse(data) as { type?: unknown }
-    return parsed !== null && parsed.type === 'pong'
+    return JSON.parse(data)?.type === 'pong'
   } catch {
     return false
   }
@@ -30,13 +30,7 @@ export const HEARTBEAT_DEFAULTS: ResolvedHeartbeatOptions = {
 
 export function resolveHeartbeat(option: boolean | HeartbeatOptions | undefined): ResolvedHeartbeatOptions | null {
   if (option === false) return null
-  const given = option === true || option === undefined ? {} : option
-  const resolved: ResolvedHeartbeatOptions = {
-    message: given.message ?? HEARTBEAT_DEFAULTS.message,
-    interval: given.interval ?? HEARTBEAT_DEFAULTS.interval,
-    timeout: given.timeout ?? HEARTBEAT_DEFAULTS.timeout,
-    isPong: given.isPong ?? HEARTBEAT_DEFAULTS.isPong,
-  }
+  const resolved = withDefaults(HEARTBEAT_DEFAULTS, option === true ? undefined : option)
   if (!(resolved.interval > 0) || !(resolved.timeout > 0)) {
     throw new RangeError(
       `vue-realtime: heartbeat.interval and heartbeat.timeout must be > 0 ms (got ${resolved.interval} and ${resolved.timeout}).`,
@@ -59,56 +53,58 @@ interface HeartbeatHooks {
  * all arrives within `timeout` of a ping, the link is declared dead. Inbound frames only
  * record a timestamp (no timer churn under a firehose). Because background tabs throttle
  * timers and laptops sleep, the wall clock is also checked on demand (`check`).
- * Owns two timers; `stop()` clears both.
+ * Owns one timer (the next ping, or the deadline of the ping in flight); `stop()` clears it.
  */
 export class Heartbeat {
-  private pingTimer: TimerHandle | null = null
-  private deadlineTimer: TimerHandle | null = null
-  private lastInbound = 0
+  readonly #options: ResolvedHeartbeatOptions
+  readonly #env: Pick<RealtimeEnvironment, 'setTimeout' | 'clearTimeout' | 'now'>
+  readonly #hooks: HeartbeatHooks
+  #timer: TimerHandle = null
+  #lastInbound = 0
   /** Inbound frames counted; compared with `framesAtPing` (timestamps can tie within a millisecond). */
-  private frames = 0
-  private framesAtPing = 0
+  #frames = 0
+  #framesAtPing = 0
   /** When the unanswered ping (if any) was sent, for the deadline. */
-  private pingSentAt: number | null = null
+  #pingSentAt: number | null = null
   /** When the ping awaiting its pong was sent, for latency. */
-  private latencyFrom: number | null = null
+  #latencyFrom: number | null = null
 
   constructor(
-    private readonly options: ResolvedHeartbeatOptions,
-    private readonly env: Pick<RealtimeEnvironment, 'setTimeout' | 'clearTimeout' | 'now'>,
-    private readonly hooks: HeartbeatHooks,
-  ) {}
+    options: ResolvedHeartbeatOptions,
+    env: Pick<RealtimeEnvironment, 'setTimeout' | 'clearTimeout' | 'now'>,
+    hooks: HeartbeatHooks,
+  ) {
+    this.#options = options
+    this.#env = env
+    this.#hooks = hooks
+  }
 
   start(): void {
     this.stop()
-    this.lastInbound = this.env.now()
-    this.schedulePing(this.options.interval)
+    this.#lastInbound = this.#env.now()
+    this.#schedule(this.#options.interval, () => this.#ping())
   }
 
   stop(): void {
-    if (this.pingTimer !== null) this.env.clearTimeout(this.pingTimer)
-    if (this.deadlineTimer !== null) this.env.clearTimeout(this.deadlineTimer)
-    this.pingTimer = this.deadlineTimer = null
-    this.pingSentAt = this.latencyFrom = null
+    this.#env.clearTimeout(this.#timer)
+    this.#timer = this.#pingSentAt = this.#latencyFrom = null
   }
 
   /** Any inbound frame is proof of life. Returns true when the frame is a pong (to swallow). */
   inbound(data: unknown): boolean {
-    const now = this.env.now()
-    this.lastInbound = now
-    this.frames++
-    if (!this.options.isPong(data)) return false
-    if (this.latencyFrom !== null) {
-      this.hooks.latency(now - this.latencyFrom)
-      this.latencyFrom = null
+    const now = (this.#lastInbound = this.#env.now())
+    this.#frames++
+    if (!this.#options.isPong(data)) return false
+    if (this.#latencyFrom !== null) {
+      this.#hooks.latency(now - this.#latencyFrom)
+      this.#latencyFrom = null
     }
     return true
   }
 
   /** Ping now and start the deadline (page became visible, or a long silence before a send). */
   probe(): void {
-    if (this.pingSentAt !== null) return
-    this.sendPing()
+    if (this.#pingSentAt === null) this.#ping()
   }
 
   /**
@@ -117,11 +113,10 @@ export class Heartbeat {
    * interval + timeout (a probe is then under way), else `'alive'`.
    */
   check(): 'alive' | 'suspect' | 'dead' {
-    const now = this.env.now()
-    if (this.awaitingProof && now - this.pingSentAt! >= this.options.timeout) {
-      return 'dead'
-    }
-    if (now - this.lastInbound > this.options.interval + this.options.timeout) {
+    const now = this.#env.now()
+    const { interval, timeout } = this.#options
+    if (this.awaitingProof && now - this.#pingSentAt! >= timeout) return 'dead'
+    if (now - this.#lastInbound > interval + timeout) {
       this.probe()
       return 'suspect'
     }
@@ -130,38 +125,27 @@ export class Heartbeat {
 
   /** Is a probe outstanding after a long silence (sends should wait for its answer)? */
   get awaitingProof(): boolean {
-    return this.pingSentAt !== null && this.frames === this.framesAtPing
+    return this.#pingSentAt !== null && this.#frames === this.#framesAtPing
   }
 
-  private schedulePing(delay: number): void {
-    if (this.pingTimer !== null) this.env.clearTimeout(this.pingTimer)
-    this.pingTimer = this.env.setTimeout(() => {
-      this.pingTimer = null
-      this.sendPing()
-    }, Math.max(0, delay))
+  #schedule(delay: number, fn: () => void): void {
+    this.#env.clearTimeout(this.#timer)
+    this.#timer = this.#env.setTimeout(fn, Math.max(0, delay))
   }
 
-  private sendPing(): void {
-    const now = this.env.now()
-    this.pingSentAt = now
-    this.latencyFrom = now
-    this.framesAtPing = this.frames
-    const { message } = this.options
-    if (this.deadlineTimer !== null) this.env.clearTimeout(this.deadlineTimer)
-    this.deadlineTimer = this.env.setTimeout(() => this.deadline(), this.options.timeout)
-    this.hooks.ping(typeof message === 'function' ? message() : message)
-  }
-
-  private deadline(): void {
-    this.deadlineTimer = null
-    const sentAt = this.pingSentAt
-    if (sentAt === null) return
-    if (this.frames > this.framesAtPing) {
-      this.pingSentAt = null
-      this.schedulePing(sentAt + this.options.interval - this.env.now())
-      return
-    }
-    this.stop()
-    this.hooks.dead()
+  #ping(): void {
+    const { message, timeout } = this.#options
+    const sentAt = (this.#pingSentAt = this.#latencyFrom = this.#env.now())
+    this.#framesAtPing = this.#frames
+    this.#schedule(timeout, () => {
+      if (this.#frames === this.#framesAtPing) {
+        this.stop()
+        return this.#hooks.dead()
+      }
+      // Something arrived since the ping: alive. The next ping keeps the interval's rhythm.
+      this.#pingSentAt = null
+      this.#schedule(sentAt + this.#options.interval - this.#env.now(), () => this.#ping())
+    })
+    this.#hooks.ping(typeof message === 'function' ? message() : message)
   }
 }

@@ -4,6 +4,10 @@ import { resolveEnvironment } from './environment'
 import { connectionKey, normalizeUrl } from './url'
 import type { ConnectionOptions, RealtimeEnvironment, TimerHandle } from './types'
 
+// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
+// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
+// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
+
 /** Keep a released socket this long by default, so a route change that remounts a consumer reuses it. */
 const DEFAULT_IDLE_TIMEOUT = 1_000
 
@@ -60,20 +64,18 @@ function differingOptions(first: ConnectionOptions<unknown, unknown>, later: Con
  * app (the plugin creates it); `closeAll()` when the app unmounts.
  */
 export class ConnectionManager {
-  private readonly entries = new Map<string, Entry>()
-  private readonly emitter = new Emitter<ManagerEvents>((error) => console.error('vue-realtime: a manager listener threw', error))
-  private readonly env: RealtimeEnvironment
+  readonly #entries = new Map<string, Entry>()
+  readonly #emitter = new Emitter<ManagerEvents>((error) => console.error('vue-realtime: a manager listener threw', error))
+  readonly #env: RealtimeEnvironment
 
   /** @param defaults Connection options applied under every `acquire`'s own options. */
   constructor(readonly defaults: ConnectionOptions<unknown, unknown> = {}) {
-    this.env = resolveEnvironment(defaults.environment)
+    this.#env = resolveEnvironment(defaults.environment)
   }
 
   /** Live connections by key (URL, plus subprotocols when given). */
   get connections(): ReadonlyMap<string, Connection> {
-    const map = new Map<string, Connection>()
-    for (const [key, entry] of this.entries) map.set(key, entry.connection)
-    return map
+    return new Map([...this.#entries].map(([key, entry]) => [key, entry.connection]))
   }
 
   /**
@@ -81,7 +83,7 @@ export class ConnectionManager {
    * counts one more consumer. Options of the first acquirer win; a later acquirer with
    * different options gets a warning in development. Opens the connection if it is idle
    * or was closed (unless `{ open: false }`).
-   * @throws TypeError for an invalid URL (the message names the URL and the accepted forms).
+   * @throws TypeError for an invalid URL (the message names the URL).
    */
   acquire<In = unknown, Out = unknown>(
     url: string | URL,
@@ -90,9 +92,9 @@ export class ConnectionManager {
   ): Connection<In, Out> {
     const merged = mergeOptions(this.defaults, options)
     const key = connectionKey(normalizeUrl(url), merged.protocols)
-    let entry = this.entries.get(key)
+    let entry = this.#entries.get(key)
     if (entry) {
-      if (isDev()) {
+      if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') {
         const differing = differingOptions(entry.connection.options, merged as ConnectionOptions<unknown, unknown>)
         if (differing.length > 0) {
           console.warn(
@@ -101,15 +103,13 @@ export class ConnectionManager {
           )
         }
       }
-      if (entry.idleTimer !== null) {
-        this.env.clearTimeout(entry.idleTimer)
-        entry.idleTimer = null
-      }
+      this.#env.clearTimeout(entry.idleTimer)
+      entry.idleTimer = null
       entry.refs++
     } else {
       entry = { connection: new Connection<In, Out>(url, merged), refs: 1, idleTimer: null }
-      this.entries.set(key, entry)
-      this.emitter.emit('add', entry.connection)
+      this.#entries.set(key, entry)
+      this.#emitter.emit('add', entry.connection)
     }
     const connection = entry.connection as Connection<In, Out>
     if (open && (connection.status === 'idle' || connection.status === 'closed')) connection.open()
@@ -118,56 +118,49 @@ export class ConnectionManager {
 
   /** One consumer is done. The last release closes the socket after `idleTimeout`. */
   release(connection: Connection<any, any>): void { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const entry = this.entries.get(connection.key)
-    if (!entry || entry.connection !== connection || entry.refs === 0) return
-    entry.refs--
-    if (entry.refs > 0) return
+    const entry = this.#entries.get(connection.key)
+    if (entry?.connection !== connection || entry.refs === 0 || --entry.refs > 0) return
     const idle = connection.options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
-    if (idle <= 0) return this.remove(connection.key)
-    entry.idleTimer = this.env.setTimeout(() => {
+    if (idle <= 0) return this.#remove(connection.key)
+    entry.idleTimer = this.#env.setTimeout(() => {
       entry.idleTimer = null
-      this.remove(connection.key)
+      this.#remove(connection.key)
     }, idle)
   }
 
   /** The connection for `url` (+ `protocols`) if one is live. */
   get(url: string | URL, protocols?: string | string[]): Connection | undefined {
-    return this.entries.get(connectionKey(normalizeUrl(url), protocols ?? this.defaults.protocols))?.connection
+    return this.#entries.get(connectionKey(normalizeUrl(url), protocols ?? this.defaults.protocols))?.connection
   }
 
   /** How many consumers hold the connection. */
   refCount(connection: Connection<any, any>): number { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return this.entries.get(connection.key)?.refs ?? 0
+    return this.#entries.get(connection.key)?.refs ?? 0
   }
 
   on<K extends keyof ManagerEvents>(event: K, listener: (connection: ManagerEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener)
+    return this.#emitter.on(event, listener)
   }
 
   /** Closes and forgets every connection (the plugin calls this on `app.unmount()`). */
   closeAll(code = 1000, reason = ''): void {
-    for (const key of [...this.entries.keys()]) this.remove(key, code, reason)
+    for (const key of [...this.#entries.keys()]) this.#remove(key, code, reason)
   }
 
   /** `closeAll()` and drop every listener. */
   dispose(): void {
     this.closeAll()
-    this.emitter.clear()
+    this.#emitter.clear()
   }
 
-  private remove(key: string, code = 1000, reason = ''): void {
-    const entry = this.entries.get(key)
+  #remove(key: string, code = 1000, reason = ''): void {
+    const entry = this.#entries.get(key)
     if (!entry) return
-    if (entry.idleTimer !== null) this.env.clearTimeout(entry.idleTimer)
-    this.entries.delete(key)
+    this.#env.clearTimeout(entry.idleTimer)
+    this.#entries.delete(key)
     entry.connection.close(code, reason)
-    this.emitter.emit('remove', entry.connection)
+    this.#emitter.emit('remove', entry.connection)
   }
-}
-
-function isDev(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-  return env?.NODE_ENV !== 'production'
 }
 
 let defaultManager: ConnectionManager | undefined
@@ -177,6 +170,5 @@ let defaultManager: ConnectionManager | undefined
  * first use). Vue's layer never calls it while rendering on the server.
  */
 export function getDefaultManager(): ConnectionManager {
-  defaultManager ??= new ConnectionManager()
-  return defaultManager
+  return (defaultManager ??= new ConnectionManager())
 }

@@ -1,5 +1,10 @@
+import { withDefaults } from './defaults'
 import { frameSize } from './serializer'
-import type { OverflowStrategy, QueueOptions, WebSocketData } from './types'
+import type { QueueOptions, WebSocketData } from './types'
+
+// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
+// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
+// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
 
 export type ResolvedQueueOptions = Required<Omit<QueueOptions, 'ttl'>> & Pick<QueueOptions, 'ttl'>
 
@@ -16,16 +21,27 @@ export const QUEUE_DEFAULTS: ResolvedQueueOptions = {
 export interface OutboxEntry {
   data: WebSocketData
   bytes: number
-  /** Epoch ms after which the entry must not be sent, or undefined. */
-  expiresAt: number | undefined
+  /** Epoch ms after which the entry must not be sent; Infinity without a ttl. */
+  expiresAt: number
+}
+
+export interface PushResult {
+  /** The new message is in the queue. */
+  accepted: boolean
+  /** Dropped by the overflow strategy (possibly the new message itself). */
+  overflowed: OutboxEntry[]
+  /** Dropped because their TTL passed. */
+  expired: OutboxEntry[]
 }
 
 /** Raised by `send` when the outbox is full and `queue.overflow` is `'error'`. */
 export class OutboxFullError extends RangeError {
   constructor(max: number, maxBytes: number) {
     super(
-      `vue-realtime: the send queue is full (${max} messages / ${maxBytes} bytes) while the socket is not open. ` +
-        "Raise `queue.max`/`queue.maxBytes`, send with `{ volatile: true }`, or choose `queue.overflow: 'drop-oldest'`.",
+      `vue-realtime: the send queue is full (${max} messages / ${maxBytes} bytes)` +
+        (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production'
+            ? " while the socket is not open. Raise `queue.max`/`queue.maxBytes`, send with `{ volatile: true }`, or choose `queue.overflow: 'drop-oldest'`."
+          : ''),
     )
     this.name = 'OutboxFullError'
   }
@@ -37,103 +53,67 @@ export class OutboxFullError extends RangeError {
  * returned to the caller, which counts it and reports it: nothing is dropped silently.
  */
 export class Outbox {
-  private entries: OutboxEntry[] = []
-  private totalBytes = 0
+  readonly #options: ResolvedQueueOptions
+  #entries: OutboxEntry[] = []
+  #bytes = 0
 
-  constructor(private readonly options: ResolvedQueueOptions) {}
-
-  get size(): number {
-    return this.entries.length
+  constructor(options: ResolvedQueueOptions) {
+    this.#options = options
   }
 
-  get bytes(): number {
-    return this.totalBytes
+  get size(): number {
+    return this.#entries.length
   }
 
   /**
-   * Queues `data`. Returns the entries dropped to make room (possibly the new one itself
-   * under `'drop-newest'`, or when it alone exceeds `maxBytes`). Throws `OutboxFullError`
-   * under `'error'` without changing the queue.
+   * Queues `data`. Says whether it was accepted, which entries were dropped to make room
+   * (the new one itself under `'drop-newest'`, or when it alone exceeds `maxBytes`), and which
+   * had expired meanwhile: the caller counts and reports both, nothing goes silently.
+   * Throws `OutboxFullError` under `'error'` without changing the queue.
    */
-  push(data: WebSocketData, now: number, ttl: number | undefined): OutboxEntry[] {
-    const { max, maxBytes, overflow } = this.options
-    const lifetime = ttl ?? this.options.ttl
-    const entry: OutboxEntry = {
-      data,
-      bytes: frameSize(data),
-      expiresAt: lifetime === undefined ? undefined : now + lifetime,
-    }
-    this.expire(now)
-    const fits = () => this.entries.length < max && this.totalBytes + entry.bytes <= maxBytes
-    if (fits()) return this.append(entry)
-    if (entry.bytes > maxBytes || max === 0 || overflow === 'drop-newest') {
+  push(data: WebSocketData, now: number, ttl: number | undefined): PushResult {
+    const { max, maxBytes, overflow } = this.#options
+    const entry: OutboxEntry = { data, bytes: frameSize(data), expiresAt: now + (ttl ?? this.#options.ttl ?? Infinity) }
+    const expired = this.expire(now)
+    const fits = () => this.#entries.length < max && this.#bytes + entry.bytes <= maxBytes
+    const overflowed: OutboxEntry[] = []
+    if (!fits()) {
       if (overflow === 'error') throw new OutboxFullError(max, maxBytes)
-      return [entry]
+      if (entry.bytes > maxBytes || max === 0 || overflow === 'drop-newest') return { accepted: false, overflowed: [entry], expired }
+      while (!fits() && this.#entries.length > 0) overflowed.push(this.shift()!)
     }
-    if (overflow === 'error') throw new OutboxFullError(max, maxBytes)
-    const dropped: OutboxEntry[] = []
-    while (!fits() && this.entries.length > 0) {
-      const oldest = this.entries.shift()!
-      this.totalBytes -= oldest.bytes
-      dropped.push(oldest)
-    }
-    this.append(entry)
-    return dropped
+    this.#entries.push(entry)
+    this.#bytes += entry.bytes
+    return { accepted: true, overflowed, expired }
   }
 
   /** Removes and returns entries whose TTL has passed. */
   expire(now: number): OutboxEntry[] {
-    if (this.entries.length === 0) return []
-    const expired: OutboxEntry[] = []
-    const kept: OutboxEntry[] = []
-    for (const entry of this.entries) {
-      if (entry.expiresAt !== undefined && entry.expiresAt <= now) expired.push(entry)
-      else kept.push(entry)
-    }
+    const expired = this.#entries.filter((entry) => entry.expiresAt <= now)
     if (expired.length > 0) {
-      this.entries = kept
-      for (const entry of expired) this.totalBytes -= entry.bytes
+      this.#entries = this.#entries.filter((entry) => entry.expiresAt > now)
+      for (const entry of expired) this.#bytes -= entry.bytes
     }
     return expired
   }
 
-  /** Oldest entry without removing it. */
-  peek(): OutboxEntry | undefined {
-    return this.entries[0]
-  }
-
   shift(): OutboxEntry | undefined {
-    const entry = this.entries.shift()
-    if (entry) this.totalBytes -= entry.bytes
+    const entry = this.#entries.shift()
+    if (entry) this.#bytes -= entry.bytes
     return entry
   }
 
-  clear(): OutboxEntry[] {
-    const all = this.entries
-    this.entries = []
-    this.totalBytes = 0
-    return all
-  }
-
-  private append(entry: OutboxEntry): OutboxEntry[] {
-    this.entries.push(entry)
-    this.totalBytes += entry.bytes
-    return []
+  clear(): void {
+    this.#entries = []
+    this.#bytes = 0
   }
 }
 
 export function resolveQueue(options: QueueOptions | undefined): ResolvedQueueOptions {
-  const resolved = { ...QUEUE_DEFAULTS }
-  if (options) {
-    for (const key of Object.keys(options) as (keyof QueueOptions)[]) {
-      const value = options[key]
-      if (value !== undefined) (resolved as Record<string, unknown>)[key] = value
-    }
-  }
-  const strategies: OverflowStrategy[] = ['drop-oldest', 'drop-newest', 'error']
-  if (!strategies.includes(resolved.overflow)) {
+  const resolved = withDefaults(QUEUE_DEFAULTS, options)
+  if (!['drop-oldest', 'drop-newest', 'error'].includes(resolved.overflow)) {
     throw new RangeError(
-      `vue-realtime: queue.overflow must be one of ${strategies.join(', ')} (got ${String(resolved.overflow)}).`,
+      `vue-realtime: queue.overflow must be 'drop-oldest', 'drop-newest' or 'error' (got ${String(resolved.overflow)}).`,
     )
   }
   return resolved

@@ -1,5 +1,8 @@
 import type { Serializer, WebSocketData } from './types'
 
+/** Bundlers fold this per file (`process.env.NODE_ENV` replaced), so dev-only text leaves production builds. */
+const DEV = typeof process === 'undefined' ? false : process.env.NODE_ENV !== 'production'
+
 function isBinary(value: unknown): value is ArrayBufferLike | ArrayBufferView | Blob {
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return true
   if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) return true
@@ -18,26 +21,23 @@ export const jsonSerializer: Serializer<unknown, unknown> = {
       text = JSON.stringify(value)
     } catch (cause) {
       throw new TypeError(
-        `vue-realtime: send() could not JSON-encode the message (${(cause as Error).message}). ` +
-          'Send plain data without cycles, BigInt or functions, or pass a custom `serializer`.',
+        `vue-realtime: send() could not JSON-encode the message (${(cause as Error).message})` +
+          (DEV ? '. Send plain data without cycles, BigInt or functions, or pass a custom `serializer`.' : ''),
         { cause },
       )
     }
     if (text === undefined) {
       throw new TypeError(
-        `vue-realtime: send() got ${typeof value}, which JSON cannot encode. Send a string, binary data or a plain object.`,
+        `vue-realtime: send() got ${typeof value}, which JSON cannot encode` +
+          (DEV ? '. Send a string, binary data or a plain object.' : ''),
       )
     }
     return text
   },
   decode(data: unknown): unknown {
     if (typeof data !== 'string') return data
-    const first = data.charCodeAt(0)
     // Only try JSON for text that can start a JSON value; plain chat text stays a string cheaply.
-    const maybeJson =
-      first === 123 /* { */ || first === 91 /* [ */ || first === 34 /* " */ || first === 45 /* - */ ||
-      (first >= 48 && first <= 57) || data === 'true' || data === 'false' || data === 'null'
-    if (!maybeJson) return data
+    if (!/^[-\d{["]|^(true|false|null)$/.test(data)) return data
     try {
       return JSON.parse(data)
     } catch {

@@ -147,9 +147,9 @@ export interface ReconnectOptions {
   minDelay?: number
   /** Upper bound of the un-jittered delay, ms (clamped before jitter, so jitter survives the cap). @default 30_000 */
   maxDelay?: number
-  /** Growth factor of the delay per retry. @default 1.3 */
+  /** Growth factor of the delay per retry. @default 1.2 */
   factor?: number
-  /** Relative jitter of retries after the first: delay × (1 ± jitter). @default 0.25 */
+  /** Relative jitter of retries after the first: delay × (1 ± jitter). @default 0.1 */
   jitter?: number
   /** The retry count resets only after the socket stayed open this long, ms. @default 5_000 */
   minUptime?: number

@@ -1,33 +1,42 @@
+/** Bundlers fold this per file (`process.env.NODE_ENV` replaced), so dev-only text leaves production builds. */
+const DEV = typeof process === 'undefined' ? false : process.env.NODE_ENV !== 'production'
+
 /**
  * Normalises a WebSocket URL: `ws:`/`wss:` kept, `http:`/`https:` converted, a path
  * resolved against `location` in a browser. Anything else throws a TypeError that names
- * the URL and the accepted forms.
+ * the URL (and, in development, why it was refused and the accepted forms).
  */
 export function normalizeUrl(input: string | URL): string {
   const raw = input instanceof URL ? input.href : input
-  const fail = (why: string): never => {
-    throw new TypeError(
-      `vue-realtime: invalid WebSocket URL ${JSON.stringify(raw)} (${why}). ` +
-        'Use an absolute ws:// or wss:// URL (http:// and https:// are converted), or a path such as "/ws" in a browser.',
-    )
-  }
-  if (typeof raw !== 'string' || raw.trim() === '') return fail('empty')
-  const location = (globalThis as { location?: { href?: string } }).location
-  let url: URL
+  const base = (globalThis as { location?: { href?: string } }).location?.href || undefined
+  let url: URL | undefined
   try {
-    url = location?.href ? new URL(raw, location.href) : new URL(raw)
+    // A blank string would resolve to the page itself.
+    if (typeof raw === 'string' && raw.trim()) url = new URL(raw, base)
   } catch {
-    return fail(location?.href ? 'not a URL' : 'not an absolute URL, and there is no page location to resolve it against')
+    // Not a URL: refused below.
   }
-  if (url.protocol === 'http:') url.protocol = 'ws:'
-  else if (url.protocol === 'https:') url.protocol = 'wss:'
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return fail(`unsupported scheme ${url.protocol}`)
-  if (url.hash) return fail('WebSocket URLs cannot have a #fragment')
-  return url.href
+  if (url) url.protocol = url.protocol.replace(/^http(s?):$/, 'ws$1:')
+  if (url && /^wss?:$/.test(url.protocol) && !url.hash) return url.href
+  throw new TypeError(
+    `vue-realtime: invalid WebSocket URL ${JSON.stringify(raw)}` +
+      (DEV
+        ? ` (${refusal(raw, url, base)}). ` +
+          'Use an absolute ws:// or wss:// URL (http:// and https:// are converted), or a path such as "/ws" in a browser.'
+        : ''),
+  )
+}
+
+/** Why `normalizeUrl` refused a URL (development builds only). */
+function refusal(raw: unknown, url: URL | undefined, base: string | undefined): string {
+  if (typeof raw !== 'string' || raw.trim() === '') return 'empty'
+  if (!url) return base ? 'not a URL' : 'not an absolute URL, and there is no page location to resolve it against'
+  if (!/^wss?:$/.test(url.protocol)) return `unsupported scheme ${url.protocol}`
+  return 'WebSocket URLs cannot have a #fragment'
 }
 
 /** The key a manager shares connections by: URL plus subprotocols. */
 export function connectionKey(url: string, protocols?: string | string[]): string {
-  const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
+  const list = [protocols ?? []].flat()
   return list.length === 0 ? url : `${url} ${list.join(',')}`
 }

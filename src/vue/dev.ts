@@ -1,15 +1,14 @@
 /**
  * Development-only diagnostics. Bundlers replace `process.env.NODE_ENV` (Vite, webpack, Rollup
- * with the usual plugins), so every `if (DEV)` branch is dropped from a production build; an
- * unbundled browser build, which has no `process`, counts as development.
+ * with the usual plugins), so every `if (DEV)` branch is dropped from a production build; where
+ * there is no `process` at all (an unbundled browser build) nothing is printed either.
+ *
+ * A bundler folds this constant only inside this file (esbuild does not inline it into importers,
+ * nor fold a typeof-guarded constant in a module with imports), so other files that carry
+ * dev-only text write the check inline: `typeof process !== 'undefined' && process.env.NODE_ENV
+ * !== 'production'`.
  */
-export const DEV: boolean = /* @__PURE__ */ (() => {
-  try {
-    return process.env.NODE_ENV !== 'production'
-  } catch {
-    return true
-  }
-})()
+export const DEV: boolean = typeof process === 'undefined' ? false : process.env.NODE_ENV !== 'production'
 
 const PREFIX = '[vue-realtime]'
 

@@ -16,8 +16,10 @@ import {
   type ShallowRef,
 } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
+import { IDLE_STATE } from '../core/connection'
 import type {
   CloseInfo,
+  ConnectionEvents,
   ConnectionOptions,
   ConnectionState,
   ConnectionStatus,
@@ -94,33 +96,13 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   clear: () => void
 }
 
-const DEFAULT_MAX_MESSAGES = 1000
+// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
+// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
+// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
 
-/** The state shown while no connection is in hand. */
-const NO_CONNECTION: Readonly<ConnectionState> = Object.freeze({
-  status: 'idle',
-  readyState: 3,
-  attempt: 0,
-  nextRetryAt: null,
-  lastClose: null,
-  latency: null,
-  queued: 0,
-  dropped: 0,
-  received: 0,
-  sent: 0,
-  error: null,
-})
-
-const CONSUMER_OPTIONS = [
-  'immediate',
-  'maxMessages',
-  'filter',
-  'onOpen',
-  'onMessage',
-  'onClose',
-  'onError',
-  'manager',
-] as const
+/** The connection's state fields mirrored into refs of the same names. */
+const MIRRORED = ['readyState', 'status', 'attempt', 'nextRetryAt', 'lastClose', 'latency', 'queued', 'dropped'] as const
+type MirroredRefs = { [K in (typeof MIRRORED)[number]]: ShallowRef<ConnectionState[K]> }
 
 /**
  * Reactive access to a shared WebSocket connection. Every call with the same URL (and
@@ -133,20 +115,22 @@ export function useWebSocket<In = unknown, Out = unknown>(
   url: MaybeRefOrGetter<string | URL | undefined>,
   options: UseWebSocketOptions<In, Out> = {},
 ): UseWebSocketReturn<In, Out> {
-  const { immediate = true, maxMessages = DEFAULT_MAX_MESSAGES, filter, onOpen, onMessage, onClose, onError } = options
-  const connectionOptions: ConnectionOptions<In, Out> = { ...options }
-  for (const key of CONSUMER_OPTIONS) delete (connectionOptions as Record<string, unknown>)[key]
+  // What is left after the consumer's own options are the connection's options.
+  const {
+    immediate = true,
+    maxMessages = 1000,
+    filter,
+    onOpen,
+    onMessage,
+    onClose,
+    onError,
+    manager: explicitManager,
+    ...connectionOptions
+  } = options
   const max = Math.max(0, Math.floor(maxMessages))
 
-  const readyState = shallowRef<ReadyState>(NO_CONNECTION.readyState)
-  const status = shallowRef<ConnectionStatus>(NO_CONNECTION.status)
+  const refs = Object.fromEntries(MIRRORED.map((key) => [key, shallowRef(IDLE_STATE[key])])) as MirroredRefs
   const error = shallowRef<RealtimeErrorInfo | null>(null)
-  const lastClose = shallowRef<CloseInfo | null>(null)
-  const attempt = shallowRef(0)
-  const nextRetryAt = shallowRef<number | null>(null)
-  const queued = shallowRef(0)
-  const dropped = shallowRef(0)
-  const latency = shallowRef<number | null>(null)
   const connection = shallowRef<Connection<In, Out> | undefined>()
 
   // One plain array, mutated in place and triggered once per microtask: a firehose costs one
@@ -161,6 +145,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
     flushScheduled = false
     if (buffer.length > max) buffer.splice(0, buffer.length - max)
     triggerRef(messages)
+    // An equal message still triggers: every message counts, none is coalesced.
     if (Object.is(data.value, last)) triggerRef(data)
     else data.value = last
   }
@@ -168,13 +153,13 @@ export function useWebSocket<In = unknown, Out = unknown>(
   const callbackFailed = (name: string, cause: unknown): void => {
     const message = `${name} threw: ${cause instanceof Error ? cause.message : String(cause)}`
     error.value = { kind: 'callback', message, cause }
-    reportError(`useWebSocket: ${message}. The connection is unaffected; fix the callback.`, cause)
+    if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') reportError(`useWebSocket: ${message}. The connection is unaffected; fix the callback.`, cause)
   }
 
-  const call = <T>(name: string, fn: ((arg: T) => void) | undefined, arg: T): void => {
-    if (!fn) return
+  /** Calls a user callback; a throwing one is reported, never breaks the connection. */
+  const call = <T>(name: string, fn: ((arg: T) => unknown) | undefined, arg: T): unknown => {
     try {
-      fn(arg)
+      return fn?.(arg)
     } catch (cause) {
       callbackFailed(name, cause)
     }
@@ -185,8 +170,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
       try {
         if (!filter(message)) return
       } catch (cause) {
-        callbackFailed('filter', cause)
-        return
+        return callbackFailed('filter', cause)
       }
     }
     if (max > 0) {
@@ -209,17 +193,10 @@ export function useWebSocket<In = unknown, Out = unknown>(
   let hydrating = !!getCurrentInstance()?.vnode.el
   const mirror = (state: Readonly<ConnectionState>): void => {
     if (hydrating) return
-    readyState.value = state.readyState
-    status.value = state.status
-    attempt.value = state.attempt
-    nextRetryAt.value = state.nextRetryAt
-    lastClose.value = state.lastClose
-    latency.value = state.latency
-    queued.value = state.queued
-    dropped.value = state.dropped
+    for (const key of MIRRORED) refs[key].value = state[key] as never
   }
 
-  const manager = resolveManager(options.manager)
+  const manager = resolveManager(explicitManager)
   let active = immediate
   let disposed = false
   let target: string | undefined
@@ -231,38 +208,35 @@ export function useWebSocket<In = unknown, Out = unknown>(
     for (const remove of removers) remove()
     removers = []
     connection.value = undefined
-    mirror(NO_CONNECTION)
-    manager?.release(current as Connection)
+    mirror(IDLE_STATE)
+    manager?.release(current)
   }
 
   const attach = (): void => {
     if (!manager || disposed || target === undefined || connection.value) return
-    let acquired: Connection<In, Out>
+    let current: Connection<In, Out>
     try {
-      acquired = manager.acquire<In, Out>(target, connectionOptions)
+      current = manager.acquire<In, Out>(target, connectionOptions)
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause)
       const info: RealtimeErrorInfo = { kind: 'invalid-url', message, cause }
       error.value = info
-      status.value = 'failed'
-      reportError(`useWebSocket: ${message}`)
+      refs.status.value = 'failed'
+      if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') reportError(`useWebSocket: ${message}`)
       call('onError', onError, info)
       return
     }
-    const current = acquired
     connection.value = current
     // Every listener checks that its connection is still the one in hand: an event emitted
     // while a swap is under way changes nothing.
+    const on = <K extends keyof ConnectionEvents<In>>(event: K, listener: (payload: ConnectionEvents<In>[K]) => unknown) =>
+      current.on(event, (payload) => connection.value === current && listener(payload))
     removers = [
-      current.on('state', (state) => connection.value === current && mirror(state)),
-      current.on('message', (message) => connection.value === current && receive(message)),
-      current.on('open', (event) => connection.value === current && call('onOpen', onOpen, event)),
-      current.on('close', (info) => connection.value === current && call('onClose', onClose, info)),
-      current.on('error', (info) => {
-        if (connection.value !== current) return
-        error.value = info
-        call('onError', onError, info)
-      }),
+      on('state', mirror),
+      on('message', receive),
+      on('open', (event) => call('onOpen', onOpen, event)),
+      on('close', (info) => call('onClose', onClose, info)),
+      on('error', (info) => call('onError', onError, (error.value = info))),
     ]
     mirror(current.state)
     if (current.state.error) error.value = current.state.error
@@ -272,13 +246,13 @@ export function useWebSocket<In = unknown, Out = unknown>(
     watch(
       () => {
         const value = toValue(url)
-        return value === undefined || value === null ? undefined : String(value)
+        return value == null ? undefined : String(value)
       },
       (next) => {
         detach()
         target = next
         // Clears a `failed` left by an invalid previous URL.
-        mirror(NO_CONNECTION)
+        mirror(IDLE_STATE)
         if (active) attach()
       },
       { immediate: true },
@@ -286,7 +260,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
     if (hydrating) {
       onMounted(() => {
         hydrating = false
-        mirror(connection.value?.state ?? NO_CONNECTION)
+        mirror(connection.value?.state ?? IDLE_STATE)
       })
     }
     if (getCurrentScope()) {
@@ -298,26 +272,19 @@ export function useWebSocket<In = unknown, Out = unknown>(
   }
 
   return {
-    readyState,
-    status,
+    ...refs,
     messages,
     data,
     error,
-    lastClose,
-    attempt,
-    nextRetryAt,
-    queued,
-    dropped,
-    latency,
     connection,
     send(payload, sendOptions) {
       const current = connection.value
-      if (!current) {
-        // On the server (no manager) sends are dropped silently: nothing could ever deliver them.
-        if (manager) warn(`useWebSocket: send() without a connection${target === undefined ? ' (the url is undefined)' : ''}: the message was dropped.`)
-        return 'dropped'
+      if (current) return current.send(payload, sendOptions)
+      // On the server (no manager) sends are dropped silently: nothing could ever deliver them.
+      if (manager && typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') {
+        warn(`useWebSocket: send() without a connection${target === undefined ? ' (the url is undefined)' : ''}: the message was dropped.`)
       }
-      return current.send(payload, sendOptions)
+      return 'dropped'
     },
     open() {
       active = true

@@ -324,6 +324,22 @@ describe('outbox', () => {
     expect(connection.state.dropped).toBe(1)
   })
 
+  it('counts messages that expire while others are queued', () => {
+    const { connection } = connect()
+    connection.send('old', { ttl: 100 })
+    vi.advanceTimersByTime(200)
+    expect(connection.send('new')).toBe('queued')
+    expect(connection.state).toMatchObject({ queued: 1, dropped: 1 })
+  })
+
+  it('reports a send as queued even when an identical message was dropped to make room', () => {
+    const { connection } = connect({ queue: { max: 2 } })
+    connection.send('same')
+    connection.send('other')
+    expect(connection.send('same')).toBe('queued')
+    expect(connection.state).toMatchObject({ queued: 2, dropped: 1 })
+  })
+
   it('skips the queue for volatile sends', () => {
     const { connection } = connect()
     expect(connection.send('cursor', { volatile: true })).toBe('dropped')
