@@ -35,7 +35,7 @@ export async function measure(contents) {
     minify: true,
     format: 'esm',
     platform: 'browser',
-    target: 'es2020',
+    target: 'es2022', // what every evergreen browser runs; es2020 would downlevel #private fields to WeakMaps
     write: false,
     external: ['vue', 'pinia', '@vue/*'],
     alias,

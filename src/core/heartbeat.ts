@@ -9,11 +9,14 @@ export interface ResolvedHeartbeatOptions {
 }
 
 /** Matches text `pong` or JSON `{"type":"pong", ...}` without parsing every inbound frame. */
+const MAX_PONG_LENGTH = 64
+
 export function defaultIsPong(data: unknown): boolean {
   if (typeof data !== 'string') return false
   if (data === 'pong') return true
-  // A pong envelope is short; anything long is application data and skips the parse.
-  if (data.length > 128 || data[0] !== '{' || !data.includes('"pong"')) return false
+  // A pong envelope is short (`{"type":"pong","ts":1732250000000}` is 34 characters): anything
+  // longer is application data and skips the scan, which matters under a firehose.
+  if (data.length > MAX_PONG_LENGTH || data[0] !== '{' || !data.includes('"pong"')) return false
   try {
     return JSON.parse(data)?.type === 'pong'
   } catch {
