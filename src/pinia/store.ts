@@ -7,12 +7,8 @@ import { computed, onScopeDispose, ref } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
 import { connectionKey, normalizeUrl } from '../core/url'
 import type {
-  CloseInfo,
   ConnectionOptions,
   ConnectionState,
-  ConnectionStatus,
-  ReadyState,
-  RealtimeErrorInfo,
   SendOptions,
   SendResult,
   WebSocketData,
@@ -20,48 +16,16 @@ import type {
 import { resolveManager } from '../vue/context'
 import { warn } from '../vue/dev'
 
-/** One connection as the store shows it. */
-export interface RealtimeConnectionInfo {
+/** One connection as the store shows it: its state plus where it points. */
+export interface RealtimeConnectionInfo extends ConnectionState {
   /** The normalised URL. */
   url: string
   /** URL plus subprotocols: the key of `connections`. Equal to `url` without subprotocols. */
   key: string
-  status: ConnectionStatus
-  readyState: ReadyState
-  /** Retries made since the link was last stable. */
-  attempt: number
-  /** When the next retry fires (epoch ms), or null. */
-  nextRetryAt: number | null
-  lastClose: CloseInfo | null
-  /** Last heartbeat round trip, ms, or null. */
-  latency: number | null
-  /** Messages waiting in the outbox. */
-  queued: number
-  /** Messages dropped (overflow, ttl, volatile while not open). */
-  dropped: number
-  /** Inbound messages delivered. */
-  received: number
-  /** Outbound messages written to a socket. */
-  sent: number
-  error: RealtimeErrorInfo | null
 }
 
 function describe(connection: Connection, state: Readonly<ConnectionState>): RealtimeConnectionInfo {
-  return {
-    url: connection.url,
-    key: connection.key,
-    status: state.status,
-    readyState: state.readyState,
-    attempt: state.attempt,
-    nextRetryAt: state.nextRetryAt,
-    lastClose: state.lastClose,
-    latency: state.latency,
-    queued: state.queued,
-    dropped: state.dropped,
-    received: state.received,
-    sent: state.sent,
-    error: state.error,
-  }
+  return { ...state, url: connection.url, key: connection.key }
 }
 
 /**
