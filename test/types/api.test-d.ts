@@ -8,6 +8,10 @@ import {
   useRealtime,
   useRealtimeUrl,
   useWebSocket,
+  useChannel,
+  type ChannelMessage,
+  type PendingPublish,
+  type UseChannelOptions,
   type CloseCodeInfo,
   type CloseInfo,
   type ConnectionStatus,
@@ -128,5 +132,25 @@ describe('useRealtimeStore', () => {
     expectTypeOf(store.connect<ChatIn, ChatOut>('ws://x')).toEqualTypeOf<Connection<ChatIn, ChatOut> | undefined>()
     expectTypeOf(store.disconnect('ws://x')).toEqualTypeOf<void>()
     expectTypeOf(store.send('ws://x', { any: 'thing' })).toEqualTypeOf<SendResult>()
+  })
+})
+
+describe('useChannel types', () => {
+  it('types payloads per topic, publish, pending and presence', () => {
+    interface Chat {
+      text: string
+    }
+    const channel = useChannel<Chat>('room:general', { parse: (v) => v as Chat, history: 10 })
+    expectTypeOf(channel.messages.value).toEqualTypeOf<readonly ChannelMessage<Chat>[]>()
+    expectTypeOf(channel.messages.value[0].data).toEqualTypeOf<Chat>()
+    expectTypeOf(channel.publish).parameter(0).toEqualTypeOf<Chat>()
+    expectTypeOf(channel.publish({ text: 'hi' })).resolves.toHaveProperty('id')
+    expectTypeOf(channel.pending.value[0]).toEqualTypeOf<PendingPublish<Chat>>()
+    expectTypeOf(channel.pending.value[0].state).toEqualTypeOf<'pending' | 'sent' | 'failed'>()
+    expectTypeOf(channel.recovered.value).toEqualTypeOf<boolean | null>()
+    expectTypeOf(channel.request<number>()).resolves.toEqualTypeOf<number>()
+    // @ts-expect-error a payload of the wrong shape does not type-check
+    channel.publish({ body: 'nope' })
+    expectTypeOf<UseChannelOptions<Chat>['parse']>().toEqualTypeOf<((value: unknown) => Chat) | undefined>()
   })
 })

@@ -97,6 +97,26 @@ describe('useChannel', () => {
     expect(channel().error.value?.message).toMatch(/failed validation: expected \{ text: string \}/)
   })
 
+  it('marks a refused publish failed and retries it with the same id, shown once', async () => {
+    let allow = false
+    const server = createRealtimeServer({ port: 0, authorize: (_user, _topic, action) => action !== 'publish' || allow })
+    await server.ready
+    cleanups.push(() => server.close({ timeout: 200 }))
+    const topic = ref('room:retry')
+    const { channel } = mountChannel<string>(server, topic)
+    await waitFor(() => channel().subscribed.value)
+    await expect(channel().publish('try me')).rejects.toMatchObject({ code: 'forbidden' })
+    const [failed] = channel().pending.value
+    expect(failed).toMatchObject({ data: 'try me', state: 'failed' })
+    expect(channel().error.value?.message).toMatch(/forbidden/)
+    allow = true
+    const ack = await channel().retry(failed.id)
+    expect(ack).toMatchObject({ id: failed.id, seq: 1 })
+    await waitFor(() => channel().messages.value.length === 1)
+    expect(channel().pending.value).toEqual([])
+    expect(channel().messages.value.map((m) => [m.id, m.data])).toEqual([[failed.id, 'try me']])
+  })
+
   it('shares one socket between channels of one URL and releases it on unmount', async () => {
     const server = await chatServer()
     const manager = new ConnectionManager({ WebSocket: WebSocket as unknown as WebSocketConstructor, idleTimeout: 0 })
