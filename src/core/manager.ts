@@ -1,4 +1,5 @@
 import { Connection } from './connection'
+import { withDefaults } from './defaults'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { connectionKey, normalizeUrl } from './url'
@@ -29,19 +30,16 @@ export interface AcquireOptions {
 
 const NESTED = ['heartbeat', 'reconnect', 'queue', 'environment'] as const
 
-/** Defaults under options, one level deep for the nested option objects. */
+/** Defaults under options; the nested option objects are merged one level deep. */
 export function mergeOptions<In, Out>(
   defaults: ConnectionOptions<unknown, unknown>,
   options: ConnectionOptions<In, Out> = {},
 ): ConnectionOptions<In, Out> {
-  const merged: Record<string, unknown> = { ...defaults }
-  for (const [key, value] of Object.entries(options)) {
-    if (value === undefined) continue
-    const base = merged[key]
-    merged[key] =
-      (NESTED as readonly string[]).includes(key) && typeof value === 'object' && typeof base === 'object' && base
-        ? { ...base, ...value }
-        : value
+  const merged = withDefaults(defaults, options) as Record<string, unknown>
+  for (const key of NESTED) {
+    const base = defaults[key]
+    const value = options[key]
+    if (typeof base === 'object' && base && typeof value === 'object' && value) merged[key] = { ...base, ...value }
   }
   return merged as ConnectionOptions<In, Out>
 }

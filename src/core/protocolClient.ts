@@ -89,7 +89,8 @@ export const protocolConnectionOptions: ConnectionOptions<unknown, unknown> = {
 }
 
 let counter = 0
-function randomId(): string {
+/** A unique message or request id: a UUID where `crypto.randomUUID` exists. */
+export function randomId(): string {
   const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
   if (c?.randomUUID) return c.randomUUID()
   counter = (counter + 1) % 1_000_000

@@ -8,7 +8,6 @@ import {
   onScopeDispose,
   shallowRef,
   toValue,
-  triggerRef,
   watch,
   type MaybeRefOrGetter,
   type ShallowRef,
@@ -18,12 +17,14 @@ import type { AckFrame, MessageFrame, PresenceFrame, PresenceMember } from '../c
 import {
   ProtocolClient,
   protocolConnectionOptions,
+  randomId,
   RealtimeProtocolError,
   type TopicListener,
 } from '../core/protocolClient'
 import type { ConnectionManager } from '../core'
 import type { ConnectionOptions, ConnectionStatus } from '../core/types'
 import { reportError } from './dev'
+import { createMessageBuffer } from './messageBuffer'
 import { useRealtimeUrl } from './plugin'
 import { useWebSocket } from './useWebSocket'
 
@@ -111,11 +112,6 @@ export interface UseChannelReturn<T> {
 const DEFAULT_HISTORY = 50
 const DEFAULT_MAX_MESSAGES = 1000
 
-function newId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
-  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`
-}
-
 /**
  * A topic of the vue-realtime protocol: messages that survive reconnects without gaps or
  * duplicates, acknowledged publishes, requests and presence.
@@ -136,8 +132,7 @@ export function useChannel<T = unknown>(
     manager: options.manager,
   })
 
-  const buffer: ChannelMessage<T>[] = []
-  const messages = shallowRef<readonly ChannelMessage<T>[]>(buffer)
+  const { messages, push, clear } = createMessageBuffer<ChannelMessage<T>>(max)
   const subscribed = shallowRef(false)
   const recovered = shallowRef<boolean | null>(null)
   const error = shallowRef<Error | null>(null)
@@ -145,14 +140,6 @@ export function useChannel<T = unknown>(
   const pending = shallowRef<readonly PendingPublish<T>[]>([])
   const invalid = shallowRef(0)
   const clientId = shallowRef<string | null>(null)
-  let flushScheduled = false
-
-  const flush = (): void => {
-    flushScheduled = false
-    if (buffer.length > max) buffer.splice(0, buffer.length - max)
-    triggerRef(messages)
-  }
-
   const fail = (cause: unknown): void => {
     error.value = cause instanceof Error ? cause : new Error(String(cause))
   }
@@ -201,14 +188,7 @@ export function useChannel<T = unknown>(
       const message = toMessage(frame)
       if (!message) return
       if (frame.ephemeral || frame.seq === undefined) return call('onEphemeral', options.onEphemeral, message)
-      if (max > 0) {
-        buffer.push(message)
-        if (buffer.length > 2 * max) buffer.splice(0, buffer.length - max)
-        if (!flushScheduled) {
-          flushScheduled = true
-          queueMicrotask(flush)
-        }
-      }
+      push(message)
       call('onMessage', options.onMessage, message)
     },
     subscribed(frame) {
@@ -238,8 +218,7 @@ export function useChannel<T = unknown>(
       leave()
       if (previous && previous[1] !== name) {
         // Another room: its messages, members and recovery state are not this one's.
-        buffer.length = 0
-        triggerRef(messages)
+        clear()
         presence.value = []
         recovered.value = null
       }
@@ -306,7 +285,7 @@ export function useChannel<T = unknown>(
     status: socket.status,
     clientId,
     publish(data, publishOptions = {}) {
-      const id = publishOptions.id ?? newId()
+      const id = publishOptions.id ?? randomId()
       if (!publishOptions.ephemeral && !pending.value.some((p) => p.id === id)) {
         pending.value = [...pending.value, { id, data, state: 'pending' }]
       }
@@ -323,9 +302,6 @@ export function useChannel<T = unknown>(
       if (!client || !method) return notReady('request')
       return client.request<R>(method, data, { timeout: requestOptions.timeout })
     },
-    clear() {
-      buffer.length = 0
-      triggerRef(messages)
-    },
+    clear,
   }
 }

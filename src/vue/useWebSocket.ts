@@ -30,6 +30,7 @@ import type {
   WebSocketData,
 } from '../core/types'
 import { resolveManager } from './context'
+import { createMessageBuffer } from './messageBuffer'
 import { reportError, warn } from './dev'
 
 /** Options of `useWebSocket`: the connection's options plus this consumer's own. */
@@ -133,22 +134,13 @@ export function useWebSocket<In = unknown, Out = unknown>(
   const error = shallowRef<RealtimeErrorInfo | null>(null)
   const connection = shallowRef<Connection<In, Out> | undefined>()
 
-  // One plain array, mutated in place and triggered once per microtask: a firehose costs one
-  // push per message, not one array copy.
-  const buffer: In[] = []
-  const messages = shallowRef<readonly In[]>(buffer)
   const data = shallowRef<In | undefined>()
   let last: In | undefined
-  let flushScheduled = false
-
-  const flush = (): void => {
-    flushScheduled = false
-    if (buffer.length > max) buffer.splice(0, buffer.length - max)
-    triggerRef(messages)
+  const { messages, push, clear } = createMessageBuffer<In>(max, () => {
     // An equal message still triggers: every message counts, none is coalesced.
     if (Object.is(data.value, last)) triggerRef(data)
     else data.value = last
-  }
+  })
 
   const callbackFailed = (name: string, cause: unknown): void => {
     const message = `${name} threw: ${cause instanceof Error ? cause.message : String(cause)}`
@@ -173,17 +165,9 @@ export function useWebSocket<In = unknown, Out = unknown>(
         return callbackFailed('filter', cause)
       }
     }
-    if (max > 0) {
-      buffer.push(message)
-      // Bound memory even if a huge synchronous batch arrives before the next flush.
-      if (buffer.length > 2 * max) buffer.splice(0, buffer.length - max)
-    }
     last = message
+    push(message)
     call('onMessage', onMessage, message)
-    if (!flushScheduled) {
-      flushScheduled = true
-      queueMicrotask(flush)
-    }
   }
 
   // While hydrating server-rendered HTML, the refs keep showing what the server rendered
@@ -300,9 +284,6 @@ export function useWebSocket<In = unknown, Out = unknown>(
       if (connection.value) connection.value.reconnect()
       else attach()
     },
-    clear() {
-      buffer.length = 0
-      triggerRef(messages)
-    },
+    clear,
   }
 }
