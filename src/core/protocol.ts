@@ -22,6 +22,9 @@ export const METHOD_PATTERN = TOPIC_PATTERN
 /** Longest client message id or request correlation id (string form), characters. */
 export const MAX_ID_LENGTH = 128
 
+/** Longest topic epoch, characters. */
+export const MAX_EPOCH_LENGTH = 64
+
 /** Codes of `error` frames and of `response.error`. */
 export const ErrorCode = {
   /** The text frame is not valid JSON. */
@@ -81,6 +84,12 @@ export interface SubscribeFrame {
   topic: string
   /** Last sequence number the client has seen; the server replays every later one. */
   since?: number
+  /**
+   * With `since`: the topic epoch that `since` belongs to (from `subscribed`, `message` or
+   * `ack`). A different epoch on the server means its numbering restarted: no replay,
+   * `recovered: false`. Absent (an older client): `since` is taken to be in the current epoch.
+   */
+  epoch?: string
   /** Without `since`: replay the last `history` messages. */
   history?: number
 }
@@ -141,6 +150,12 @@ export interface SubscribedFrame<User = unknown> {
   topic: string
   /** Sequence number of the newest message the client has now been sent for the topic (0 = none). */
   seq: number
+  /**
+   * The topic's epoch: an opaque id of its numbering. Sequence numbers of two epochs are
+   * unrelated; resume with `since` only together with this epoch. Absent from servers older
+   * than the epoch addition.
+   */
+  epoch?: string
   /** True when the replay covered everything after `since` (always true without `since`). */
   recovered: boolean
   presence: PresenceMember<User>[]
@@ -154,6 +169,8 @@ export interface MessageFrame<T = unknown, User = unknown> {
   topic: string
   /** Per-topic sequence, from 1, increasing by 1; absent on ephemeral messages. */
   seq?: number
+  /** The topic's epoch (see `SubscribedFrame.epoch`); absent on ephemeral messages. */
+  epoch?: string
   id: FrameId
   data: T
   /** `clientId` of the publisher, or `'server'`. */
@@ -169,6 +186,8 @@ export interface AckFrame {
   id: FrameId
   /** The stored message's sequence (absent for ephemeral publishes). */
   seq?: number
+  /** The topic's epoch the `seq` belongs to (absent for ephemeral publishes). */
+  epoch?: string
 }
 export interface ResponseFrame<T = unknown> {
   type: 'response'
@@ -238,6 +257,11 @@ function isSeq(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
 
+/** A topic epoch: 1 to `MAX_EPOCH_LENGTH` characters. */
+export function isEpoch(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_EPOCH_LENGTH
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -293,9 +317,14 @@ export function parseClientFrame(text: string): ParseResult<ClientFrame> {
       if (f.history !== undefined && !isSeq(f.history)) {
         return fail('invalid_frame', '"history" must be a non-negative integer.', f)
       }
+      if (f.epoch !== undefined && !isEpoch(f.epoch)) {
+        return fail('invalid_frame', `"epoch" must be a string of 1-${MAX_EPOCH_LENGTH} characters.`, f)
+      }
       const frame: SubscribeFrame = { type: 'subscribe', topic: f.topic as string }
-      if (f.since !== undefined) frame.since = f.since as number
-      else if (f.history !== undefined) frame.history = f.history as number
+      if (f.since !== undefined) {
+        frame.since = f.since as number
+        if (f.epoch !== undefined) frame.epoch = f.epoch as string
+      } else if (f.history !== undefined) frame.history = f.history as number
       return { ok: true, frame }
     }
     case 'unsubscribe': {
@@ -363,6 +392,7 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
       if (!isValidTopic(f.topic) || !isSeq(f.seq) || typeof f.recovered !== 'boolean') {
         return invalid('needs topic, seq and recovered')
       }
+      if (f.epoch !== undefined && !isEpoch(f.epoch)) return invalid('bad epoch')
       if (!Array.isArray(f.presence) || !f.presence.every(isMember)) return invalid('bad presence list')
       return { ok: true, frame: f as unknown as SubscribedFrame }
     case 'unsubscribed':
@@ -373,10 +403,12 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
         return invalid('needs topic, id and from')
       }
       if (f.seq !== undefined && !isSeq(f.seq)) return invalid('bad seq')
+      if (f.epoch !== undefined && !isEpoch(f.epoch)) return invalid('bad epoch')
       if (typeof f.ts !== 'number') return invalid('bad ts')
       return { ok: true, frame: f as unknown as MessageFrame }
     case 'ack':
       if (!isFrameId(f.id) || (f.seq !== undefined && !isSeq(f.seq))) return invalid('needs id, optional seq')
+      if (f.epoch !== undefined && !isEpoch(f.epoch)) return invalid('bad epoch')
       return { ok: true, frame: f as unknown as AckFrame }
     case 'response':
       if (!isFrameId(f.id)) return invalid('no id')
