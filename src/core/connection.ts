@@ -24,10 +24,6 @@ import type {
   WebSocketLike,
 } from './types'
 
-// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
-// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
-// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
-
 /** Abnormal closure: what a lost link looks like (RFC 6455 §7.1.5). */
 const ABNORMAL = 1006
 /** While `bufferedAmount` is above the high-water mark, re-check the socket this often. */
@@ -235,7 +231,7 @@ export class Connection<In = unknown, Out = unknown> {
     if (!WebSocketImpl) {
       const message =
         'vue-realtime: no WebSocket implementation' +
-        (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production'
+        (process.env.NODE_ENV !== 'production'
           ? '. In Node pass one: `{ WebSocket }` from the "ws" package (or upgrade to Node 22+, which has a global WebSocket).'
           : '')
       this.#update({ status: 'failed' })

@@ -5,10 +5,6 @@ import { resolveEnvironment } from './environment'
 import { connectionKey, normalizeUrl } from './url'
 import type { ConnectionOptions, RealtimeEnvironment, TimerHandle } from './types'
 
-// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
-// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
-// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
-
 /** Keep a released socket this long by default, so a route change that remounts a consumer reuses it. */
 const DEFAULT_IDLE_TIMEOUT = 1_000
 
@@ -92,7 +88,7 @@ export class ConnectionManager {
     const key = connectionKey(normalizeUrl(url), merged.protocols)
     let entry = this.#entries.get(key)
     if (entry) {
-      if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') {
+      if (process.env.NODE_ENV !== 'production') {
         const differing = differingOptions(entry.connection.options, merged as ConnectionOptions<unknown, unknown>)
         if (differing.length > 0) {
           console.warn(

@@ -2,10 +2,6 @@ import { withDefaults } from './defaults'
 import { frameSize } from './serializer'
 import type { QueueOptions, WebSocketData } from './types'
 
-// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
-// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
-// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
-
 export type ResolvedQueueOptions = Required<Omit<QueueOptions, 'ttl'>> & Pick<QueueOptions, 'ttl'>
 
 export const QUEUE_DEFAULTS: ResolvedQueueOptions = {
@@ -39,7 +35,7 @@ export class OutboxFullError extends RangeError {
   constructor(max: number, maxBytes: number) {
     super(
       `vue-realtime: the send queue is full (${max} messages / ${maxBytes} bytes)` +
-        (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production'
+        (process.env.NODE_ENV !== 'production'
             ? " while the socket is not open. Raise `queue.max`/`queue.maxBytes`, send with `{ volatile: true }`, or choose `queue.overflow: 'drop-oldest'`."
           : ''),
     )

@@ -1,7 +1,6 @@
 import type { Serializer, WebSocketData } from './types'
 
 /** Bundlers fold this per file (`process.env.NODE_ENV` replaced), so dev-only text leaves production builds. */
-const DEV = typeof process === 'undefined' ? false : process.env.NODE_ENV !== 'production'
 
 function isBinary(value: unknown): value is ArrayBufferLike | ArrayBufferView | Blob {
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return true
@@ -22,14 +21,14 @@ export const jsonSerializer: Serializer<unknown, unknown> = {
     } catch (cause) {
       throw new TypeError(
         `vue-realtime: send() could not JSON-encode the message (${(cause as Error).message})` +
-          (DEV ? '. Send plain data without cycles, BigInt or functions, or pass a custom `serializer`.' : ''),
+          (process.env.NODE_ENV !== 'production' ? '. Send plain data without cycles, BigInt or functions, or pass a custom `serializer`.' : ''),
         { cause },
       )
     }
     if (text === undefined) {
       throw new TypeError(
         `vue-realtime: send() got ${typeof value}, which JSON cannot encode` +
-          (DEV ? '. Send a string, binary data or a plain object.' : ''),
+          (process.env.NODE_ENV !== 'production' ? '. Send a string, binary data or a plain object.' : ''),
       )
     }
     return text

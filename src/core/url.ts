@@ -1,5 +1,4 @@
 /** Bundlers fold this per file (`process.env.NODE_ENV` replaced), so dev-only text leaves production builds. */
-const DEV = typeof process === 'undefined' ? false : process.env.NODE_ENV !== 'production'
 
 /**
  * Normalises a WebSocket URL: `ws:`/`wss:` kept, `http:`/`https:` converted, a path
@@ -20,7 +19,7 @@ export function normalizeUrl(input: string | URL): string {
   if (url && /^wss?:$/.test(url.protocol) && !url.hash) return url.href
   throw new TypeError(
     `vue-realtime: invalid WebSocket URL ${JSON.stringify(raw)}` +
-      (DEV
+      (process.env.NODE_ENV !== 'production'
         ? ` (${refusal(raw, url, base)}). ` +
           'Use an absolute ws:// or wss:// URL (http:// and https:// are converted), or a path such as "/ws" in a browser.'
         : ''),

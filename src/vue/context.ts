@@ -5,13 +5,12 @@
  */
 import { hasInjectionContext, inject, ssrContextKey, type InjectionKey } from 'vue'
 import { getDefaultManager, type ConnectionManager } from '../core'
-import { DEV } from './dev'
 
 /** Injection key of the app's `ConnectionManager` (provided by `createRealtime`). */
-export const realtimeKey = (DEV ? Symbol('vue-realtime') : Symbol()) as InjectionKey<ConnectionManager>
+export const realtimeKey = (process.env.NODE_ENV !== 'production' ? Symbol('vue-realtime') : Symbol()) as InjectionKey<ConnectionManager>
 
 /** Injection key of the app's default URL (the `url` option of `createRealtime`). */
-export const realtimeUrlKey = (DEV ? Symbol('vue-realtime url') : Symbol()) as InjectionKey<string | undefined>
+export const realtimeUrlKey = (process.env.NODE_ENV !== 'production' ? Symbol('vue-realtime url') : Symbol()) as InjectionKey<string | undefined>
 
 /**
  * True while a component renders on the server (`renderToString` provides the SSR context),

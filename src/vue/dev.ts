@@ -1,23 +1,23 @@
 /**
- * Development-only diagnostics. Bundlers replace `process.env.NODE_ENV` (Vite, webpack, Rollup
- * with the usual plugins), so every `if (DEV)` branch is dropped from a production build; where
- * there is no `process` at all (an unbundled browser build) nothing is printed either.
+ * Development-only diagnostics.
  *
- * A bundler folds this constant only inside this file (esbuild does not inline it into importers,
- * nor fold a typeof-guarded constant in a module with imports), so other files that carry
- * dev-only text write the check inline: `typeof process !== 'undefined' && process.env.NODE_ENV
- * !== 'production'`.
+ * Dev-only code is guarded by an inline `process.env.NODE_ENV !== 'production'`, the guard Vue's
+ * and Pinia's bundler builds use: every bundler (Vite in dev and build, webpack, Rollup and
+ * esbuild with the usual define) replaces `process.env.NODE_ENV` with a string literal, so the
+ * guard works in a browser where `process` does not exist, and the branch is removed from
+ * production builds. Write the check inline at each use: a constant exported from here is not
+ * folded into its importers by every bundler. Never add a `typeof process` test: under a
+ * browser dev server it is false and silences every warning.
  */
-export const DEV: boolean = typeof process === 'undefined' ? false : process.env.NODE_ENV !== 'production'
 
 const PREFIX = '[vue-realtime]'
 
 /** A dev-mode warning with the library's prefix; prints nothing in production. */
 export function warn(message: string, ...details: unknown[]): void {
-  if (DEV) console.warn(`${PREFIX} ${message}`, ...details)
+  if (process.env.NODE_ENV !== 'production') console.warn(`${PREFIX} ${message}`, ...details)
 }
 
 /** A dev-mode error report with the library's prefix; prints nothing in production. */
 export function reportError(message: string, ...details: unknown[]): void {
-  if (DEV) console.error(`${PREFIX} ${message}`, ...details)
+  if (process.env.NODE_ENV !== 'production') console.error(`${PREFIX} ${message}`, ...details)
 }

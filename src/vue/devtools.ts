@@ -13,7 +13,6 @@
 import type { App } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
 import type { ConnectionStatus } from '../core/types'
-import { DEV } from './dev'
 
 /** One entry of the timeline (the shape of the Vue Devtools' `TimelineEvent`). */
 export interface RealtimeTimelineEvent {
@@ -60,7 +59,7 @@ function preview(data: unknown): unknown {
 
 /** Registers with the Vue Devtools when present; returns the sink, or undefined. */
 function connectVueDevtools(app: App): RealtimeDevtools | undefined {
-  if (!DEV || typeof window === 'undefined') return undefined
+  if (process.env.NODE_ENV === 'production' || typeof window === 'undefined') return undefined
   const hook = (globalThis as { __VUE_DEVTOOLS_GLOBAL_HOOK__?: DevtoolsHook }).__VUE_DEVTOOLS_GLOBAL_HOOK__
   if (!hook || typeof hook.emit !== 'function') return undefined
   let api: DevtoolsPluginApi | undefined

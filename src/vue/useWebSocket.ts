@@ -97,10 +97,6 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   clear: () => void
 }
 
-// Dev-only text sits behind an inline `typeof process !== 'undefined' && process.env.NODE_ENV !==
-// 'production'` check: bundlers replace NODE_ENV and drop the branch from production builds (a
-// file-level DEV constant is not folded in a module with imports; see src/vue/dev.ts).
-
 /** The connection's state fields mirrored into refs of the same names. */
 const MIRRORED = ['readyState', 'status', 'attempt', 'nextRetryAt', 'lastClose', 'latency', 'queued', 'dropped'] as const
 type MirroredRefs = { [K in (typeof MIRRORED)[number]]: ShallowRef<ConnectionState[K]> }
@@ -145,7 +141,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
   const callbackFailed = (name: string, cause: unknown): void => {
     const message = `${name} threw: ${cause instanceof Error ? cause.message : String(cause)}`
     error.value = { kind: 'callback', message, cause }
-    if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') reportError(`useWebSocket: ${message}. The connection is unaffected; fix the callback.`, cause)
+    if (process.env.NODE_ENV !== 'production') reportError(`useWebSocket: ${message}. The connection is unaffected; fix the callback.`, cause)
   }
 
   /** Calls a user callback; a throwing one is reported, never breaks the connection. */
@@ -206,7 +202,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
       const info: RealtimeErrorInfo = { kind: 'invalid-url', message, cause }
       error.value = info
       refs.status.value = 'failed'
-      if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') reportError(`useWebSocket: ${message}`)
+      if (process.env.NODE_ENV !== 'production') reportError(`useWebSocket: ${message}`)
       call('onError', onError, info)
       return
     }
@@ -265,7 +261,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
       const current = connection.value
       if (current) return current.send(payload, sendOptions)
       // On the server (no manager) sends are dropped silently: nothing could ever deliver them.
-      if (manager && typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') {
+      if (manager && process.env.NODE_ENV !== 'production') {
         warn(`useWebSocket: send() without a connection${target === undefined ? ' (the url is undefined)' : ''}: the message was dropped.`)
       }
       return 'dropped'
