@@ -4,6 +4,7 @@ import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
 import { Outbox, resolveQueue, type ResolvedQueueOptions } from './outbox'
+import { TOKEN_PROTOCOL_PREFIX } from './protocol'
 import { jsonSerializer } from './serializer'
 import { connectionKey, normalizeUrl } from './url'
 import type {
@@ -31,6 +32,8 @@ const DRAIN_POLL_MS = 50
 /** A user `close()` waits this long for the closing handshake before cutting the socket. */
 const CLOSE_GRACE_MS = 2_000
 const DEFAULT_CONNECT_TIMEOUT = 10_000
+/** What a subprotocol may hold (RFC 6455 §4.1: an HTTP token); browsers throw on anything else. */
+const SUBPROTOCOL_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 // The connection's timers, by slot. Each slot holds at most one timer; `#stop()` clears all.
 const RETRY = 0
@@ -238,9 +241,16 @@ export class Connection<In = unknown, Out = unknown> {
       this.#report('socket', message)
       throw new Error(message)
     }
+    let protocols: string | string[] | undefined
+    try {
+      protocols = this.#protocolsWithToken()
+    } catch (error) {
+      this.#report('auth', (error as Error).message, error)
+      return this.#afterLoss(closeInfo(ABNORMAL, 'no usable token'))
+    }
     let socket: WebSocketLike
     try {
-      socket = new WebSocketImpl(this.url, this.protocols)
+      socket = new WebSocketImpl(this.url, protocols)
     } catch (error) {
       this.#report('socket', `new WebSocket(${this.url}) threw: ${(error as Error).message}`, error)
       return this.#afterLoss(closeInfo(ABNORMAL, 'constructor threw'))
@@ -260,6 +270,27 @@ export class Connection<In = unknown, Out = unknown> {
     this.#after(CONNECT, this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, () => {
       if (this.#socket === socket && socket.readyState === 0) this.#timedOut('connect')
     })
+  }
+
+  /** `protocols` plus the token's subprotocol, read now (a getter may refresh it). */
+  #protocolsWithToken(): string | string[] | undefined {
+    const { token: option, tokenProtocol = TOKEN_PROTOCOL_PREFIX } = this.options
+    let token: string | null | undefined
+    try {
+      token = typeof option === 'function' ? option() : option
+    } catch (error) {
+      throw new Error(`vue-realtime: the token getter for ${this.url} threw: ${(error as Error)?.message ?? String(error)}. Fix the getter; the connection retries with backoff.`, { cause: error })
+    }
+    if (!token) return this.protocols
+    const protocol = tokenProtocol + token
+    if (!SUBPROTOCOL_TOKEN.test(protocol)) {
+      // The token itself stays out of the message: it is a secret.
+      throw new Error(
+        `vue-realtime: the token for ${this.url} has characters a WebSocket subprotocol cannot carry. Encode it as base64url (letters, digits, "-" and "_").`,
+      )
+    }
+    const base = this.protocols === undefined ? [] : typeof this.protocols === 'string' ? [this.protocols] : this.protocols
+    return [...base, protocol]
   }
 
   #opened(socket: WebSocketLike): void {

@@ -189,6 +189,18 @@ export interface Serializer<In = unknown, Out = unknown> {
 export interface ConnectionOptions<In = unknown, Out = unknown> {
   /** WebSocket subprotocols. Part of the connection's key. */
   protocols?: string | string[]
+  /**
+   * An auth token, sent on every connection attempt as one more subprotocol,
+   * `tokenProtocol + token`, after `protocols` (which it never replaces). A getter is read again
+   * before each attempt, so it can hand out a refreshed token. Not part of the connection's key,
+   * and never shown in the store, devtools or error messages. Empty or `undefined`: no token.
+   * The token must be a valid subprotocol token (letters, digits and `!#$%&'*+-.^_|~`, e.g.
+   * base64url). Prefer it to a `?token=` query parameter, which proxies and servers log.
+   * @default undefined
+   */
+  token?: string | (() => string | null | undefined)
+  /** Prefix of the token subprotocol (see `token`). @default 'vue-realtime.token.' */
+  tokenProtocol?: string
   /** WebSocket constructor to use (e.g. `ws` in Node). @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor
   /** @default 'arraybuffer' */
@@ -236,6 +248,7 @@ export interface RealtimeErrorInfo {
     | 'callback'
     | 'invalid-url'
     | 'serialize'
+    | 'auth'
   message: string
   cause?: unknown
 }

@@ -459,3 +459,40 @@ describe('bad input', () => {
     expect(new Connection('http://127.0.0.1:8080/x', { WebSocket: FakeWebSocket }).url).toBe('ws://127.0.0.1:8080/x')
   })
 })
+
+describe('token', () => {
+  it('adds the token as one more subprotocol, reads a getter on every attempt, and keeps it out of the key', () => {
+    let token = 'first'
+    const { connection } = connect({ protocols: 'app.v1', token: () => token })
+    connection.open()
+    expect(FakeWebSocket.last.protocols).toEqual(['app.v1', 'vue-realtime.token.first'])
+    expect(connection.key).not.toContain('first')
+    FakeWebSocket.last.accept().serverClose(1006)
+    token = 'refreshed'
+    vi.advanceTimersToNextTimer() // the retry
+    expect(FakeWebSocket.instances).toHaveLength(2)
+    expect(FakeWebSocket.last.protocols).toEqual(['app.v1', 'vue-realtime.token.refreshed'])
+  })
+
+  it('leaves the protocols alone without a token, and honours tokenProtocol', () => {
+    const plain = connect({ protocols: ['a', 'b'], token: '' }).connection
+    plain.open()
+    expect(FakeWebSocket.last.protocols).toEqual(['a', 'b'])
+    const custom = connect({ token: 'abc', tokenProtocol: 'bearer.' }).connection
+    custom.open()
+    expect(FakeWebSocket.last.protocols).toEqual(['bearer.abc'])
+  })
+
+  it('reports a token that no subprotocol can carry without printing it, and retries', () => {
+    const { connection } = connect({ token: 'has space' })
+    const errors: string[] = []
+    connection.on('error', (e) => errors.push(`${e.kind}: ${e.message}`))
+    connection.open()
+    expect(FakeWebSocket.instances).toHaveLength(0)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/^auth: .*base64url/)
+    expect(errors[0]).not.toContain('has space')
+    expect(connection.state.status).toBe('reconnecting')
+    connection.close()
+  })
+})
