@@ -1,3 +1,5 @@
+import { redactSecrets } from './redact'
+
 /** Bundlers fold this per file (`process.env.NODE_ENV` replaced), so dev-only text leaves production builds. */
 
 /**
@@ -18,7 +20,7 @@ export function normalizeUrl(input: string | URL): string {
   if (url) url.protocol = url.protocol.replace(/^http(s?):$/, 'ws$1:')
   if (url && /^wss?:$/.test(url.protocol) && !url.hash) return url.href
   throw new TypeError(
-    `vue-realtime: invalid WebSocket URL ${JSON.stringify(raw)}` +
+    `vue-realtime: invalid WebSocket URL ${JSON.stringify(typeof raw === 'string' ? redactSecrets(raw) : raw)}` +
       (process.env.NODE_ENV !== 'production'
         ? ` (${refusal(raw, url, base)}). ` +
           'Use an absolute ws:// or wss:// URL (http:// and https:// are converted), or a path such as "/ws" in a browser.'
