@@ -9,6 +9,7 @@ export { readToken } from './gate'
 export type { HistoryStore, StoredMessage } from './store'
 export type { RateLimit } from './limits'
 export type {
+  AuthenticateContext,
   CloseOptions,
   PublishOptions,
   PublishedMessage,

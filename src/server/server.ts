@@ -7,12 +7,13 @@ import { ClientConnection } from './client'
 import { DEFAULTS, type ResolvedLimits, type ServerContext } from './context'
 import { Emitter } from './emitter'
 import { FrameHandler } from './frames'
-import { admit } from './gate'
+import { admit, originPolicy } from './gate'
 import { Presence } from './presence'
 import { JsonlStore } from './store-jsonl'
 import { MemoryStore } from './store-memory'
 import { TopicRegistry } from './topics'
 import type { CloseOptions, PublishedMessage, RealtimeServer, RealtimeServerEvents, RealtimeServerOptions } from './types'
+import { PendingUpgrades, refuse, resolveUpgradeLimits } from './upgrade'
 
 const PREFIX = '[vue-realtime/server]'
 
@@ -48,12 +49,6 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data)
 }
 
-/** Ends a raw upgrade socket with an HTTP status (no WebSocket yet). */
-function refuse(socket: Duplex, status: number, text: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
-  socket.destroy()
-}
-
 function pathname(req: IncomingMessage): string {
   try {
     return new URL(req.url ?? '/', 'http://localhost').pathname
@@ -72,6 +67,8 @@ const ignore = (): void => {}
  */
 export function createRealtimeServer<User = unknown>(options: RealtimeServerOptions<User> = {}): RealtimeServer<User> {
   const limits = resolveLimits(options)
+  const upgradeLimits = resolveUpgradeLimits(options)
+  const originAllowed = originPolicy(options)
   const historyLimit = options.historyLimit ?? DEFAULTS.historyLimit
   const store = options.store ?? (options.dataDir ? new JsonlStore(options.dataDir, { historyLimit }) : new MemoryStore({ historyLimit }))
   const events = new Emitter<RealtimeServerEvents<User>>()
@@ -96,8 +93,17 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
 
   /** Every WebSocket this server made (accepted or being refused), so `close()` can end them all. */
   const sockets = new Set<WebSocket>()
-  /** Raw upgrade sockets waiting for `authenticate`. */
-  const upgrading = new Set<Duplex>()
+  let lastFullReport = -Infinity
+  /** Sockets not yet WebSockets: each with a deadline, all together under a cap. */
+  const pending = new PendingUpgrades(upgradeLimits, (count) => {
+    // Said once per handshake window: the cap is hit under a flood, and a log line per refusal would be one too.
+    if (ctx.now() - lastFullReport < upgradeLimits.handshakeTimeout) return
+    lastFullReport = ctx.now()
+    ctx.report(
+      new Error(`${count} upgrades are pending, the "maxPendingUpgrades" cap: new connections are refused with 503 until some complete or time out. Raise it if this is your normal load.`),
+      'accepting a connection',
+    )
+  })
   let onSocketsGone: (() => void) | null = null
   let state: 'starting' | 'open' | 'closing' | 'closed' = 'starting'
 
@@ -114,7 +120,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     options.server || options.noServer
       ? null
       : createServer((_req, res) => {
-          res.writeHead(426, { 'content-type': 'text/plain' })
+          res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
           res.end('Upgrade Required: connect with a WebSocket client.\n')
         })
   const httpServer = options.server ?? ownServer
@@ -151,30 +157,32 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     events.emit('connection', client)
   }
 
-  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, signal: AbortSignal): Promise<void> {
     socket.on('error', ignore)
-    upgrading.add(socket)
-    try {
-      await ready
-      const admission = await admit(req, options)
-      if (state !== 'open' || socket.destroyed) return refuse(socket, 503, 'Service Unavailable')
-      socket.off('error', ignore)
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        track(ws)
-        if (admission.ok) return accept(ws, admission.user)
-        if (admission.error) ctx.report(admission.error, 'authenticate threw')
-        ws.on('error', ignore)
-        ws.close(admission.code, admission.reason)
-      })
-    } finally {
-      upgrading.delete(socket)
+    await ready
+    const admission = signal.aborted ? null : await admit(req, options, { signal, originAllowed, authenticateTimeout: upgradeLimits.authenticateTimeout })
+    if (!admission || signal.aborted || state !== 'open' || socket.destroyed) {
+      pending.settle(socket)
+      return refuse(socket, 503, 'Service Unavailable')
     }
+    socket.off('error', ignore)
+    if (!admission.ok && admission.error) ctx.report(admission.error, 'authenticate')
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      pending.settle(socket)
+      track(ws)
+      if (admission.ok) return accept(ws, admission.user)
+      ws.on('error', ignore)
+      ws.close(admission.code, admission.reason)
+    })
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (state === 'closing' || state === 'closed') return refuse(socket, 503, 'Service Unavailable')
-    upgrade(req, socket, head).catch((error: unknown) => {
+    const signal = pending.track(socket)
+    if (!signal) return
+    upgrade(req, socket, head, signal).catch((error: unknown) => {
       if (state === 'open') ctx.report(error, 'upgrading a connection')
+      pending.settle(socket)
       refuse(socket, 503, 'Service Unavailable')
     })
   }
@@ -188,6 +196,12 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     handleUpgrade(req, socket, head)
   }
   httpServer?.on('upgrade', onUpgrade)
+  // On our own server the handshake clock starts at the TCP connection: Node's `headersTimeout`
+  // ignores a connection that never sends a byte, and is only checked every 30 s.
+  ownServer?.on('connection', (socket: Duplex) => {
+    if (state === 'closing' || state === 'closed') socket.destroy()
+    else pending.track(socket)
+  })
 
   const ready: Promise<void> = (async () => {
     await store.load()
@@ -242,7 +256,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
       await ready.catch(ignore)
       presence.stop()
       httpServer?.off('upgrade', onUpgrade)
-      for (const socket of upgrading) socket.destroy()
+      pending.destroyAll()
       for (const client of clients.values()) client.close(code, reason)
       if (sockets.size > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined

@@ -4,6 +4,12 @@ import type { FrameId, PresenceMember, ServerFrame } from '../core/protocol'
 import type { RateLimit } from './limits'
 import type { HistoryStore, StoredMessage } from './store'
 
+/** The third argument of `authenticate`. */
+export interface AuthenticateContext {
+  /** Aborts when `authenticateTimeout` passes, the socket closes or the server closes. */
+  readonly signal: AbortSignal
+}
+
 /** What a client may be authorized to do on a topic. */
 export type TopicAction = 'subscribe' | 'publish'
 
@@ -64,18 +70,54 @@ export interface RealtimeServerOptions<User = unknown> {
   /** Close a client with 1008 when this many bytes are waiting to be sent to it (slow consumer). @default 8_388_608 */
   maxBufferedAmount?: number
   /**
-   * Allowed `Origin` header values (e.g. `['https://app.example.com']`) or a predicate. Others
-   * are closed with 4403. When set, a request without an `Origin` is refused too.
-   * @default undefined (any origin)
+   * Which web pages may connect, by the upgrade's `Origin` header: the defence against
+   * cross-site WebSocket hijacking (a page on another site connecting with the visitor's
+   * cookies). Checked when `authenticate` is set or this option is given. Always allowed: the
+   * request's own host (same origin as `Host`, any scheme) and requests without `Origin`
+   * (not a browser). Beyond those:
+   * - a list adds origins, `scheme://host[:port]` (`['https://app.example.com']`; `[]`: same
+   *   origin only, e.g. to protect a server without `authenticate` on localhost or an intranet);
+   * - a function decides for every other origin (patterns, `X-Forwarded-Host`);
+   * - `'*'` allows every origin: only for servers whose clients never carry cookies or other
+   *   ambient credentials (see docs/guide/security.md).
+   * Refused upgrades are closed with 4403 and a reason that does not list the allowed origins.
+   * @default same origin only when `authenticate` is set; any origin without it
    */
-  origins?: readonly string[] | ((origin: string) => boolean)
+  origins?: '*' | readonly string[] | ((origin: string, req: IncomingMessage) => boolean)
   /**
    * Authenticates the upgrade request. `token` is the `?token=` query parameter or the
-   * subprotocol entry after `vue-realtime.token.`. Return the user (sent in `welcome` and in
-   * presence, so JSON only and nothing secret), or `null`/`undefined`/`false` to close with 4401.
+   * subprotocol entry after `vue-realtime.token.` (prefer the subprotocol: proxies log query
+   * strings). Return the user (sent in `welcome` and in presence, so JSON only, nothing secret
+   * and never the token), or `null`/`undefined`/`false` to close with 4401. `signal` aborts
+   * when `authenticateTimeout` passes or the client goes away: pass it to your fetch or query.
    * @default undefined (everyone is let in, without a user)
    */
-  authenticate?: (req: IncomingMessage, token: string | undefined) => User | null | undefined | false | Promise<User | null | undefined | false>
+  authenticate?: (
+    req: IncomingMessage,
+    token: string | undefined,
+    context: AuthenticateContext,
+  ) => User | null | undefined | false | Promise<User | null | undefined | false>
+  /**
+   * `authenticate` must settle within this, ms; a slower one closes the client with 4401
+   * (`unauthorized: authentication timed out`), reports an `error` and aborts its `signal`.
+   * @default 5_000
+   */
+  authenticateTimeout?: number
+  /**
+   * An upgrade must complete within this, ms, or its socket is closed (HTTP 408). On the own
+   * HTTP server the clock starts at the TCP connection (so half-sent requests are covered); on
+   * an attached server or with `noServer`, at the `upgrade` event: set your server's
+   * `headersTimeout` for the part before it.
+   * @default 10_000
+   */
+  handshakeTimeout?: number
+  /**
+   * Upgrades in progress at once (own HTTP server: TCP connections not yet upgraded). Beyond
+   * it new connections are refused at once with HTTP 503, and an `error` is reported (once per
+   * `handshakeTimeout`). It bounds memory; per-address limits belong in your proxy.
+   * @default 1_000
+   */
+  maxPendingUpgrades?: number
   /** May this client subscribe to / publish on this topic? Refusal: `error` frame `forbidden`. @default everything allowed */
   authorize?: (user: User | undefined, topic: string, action: TopicAction, client: RealtimeClient<User>) => boolean | Promise<boolean>
   /**

@@ -52,9 +52,9 @@ describe('auth and origin', () => {
   it('closes with 4403 for an origin outside the allowlist', async () => {
     server = await startServer({ origins: ['https://app.example'] })
     const bad = await open(server.url, undefined, { origin: 'https://evil.example' })
-    expect(await bad.closed).toEqual({ code: 4403, reason: 'origin not allowed' })
-    const none = await open(server.url)
-    expect((await none.closed).code).toBe(4403)
+    expect(await bad.closed).toEqual({ code: 4403, reason: expect.stringMatching(/^origin not allowed/) })
+    // Without an Origin (not a browser) the request is let through: see test/server/origin.test.ts.
+    keep(await connect(server.url))
     keep(await connect(server.url, undefined, { origin: 'https://app.example' }))
   })
 })
