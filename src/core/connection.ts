@@ -5,7 +5,7 @@ import { resolveEnvironment } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
 import { Outbox, resolveQueue, type ResolvedQueueOptions } from './outbox'
 import { TOKEN_PROTOCOL_PREFIX } from './protocol'
-import { redactSecrets } from './redact'
+import { redactError, redactSecrets } from './redact'
 import { jsonSerializer } from './serializer'
 import { connectionKey, normalizeUrl } from './url'
 import type {
@@ -549,7 +549,7 @@ export class Connection<In = unknown, Out = unknown> {
 
   #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {
     // Messages name the URL, which may carry `?token=`; they reach logs, the store and devtools.
-    const error: RealtimeErrorInfo = { kind, message: redactSecrets(message), cause }
+    const error: RealtimeErrorInfo = { kind, message: redactSecrets(message), cause: redactError(cause) }
     this.#update({ error })
     this.#emitter.emit('error', error)
   }

@@ -30,3 +30,28 @@ const TOKEN_PROTOCOL = /(vue-realtime\.token\.)[!#$%&'*+\-.^_`|~0-9A-Za-z]+/g
 export function redactSecrets(text: string): string {
   return text.replace(SECRET_PARAM, `$1${REDACTED}`).replace(USERINFO_PASSWORD, `$1${REDACTED}@`).replace(TOKEN_PROTOCOL, `$1${REDACTED}`)
 }
+
+/**
+ * `error` fit to print (`console.error(info)` prints the cause too): an Error whose message or
+ * stack names a credential (or holds `secret`) becomes a copy without it and without its own
+ * `cause`; a socket error event becomes its `error` (the event's target, the socket, holds the
+ * URL), or undefined when it has none (a browser's error event carries nothing else).
+ */
+export function redactError(error: unknown, secret?: string): unknown {
+  if (error instanceof Error) {
+    const scrub = (text: string): string => redactSecrets(secret ? text.split(secret).join(REDACTED) : text)
+    const message = scrub(error.message)
+    const stack = error.stack === undefined ? undefined : scrub(error.stack)
+    if (message === error.message && stack === error.stack) return error
+    const copy = new Error(message)
+    copy.name = error.name
+    copy.stack = stack
+    return copy
+  }
+  if (typeof error === 'string') return redactSecrets(secret ? error.split(secret).join(REDACTED) : error)
+  if (error !== null && typeof error === 'object' && 'target' in error && 'type' in error) {
+    const inner = (error as { error?: unknown }).error
+    return inner instanceof Error ? redactError(inner, secret) : undefined
+  }
+  return error
+}

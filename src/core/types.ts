@@ -250,6 +250,11 @@ export interface RealtimeErrorInfo {
     | 'serialize'
     | 'auth'
   message: string
+  /**
+   * The underlying error. Credentials stay out of it: a socket error event is reduced to its
+   * `error` (the event's target holds the URL), and an Error naming a credential is replaced by
+   * a masked copy.
+   */
   cause?: unknown
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { redactSecrets } from '../core/redact'
+import { redactError } from '../core/redact'
 import { CloseCode, TOKEN_PROTOCOL_PREFIX } from '../core/protocol'
 import type { RealtimeServerOptions } from './types'
 
@@ -111,21 +111,8 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-/**
- * An error safe to log: when `secret` (the client's token) appears in the message or the
- * stack, a copy with it replaced and without the original as `cause` (which would print it).
- */
-export function withoutSecret(error: unknown, secret: string | undefined): Error {
-  const original = error instanceof Error ? error : new Error(String(error))
-  const scrub = (text: string): string => redactSecrets(secret ? text.split(secret).join('***') : text)
-  const message = scrub(original.message)
-  const stack = original.stack === undefined ? undefined : scrub(original.stack)
-  if (message === original.message && stack === original.stack) return original
-  const copy = new Error(message)
-  copy.name = original.name
-  copy.stack = stack
-  return copy
-}
+/** What `report` needs: an Error (a thrown non-Error is wrapped). */
+const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)))
 
 export interface AdmitOptions {
   /** Aborts when the upgrade is abandoned (handshake timeout, socket closed, server closing). */
@@ -164,7 +151,7 @@ export async function admit<User>(req: IncomingMessage, options: RealtimeServerO
       return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: authentication timed out', error: late }
     }
     if (deadline.signal.aborted) return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: upgrade abandoned' }
-    return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: authentication failed', error: withoutSecret(error, token) }
+    return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: authentication failed', error: asError(redactError(error, token)) }
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', abandon)

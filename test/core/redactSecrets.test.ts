@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { normalizeUrl } from '../../src/core'
-import { redactSecrets } from '../../src/core/redact'
+import { redactError, redactSecrets } from '../../src/core/redact'
 
 describe('redactSecrets', () => {
   it('redacts token-like query parameters and keeps the rest of the URL', () => {
@@ -28,5 +28,25 @@ describe('redactSecrets', () => {
   it('keeps the token out of the invalid URL error', () => {
     expect(() => normalizeUrl('ftp://h/?token=abc123')).toThrow(/token=\*\*\*/)
     expect(() => normalizeUrl('ftp://h/?token=abc123')).not.toThrow(/abc123/)
+  })
+})
+
+describe('redactError', () => {
+  it('replaces an Error naming a credential by a masked copy without its cause, and keeps a clean one', () => {
+    const clean = new Error('connect ECONNREFUSED')
+    expect(redactError(clean)).toBe(clean)
+    const leaky = new TypeError('bad ws://h/?token=abc and s3cr3t', { cause: new Error('s3cr3t') })
+    const safe = redactError(leaky, 's3cr3t') as Error
+    expect(safe).not.toBe(leaky)
+    expect(safe).toMatchObject({ name: 'TypeError', message: 'bad ws://h/?token=*** and ***' })
+    expect(safe.cause).toBeUndefined()
+    expect(safe.stack).not.toContain('s3cr3t')
+  })
+
+  it("reduces a socket error event to its error, since the event's target holds the URL", () => {
+    const inner = new Error('ECONNRESET')
+    expect(redactError({ type: 'error', target: { url: 'ws://h/?token=abc' }, error: inner })).toBe(inner)
+    expect(redactError({ type: 'error', target: { url: 'ws://h/?token=abc' } })).toBeUndefined()
+    expect(redactError('token s3cr3t', 's3cr3t')).toBe('token ***')
   })
 })
