@@ -38,6 +38,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
+    // Fails the run if the marker token of the secret-leak tests is printed anywhere.
+    globalSetup: ['test/support/leakGuard.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -9,6 +9,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
+    // Fails the run if the marker token of the secret-leak tests is printed anywhere.
+    globalSetup: ['test/support/leakGuard.ts'],
     environment: 'node',
     pool: 'forks',
     // One browser at a time: two cores, and the scenarios measure reconnect timing.
