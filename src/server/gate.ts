@@ -147,7 +147,7 @@ export async function admit<User>(req: IncomingMessage, options: RealtimeServerO
     return { ok: true, user }
   } catch (error) {
     if (error instanceof AuthenticateTimeout) {
-      const late = new Error(`authenticate did not settle within ${authenticateTimeout} ms; the client was closed with 4401. Make it faster or raise "authenticateTimeout".`)
+      const late = new Error(`did not settle within ${authenticateTimeout} ms; the client was closed with 4401. Make it faster or raise "authenticateTimeout".`)
       return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: authentication timed out', error: late }
     }
     if (deadline.signal.aborted) return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: upgrade abandoned' }

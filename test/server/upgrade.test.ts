@@ -153,7 +153,7 @@ describe('authenticate timeout', () => {
     expect(slow.frames).toEqual([])
     expect(signal?.aborted).toBe(true)
     await waitFor(() => errors.length === 1)
-    expect(errors[0]!.message).toMatch(/authenticate did not settle within 200 ms; .*"authenticateTimeout"/)
+    expect(errors[0]!.message).toMatch(/^\[vue-realtime\/server\] authenticate: did not settle within 200 ms; .*"authenticateTimeout"/)
   })
 
   it('validates the limits with a clear error', () => {
