@@ -93,17 +93,8 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
 
   /** Every WebSocket this server made (accepted or being refused), so `close()` can end them all. */
   const sockets = new Set<WebSocket>()
-  let lastFullReport = -Infinity
   /** Sockets not yet WebSockets: each with a deadline, all together under a cap. */
-  const pending = new PendingUpgrades(upgradeLimits, (count) => {
-    // Said once per handshake window: the cap is hit under a flood, and a log line per refusal would be one too.
-    if (ctx.now() - lastFullReport < upgradeLimits.handshakeTimeout) return
-    lastFullReport = ctx.now()
-    ctx.report(
-      new Error(`${count} upgrades are pending, the "maxPendingUpgrades" cap: new connections are refused with 503 until some complete or time out. Raise it if this is your normal load.`),
-      'accepting a connection',
-    )
-  })
+  const pending = new PendingUpgrades(upgradeLimits, ctx.now, (error) => ctx.report(error, 'accepting a connection'))
   let onSocketsGone: (() => void) | null = null
   let state: 'starting' | 'open' | 'closing' | 'closed' = 'starting'
 

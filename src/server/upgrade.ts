@@ -57,11 +57,13 @@ interface Pending {
  */
 export class PendingUpgrades {
   readonly #pending = new Map<Duplex, Pending>()
+  #lastFullReport = -Infinity
 
   constructor(
     private readonly limits: UpgradeLimits,
-    /** Called when a socket is refused because the cap is reached. */
-    private readonly onFull: (pending: number) => void,
+    private readonly now: () => number,
+    /** Told when the cap is reached (at most once per `handshakeTimeout`). */
+    private readonly report: (error: Error) => void,
   ) {}
 
   get size(): number {
@@ -78,7 +80,7 @@ export class PendingUpgrades {
     if (known) return known.controller.signal
     if (this.#pending.size >= this.limits.maxPendingUpgrades) {
       refuse(socket, 503, 'Service Unavailable')
-      this.onFull(this.#pending.size)
+      this.#full()
       return null
     }
     const controller = new AbortController()
@@ -103,6 +105,17 @@ export class PendingUpgrades {
     clearTimeout(entry.timer)
     socket.off('close', entry.onClose)
     if (reason) entry.controller.abort(new Error(reason))
+  }
+
+  /** Said once per handshake window: the cap is hit under a flood, and a log line per refusal would be one too. */
+  #full(): void {
+    if (this.now() - this.#lastFullReport < this.limits.handshakeTimeout) return
+    this.#lastFullReport = this.now()
+    this.report(
+      new Error(
+        `${this.#pending.size} upgrades are pending, the "maxPendingUpgrades" cap: new connections are refused with 503 until some complete or time out. Raise it if this is your normal load.`,
+      ),
+    )
   }
 
   /** Ends every pending upgrade (server closing). */
