@@ -35,6 +35,8 @@ const CLOSE_GRACE_MS = 2_000
 const DEFAULT_CONNECT_TIMEOUT = 10_000
 /** What a subprotocol may hold (RFC 6455 §4.1: an HTTP token); browsers throw on anything else. */
 const SUBPROTOCOL_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** Heartbeat timeouts in a row, on links whose server never answered a ping, before the quiet-server warning. */
+const QUIET_LINKS_BEFORE_WARNING = 2
 
 // The connection's timers, by slot. Each slot holds at most one timer; `#stop()` clears all.
 const RETRY = 0
@@ -57,6 +59,14 @@ export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
   sent: 0,
   error: null,
 })
+
+/** Told once whether a frame given to `sendFrame` was written: `true` written, `false` never written. */
+export type FrameSettled = (written: boolean) => void
+
+interface WaitingFrame {
+  data: WebSocketData
+  settled: FrameSettled | undefined
+}
 
 function closeInfo(code: number, reason: string, wasClean = false): CloseInfo {
   return { ...closeCodeInfo(code), reason, wasClean }
@@ -81,6 +91,8 @@ function discard(socket: WebSocketLike, code: number, reason: string): void {
  *
  * Every socket callback first checks that its socket is still the current one, so late
  * events from a replaced socket change nothing. Every timer has one owner that clears it.
+ * Listeners run after the state they observe is complete, and whatever a listener does
+ * (`close()`, `reconnect()`...) is final: the transition that called it never resumes.
  */
 export class Connection<In = unknown, Out = unknown> {
   readonly url: string
@@ -101,13 +113,24 @@ export class Connection<In = unknown, Out = unknown> {
   #state: ConnectionState = IDLE_STATE
   #timers: TimerHandle[] = []
   #stopEnvironment: (() => void) | null = null
+  /** Frames of `sendFrame` waiting for the probe or the drain on the socket in hand. */
+  #frames: WaitingFrame[] = []
+  /**
+   * Bumped by every transition. A transition that hands control to user code (a listener,
+   * `shouldReconnect`, a frame callback) goes on only if no other transition ran meanwhile.
+   */
+  #turn = 0
   /** When the link was lost (for `maxElapsed`); null while stable. */
   #lostAt: number | null = null
   /** Closed by pagehide; reopened by a persisted pageshow. */
   #suspended = false
+  #disposed = false
+  #quietLinks = 0
+  #warnedQuiet = false
   #countersDirty = false
   #receivedCount = 0
   #sentCount = 0
+  #droppedCount = 0
 
   constructor(url: string | URL, options: ConnectionOptions<In, Out> = {}) {
     this.url = normalizeUrl(url)
@@ -126,6 +149,8 @@ export class Connection<In = unknown, Out = unknown> {
         ping: (data) => this.#write(data),
         dead: () => this.#timedOut('heartbeat'),
         latency: (ms) => this.#update({ latency: ms }),
+        bufferedAmount: () => this.#socket?.bufferedAmount ?? 0,
+        failed: (error, where) => this.#callbackFailed(error, where),
       })
   }
 
@@ -143,15 +168,19 @@ export class Connection<In = unknown, Out = unknown> {
     return this.#emitter.on(event, listener)
   }
 
-  /** Opens the connection (no-op while connecting or open). Reopens after `close()` or `failed`. */
+  /**
+   * Opens the connection (no-op while connecting or open). Reopens after `close()` or `failed`,
+   * and during a closing handshake (which is abandoned). Offline, it waits for `online`.
+   */
   open(): void {
+    if (this.#refuseDisposed('open')) return
     const { status } = this.#state
     if (status === 'connecting' || status === 'open') return
     if (this.#env.isOnline()) return this.reconnect()
-    // Offline: wait for the environment's `online` event.
-    this.#suspended = false
+    this.#turn++
+    this.#teardown()
+    this.#freshStart()
     this.#watchEnvironment()
-    this.#cancel(RETRY)
     this.#update({ status: 'offline' })
   }
 
@@ -160,12 +189,14 @@ export class Connection<In = unknown, Out = unknown> {
    * Queued messages are kept for a later `open()`.
    */
   close(code = 1000, reason = ''): void {
+    if (this.#state.status === 'closing') return
+    this.#turn++
     this.#unwatchEnvironment()
     this.#suspended = false
     const socket = this.#socket
-    if (socket?.readyState !== 1) return this.#closed(closeInfo(code, reason, true))
+    if (socket?.readyState !== 1 || this.#state.status !== 'open') return this.#closed(closeInfo(code, reason, true))
     this.#stop()
-    this.#update({ status: 'closing' })
+    const lost = this.#frames.splice(0)
     socket.onclose = (event) => {
       if (this.#socket === socket) this.#closed(closeInfo(event.code, event.reason, event.wasClean))
     }
@@ -173,63 +204,108 @@ export class Connection<In = unknown, Out = unknown> {
       socket.close(isSendableCloseCode(code) ? code : 1000, reason)
     } catch (error) {
       this.#report('socket', `close(${code}) failed: ${(error as Error).message}`, error)
+      return this.#closed(closeInfo(code, reason))
     }
     // A dead link never completes the handshake; don't let `closing` hang on it.
-    if (this.#socket === socket) this.#after(CLOSE, CLOSE_GRACE_MS, () => this.#closed(closeInfo(code, reason)))
+    this.#after(CLOSE, CLOSE_GRACE_MS, () => this.#closed(closeInfo(code, reason)))
+    this.#update({ status: 'closing' })
+    for (const frame of lost) this.#settle(frame, false)
   }
 
   /** Retries now: cancels a scheduled retry, or replaces the socket in hand. Works from `failed` and `closed` too. */
   reconnect(): void {
-    this.#suspended = false
+    if (this.#refuseDisposed('reconnect')) return
+    this.#freshStart()
     this.#watchEnvironment()
-    const { status } = this.#state
-    if (status === 'closed' || status === 'failed' || status === 'idle') {
-      this.#lostAt = null
-      if (this.#state.attempt !== 0) this.#update({ attempt: 0 })
-    }
     this.#connect()
   }
 
   /**
    * Sends a message: objects are JSON-encoded (or go through `serializer`), strings and
-   * binary pass through. While the socket is not open the message is queued (bounded) and
-   * flushed in order on open; `volatile` messages are dropped instead.
+   * binary pass through. While the socket is not open, the link is suspect (a heartbeat probe
+   * is under way) or congested (`bufferedAmount` above `queue.highWaterMark`), the message is
+   * queued (bounded) and written in order later, on this socket or the next one.
+   * `volatile` messages are dropped instead, and counted in `dropped`.
    * @throws TypeError when the message cannot be encoded (nothing is queued).
    * @throws OutboxFullError when the queue is full and `queue.overflow` is `'error'`.
    */
   send(data: Out | WebSocketData, options: SendOptions = {}): SendResult {
     const encoded = this.#serializer.encode(data as Out)
-    const socket = this.#socket
-    if (socket?.readyState === 1 && this.#state.status === 'open') {
-      const health = this.#heartbeat?.check() ?? 'alive'
-      if (health === 'dead') {
-        this.#timedOut('heartbeat')
-      } else if (health === 'alive' && this.#outbox.size === 0 && socket.bufferedAmount <= this.#queue.highWaterMark) {
-        this.#write(encoded)
-        this.#sentCount++
-        this.#countersChanged()
-        return 'sent'
-      } else if (!options.volatile) {
-        // Suspect link or congestion: hold the message until the probe answers or the buffer drains.
-        const result = this.#enqueue(encoded, options)
-        this.#scheduleDrain()
-        return result
-      }
+    if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
+      if (this.#write(encoded)) return this.#wrote(1), 'sent'
+    } else if (!options.volatile) {
+      const result = this.#enqueue(encoded, options)
+      if (this.#state.status === 'open') this.#scheduleDrain()
+      return result
     }
-    return options.volatile ? 'dropped' : this.#enqueue(encoded, options)
+    this.#droppedCount++
+    this.#update({})
+    return 'dropped'
   }
 
-  /** Closes for good and removes every listener and environment subscription. */
-  dispose(): void {
-    this.close()
-    this.#teardown()
-    this.#outbox.clear()
+  /**
+   * Writes one frame on the socket in hand, exactly once, or tells that it was not written:
+   * the primitive for a protocol layer that resends on the next socket itself (and must never
+   * run a request twice). While the link is suspect or congested the frame waits, like a
+   * queued `send`, for the probe's answer or the drain; it is never carried to another socket.
+   *
+   * `settled` is called once: `true` when the frame was written, `false` when it was not
+   * (no open socket, or that socket was lost, replaced or closed first). Synchronously when
+   * the outcome is known at once (`'sent'`, `'dropped'`). Waiting frames are not bounded by
+   * `queue` and not counted in `queued`/`dropped`: the caller owns them.
+   * @returns `'sent'` (written now), `'queued'` (waiting on this socket), `'dropped'` (not written).
+   * @throws TypeError when the frame cannot be encoded.
+   */
+  sendFrame(data: Out | WebSocketData, settled?: FrameSettled): SendResult {
+    const encoded = this.#serializer.encode(data as Out)
+    const frame: WaitingFrame = { data: encoded, settled }
+    if (this.#state.status !== 'open' || this.#socket?.readyState !== 1) {
+      this.#settle(frame, false)
+      return 'dropped'
+    }
+    if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
+      const written = this.#write(encoded)
+      if (written) this.#wrote(1)
+      this.#settle(frame, written)
+      return written ? 'sent' : 'dropped'
+    }
+    this.#frames.push(frame)
+    this.#scheduleDrain()
+    return 'queued'
+  }
+
+  /**
+   * Closes for good (status `closed` at once, even during a closing handshake) and removes
+   * every listener and environment subscription. Messages still queued are counted in
+   * `dropped` and reported; waiting frames are settled as not written. `open()` and
+   * `reconnect()` do nothing afterwards.
+   */
+  dispose(code = 1000, reason = ''): void {
+    if (this.#disposed) return
+    this.close(code, reason)
+    if (this.#state.status === 'closing') this.#closed(closeInfo(code, reason, true))
+    this.#disposed = true
+    const left = this.#outbox.size
+    if (left > 0) {
+      this.#outbox.clear()
+      this.#dropped(left, 'closed')
+    }
     this.#emitter.clear()
   }
 
   // ── socket life ──────────────────────────────────────────────────────────────
 
   #connect(): void {
+    if (this.#state.status === 'open') {
+      // The open link in hand is replaced: it ended here, like any other.
+      const turn = ++this.#turn
+      const info = closeInfo(1000, 'replaced by reconnect()', true)
+      const lost = this.#teardown(1000, 'replaced')
+      this.#update({ status: 'reconnecting', lastClose: info })
+      this.#announce(turn, lost, null, info)
+      if (turn !== this.#turn) return
+    }
+    const turn = ++this.#turn
     this.#teardown(1000, 'replaced')
     const WebSocketImpl = this.#env.WebSocket
     if (!WebSocketImpl) {
@@ -238,6 +314,7 @@ export class Connection<In = unknown, Out = unknown> {
         (process.env.NODE_ENV !== 'production'
           ? '. In Node pass one: `{ WebSocket }` from the "ws" package (or upgrade to Node 22+, which has a global WebSocket).'
           : '')
+      this.#unwatchEnvironment()
       this.#update({ status: 'failed' })
       this.#report('socket', message)
       throw new Error(message)
@@ -246,20 +323,20 @@ export class Connection<In = unknown, Out = unknown> {
     try {
       protocols = this.#protocolsWithToken()
     } catch (error) {
-      this.#report('auth', (error as Error).message, error)
-      return this.#afterLoss(closeInfo(ABNORMAL, 'no usable token'))
+      const failure: RealtimeErrorInfo = { kind: 'auth', message: (error as Error).message, cause: error }
+      return this.#afterLoss(turn, closeInfo(ABNORMAL, 'no usable token'), false, [], failure)
     }
     let socket: WebSocketLike
     try {
       socket = new WebSocketImpl(this.url, protocols)
     } catch (error) {
-      this.#report('socket', `new WebSocket(${this.url}) threw: ${(error as Error).message}`, error)
-      return this.#afterLoss(closeInfo(ABNORMAL, 'constructor threw'))
+      const failure: RealtimeErrorInfo = { kind: 'socket', message: `new WebSocket(${this.url}) threw: ${(error as Error).message}`, cause: error }
+      return this.#afterLoss(turn, closeInfo(ABNORMAL, 'constructor threw'), false, [], failure)
     }
     this.#socket = socket
     socket.binaryType = this.options.binaryType ?? 'arraybuffer'
     socket.onopen = () => this.#socket === socket && this.#opened(socket)
-    socket.onmessage = (event) => this.#socket === socket && this.#received(event.data)
+    socket.onmessage = (event) => this.#socket === socket && this.#received(socket, event.data)
     socket.onerror = (event) => {
       if (this.#socket !== socket) return
       const { message, error } = (event ?? {}) as { message?: string; error?: Error }
@@ -267,10 +344,10 @@ export class Connection<In = unknown, Out = unknown> {
       this.#report('socket', `WebSocket error on ${this.url}${detail ? `: ${detail}` : ''}`, event)
     }
     socket.onclose = (event) => this.#socket === socket && this.#lose(closeInfo(event.code, event.reason, event.wasClean))
-    this.#update({ status: 'connecting' })
     this.#after(CONNECT, this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, () => {
       if (this.#socket === socket && socket.readyState === 0) this.#timedOut('connect')
     })
+    this.#update({ status: 'connecting' })
   }
 
   /** `protocols` plus the token's subprotocol, read now (a getter may refresh it). */
@@ -295,8 +372,8 @@ export class Connection<In = unknown, Out = unknown> {
   }
 
   #opened(socket: WebSocketLike): void {
+    const turn = ++this.#turn
     this.#cancel(CONNECT)
-    this.#update({ status: 'open', error: null })
     this.#heartbeat?.start()
     // The retry count resets only after the link proved stable, so a server that accepts
     // and drops at once still sees the backoff grow.
@@ -304,44 +381,76 @@ export class Connection<In = unknown, Out = unknown> {
       this.#lostAt = null
       if (this.#state.attempt !== 0) this.#update({ attempt: 0 })
     })
-    this.#emitter.emit('open', { protocol: socket.protocol })
-    this.#flush()
+    this.#update({ status: 'open', error: null })
+    // What waited goes first; what `open` listeners send follows it.
+    if (turn === this.#turn) this.#flush()
+    if (turn === this.#turn) this.#emitter.emit('open', { protocol: socket.protocol })
   }
 
-  #received(raw: unknown): void {
+  #received(socket: WebSocketLike, raw: unknown): void {
     // `has` first: no event object per frame unless devtools listens.
     if (this.#emitter.has('frameIn')) this.#emitter.emit('frameIn', { data: raw })
-    if (this.#heartbeat?.inbound(raw)) return
-    let message: In
-    try {
-      message = this.#serializer.decode(raw)
-    } catch (error) {
-      return this.#report('decode', `Could not decode a frame from ${this.url}: ${(error as Error).message}`, error)
+    if (this.#heartbeat?.inbound(raw) !== true) {
+      let message: In | undefined
+      let decoded = false
+      try {
+        message = this.#serializer.decode(raw)
+        decoded = true
+      } catch (error) {
+        this.#report('decode', `Could not decode a frame from ${this.url}: ${(error as Error).message}`, error)
+      }
+      if (decoded) {
+        this.#receivedCount++
+        this.#countersChanged()
+        this.#emitter.emit('message', message as In)
+      }
     }
-    this.#receivedCount++
-    this.#countersChanged()
-    this.#emitter.emit('message', message)
+    // Any frame answers a probe: what waited for it goes now rather than at the next poll.
+    if (this.#socket === socket && this.#timers[DRAIN] != null) this.#drain()
   }
 
   /** A timeout declared the socket in hand dead. */
   #timedOut(what: 'heartbeat' | 'connect'): void {
+    if (what === 'heartbeat' && this.#heartbeat?.answered === false) this.#quietLinkLost()
     this.#lose(closeInfo(ABNORMAL, `${what} timeout`), `${what}-timeout`)
   }
 
   /**
-   * The socket in hand is gone (closed by the peer, errored, timed out or declared dead).
-   * Detaches it at once: never waits for a closing handshake on a dead link.
+   * A link whose server never answered a ping timed out. A quiet server (one that never
+   * answers pings) looks exactly like this on every link, so say how to fix it, once.
    */
-  #lose(info: CloseInfo, kind?: RealtimeErrorInfo['kind']): void {
-    this.#teardown(1000, info.reason)
-    if (kind) this.#report(kind, `${info.reason} on ${this.url}`)
-    this.#afterLoss(info)
+  #quietLinkLost(): void {
+    if (++this.#quietLinks < QUIET_LINKS_BEFORE_WARNING || this.#warnedQuiet) return
+    this.#warnedQuiet = true
+    if (process.env.NODE_ENV !== 'production') {
+      console.warn(
+        `[vue-realtime] ${this.url}: the server sent nothing within heartbeat.timeout of a ping on ${this.#quietLinks} links in a row, so each was dropped as dead. ` +
+          'If this server does not answer pings, set `heartbeat: false`; if it answers with its own frame, recognise it with `heartbeat: { message, isPong }`.',
+      )
+    }
   }
 
-  /** After a loss (the socket already torn down): retry with backoff, or fail. */
-  #afterLoss(info: CloseInfo): void {
-    this.#update({ lastClose: info, readyState: 3 })
-    this.#emitter.emit('close', info)
+  /**
+   * The socket in hand is gone (closed by the peer, errored, timed out or declared dead).
+   * Detaches it at once: never waits for a closing handshake on a dead link. A link that
+   * was open ends in `lastClose`; an attempt that never opened is reported through `error`.
+   */
+  #lose(info: CloseInfo, kind?: RealtimeErrorInfo['kind']): void {
+    const turn = ++this.#turn
+    const wasOpen = this.#state.status === 'open'
+    if (wasOpen && kind !== 'heartbeat-timeout') this.#quietLinks = 0
+    const lost = this.#teardown(1000, info.reason)
+    const detail = `${info.code} ${info.name}${info.reason ? `: ${info.reason}` : ''}`
+    const error: RealtimeErrorInfo | null = kind
+      ? { kind, message: `${info.reason} on ${this.url}` }
+      : wasOpen
+        ? null
+        : { kind: 'socket', message: `Could not connect to ${this.url} (${detail}).` }
+    this.#afterLoss(turn, info, wasOpen, lost, error)
+  }
+
+  /** After a loss (the socket already torn down): retry with backoff, or fail. Then tell. */
+  #afterLoss(turn: number, info: CloseInfo, wasOpen: boolean, lost: WaitingFrame[], error: RealtimeErrorInfo | null): void {
     const now = this.#env.now()
     const lostAt = (this.#lostAt ??= now)
     const attempt = this.#state.attempt + 1
@@ -351,47 +460,85 @@ export class Connection<In = unknown, Out = unknown> {
       let verdict: boolean | undefined
       try {
         verdict = options.shouldReconnect?.(info, attempt)
-      } catch (error) {
-        this.#callbackFailed(error, 'shouldReconnect')
+      } catch (failure) {
+        this.#callbackFailed(failure, 'shouldReconnect')
+      }
+      // `shouldReconnect` may itself have closed or reconnected: that stands.
+      if (turn !== this.#turn) {
+        for (const frame of lost) this.#settle(frame, false)
+        return
       }
       retry = verdict ?? info.retryable
     }
-    if (retry) return this.#scheduleRetry(attempt)
-    this.#cancel(RETRY)
-    this.#unwatchEnvironment()
-    this.#update({ status: 'failed' })
+    const patch: Partial<ConnectionState> = retry ? this.#scheduleRetry(attempt) : { status: 'failed' }
+    if (!retry) this.#unwatchEnvironment()
+    if (wasOpen) patch.lastClose = info
+    if (error) patch.error = error
+    this.#update(patch)
+    this.#announce(turn, lost, error, info)
   }
 
-  #scheduleRetry(attempt: number): void {
+  /** Arms the next retry (unless offline or hidden) and returns the state that says so. */
+  #scheduleRetry(attempt: number): Partial<ConnectionState> {
     this.#cancel(RETRY)
-    if (!this.#env.isOnline()) return this.#update({ status: 'offline', attempt })
+    if (!this.#env.isOnline()) return { status: 'offline', attempt }
     // A hidden page spends no retries; becoming visible reconnects at once.
-    if (!this.#env.isVisible()) return this.#update({ status: 'reconnecting', attempt })
+    if (!this.#env.isVisible()) return { status: 'reconnecting', attempt }
     const delay = backoffDelay(attempt, this.#reconnect!, this.#env.random)
     this.#after(RETRY, delay, () => this.#connect())
-    this.#update({ status: 'reconnecting', attempt, nextRetryAt: Math.round(this.#env.now() + delay) })
+    return { status: 'reconnecting', attempt, nextRetryAt: Math.round(this.#env.now() + delay) }
   }
 
   /** Closed on the user's behalf (handshake done, timed out, or no open socket). */
   #closed(info: CloseInfo): void {
-    this.#teardown(info.code, info.reason)
-    const wasOpen = this.#state.status !== 'closed'
-    this.#update({ status: 'closed', lastClose: info })
-    if (wasOpen) this.#emitter.emit('close', info)
+    const turn = ++this.#turn
+    const { status } = this.#state
+    const endedLink = status === 'open' || status === 'closing'
+    const lost = this.#teardown(info.code, info.reason)
+    this.#update({ status: 'closed', ...(endedLink ? { lastClose: info } : {}) })
+    this.#announce(turn, lost, null, status === 'closed' ? null : info)
   }
 
   /** Offline or page hidden: drop the socket at once; the environment's next event brings it back. */
   #pause(status: 'offline' | 'idle', info: CloseInfo): void {
-    this.#teardown(info.code, info.reason)
-    this.#update({ status, lastClose: info })
-    this.#emitter.emit('close', info)
+    const turn = ++this.#turn
+    const hadSocket = this.#socket !== null
+    const wasOpen = this.#state.status === 'open'
+    const lost = this.#teardown(info.code, info.reason)
+    this.#update({ status, ...(wasOpen ? { lastClose: info } : {}) })
+    this.#announce(turn, lost, null, hadSocket ? info : null)
   }
 
-  /** Ends the socket in hand, its heartbeat and every timer: one path for every way a socket ends. */
-  #teardown(code = 1000, reason = ''): void {
+  /**
+   * Tells listeners what the transition did, once its state is complete: frames that were not
+   * written (always, each exactly once), then the error and the close, unless a listener
+   * already started another transition.
+   */
+  #announce(turn: number, lost: WaitingFrame[], error: RealtimeErrorInfo | null, close: CloseInfo | null): void {
+    for (const frame of lost) this.#settle(frame, false)
+    if (error && turn === this.#turn) this.#emitter.emit('error', error)
+    if (close && turn === this.#turn) this.#emitter.emit('close', close)
+  }
+
+  /** A new life after `closed`, `failed`, `idle` or `closing`: the retry count starts again. */
+  #freshStart(): void {
+    this.#suspended = false
+    const { status } = this.#state
+    if (status === 'closed' || status === 'failed' || status === 'idle' || status === 'closing') {
+      this.#lostAt = null
+      if (this.#state.attempt !== 0) this.#update({ attempt: 0 })
+    }
+  }
+
+  /**
+   * Ends the socket in hand, its heartbeat and every timer: one path for every way a socket
+   * ends. Returns the frames that waited on it (not written; the caller settles them).
+   */
+  #teardown(code = 1000, reason = ''): WaitingFrame[] {
     this.#stop()
     if (this.#socket) discard(this.#socket, code, reason)
     this.#socket = null
+    return this.#frames.splice(0)
   }
 
   /** Clears every timer and stops the heartbeat (the socket stays in hand). */
@@ -414,7 +561,26 @@ export class Connection<In = unknown, Out = unknown> {
     this.#timers[slot] = null
   }
 
+  #refuseDisposed(method: string): boolean {
+    if (!this.#disposed) return false
+    if (process.env.NODE_ENV !== 'production') {
+      console.warn(`[vue-realtime] ${method}() on a disposed connection to ${this.url} does nothing. Acquire a new one from the manager.`)
+    }
+    return true
+  }
+
   // ── outbox ───────────────────────────────────────────────────────────────────
+
+  /** Open, not suspect, not congested: a write goes out now. May start a heartbeat probe. */
+  #writable(): boolean {
+    const socket = this.#socket
+    return (
+      socket?.readyState === 1 &&
+      this.#state.status === 'open' &&
+      (this.#heartbeat?.check() ?? 'alive') === 'alive' &&
+      socket.bufferedAmount <= this.#queue.highWaterMark
+    )
+  }
 
   #enqueue(encoded: WebSocketData, options: SendOptions): SendResult {
     const { accepted, overflowed, expired } = this.#outbox.push(encoded, this.#env.now(), options.ttl)
@@ -424,52 +590,85 @@ export class Connection<In = unknown, Out = unknown> {
     return accepted ? 'queued' : 'dropped'
   }
 
-  /** Writes queued messages in order while the socket is open and not congested. */
+  /** Writes queued messages, then waiting frames, in order while the socket is open and not congested. */
   #flush(): void {
     const socket = this.#socket
-    if (socket?.readyState !== 1) return
+    if (socket?.readyState !== 1 || this.#state.status !== 'open') return
     const expired = this.#outbox.expire(this.#env.now()).length
     if (expired > 0) this.#dropped(expired, 'ttl')
     let wrote = 0
+    let failed = 0
+    const turn = this.#turn
     while (this.#outbox.size > 0 && this.#socket === socket) {
-      if (socket.bufferedAmount > this.#queue.highWaterMark) {
-        this.#scheduleDrain()
-        break
-      }
-      this.#write(this.#outbox.shift()!.data)
-      wrote++
+      if (socket.bufferedAmount > this.#queue.highWaterMark) break
+      if (this.#write(this.#outbox.shift()!.data)) wrote++
+      else failed++
     }
-    if (wrote > 0 || expired > 0) {
-      this.#sentCount += wrote
+    if (wrote > 0 || expired > 0 || failed > 0) {
+      this.#wrote(wrote)
       this.#update({ queued: this.#outbox.size })
     }
+    if (failed > 0) this.#dropped(failed, 'closed')
+    while (this.#outbox.size === 0 && this.#frames.length > 0 && this.#socket === socket && turn === this.#turn) {
+      if (socket.bufferedAmount > this.#queue.highWaterMark) break
+      const frame = this.#frames.shift()!
+      const written = this.#write(frame.data)
+      if (written) this.#wrote(1)
+      this.#settle(frame, written)
+    }
+    if (this.#socket === socket && (this.#outbox.size > 0 || this.#frames.length > 0)) this.#scheduleDrain()
   }
 
   #scheduleDrain(): void {
     if (this.#timers[DRAIN] != null) return
-    this.#after(DRAIN, DRAIN_POLL_MS, () => {
-      const health = this.#heartbeat?.check()
-      if (health === 'dead') return this.#timedOut('heartbeat')
-      if (health === 'suspect' || this.#heartbeat?.awaitingProof) return this.#scheduleDrain()
-      this.#flush()
-    })
+    this.#after(DRAIN, DRAIN_POLL_MS, () => this.#drain())
   }
 
-  #dropped(count: number, reason: 'overflow' | 'ttl'): void {
-    this.#update({ dropped: this.#state.dropped + count, queued: this.#outbox.size })
-    const what = reason === 'ttl' ? 'expired (queue ttl)' : `did not fit the send queue (overflow: ${this.#queue.overflow})`
+  /** Writes what waits if the link is proven alive and not congested; else looks again later. */
+  #drain(): void {
+    this.#cancel(DRAIN)
+    if (this.#state.status !== 'open') return
+    if ((this.#heartbeat?.check() ?? 'alive') !== 'alive') return this.#scheduleDrain()
+    this.#flush()
+  }
+
+  #dropped(count: number, reason: 'overflow' | 'ttl' | 'closed'): void {
+    this.#droppedCount += count
+    this.#update({ queued: this.#outbox.size })
+    const what =
+      reason === 'ttl'
+        ? 'expired (queue ttl)'
+        : reason === 'closed'
+          ? 'were never written: the connection was disposed (or the socket refused them)'
+          : `did not fit the send queue (overflow: ${this.#queue.overflow})`
     this.#report('dropped', `${count} message(s) for ${this.url} ${what} and were dropped.`)
   }
 
-  #write(data: WebSocketData): void {
+  #wrote(count: number): void {
+    if (count === 0) return
+    this.#sentCount += count
+    this.#countersChanged()
+  }
+
+  #write(data: WebSocketData): boolean {
     const socket = this.#socket
-    if (!socket) return
+    if (!socket) return false
     try {
       socket.send(data)
     } catch (error) {
-      return this.#report('socket', `send failed on ${this.url}: ${(error as Error).message}`, error)
+      this.#report('socket', `send failed on ${this.url}: ${(error as Error).message}`, error)
+      return false
     }
     if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data })
+    return true
+  }
+
+  #settle(frame: WaitingFrame, written: boolean): void {
+    try {
+      frame.settled?.(written)
+    } catch (error) {
+      this.#callbackFailed(error, 'sendFrame')
+    }
   }
 
   // ── environment ──────────────────────────────────────────────────────────────
@@ -501,10 +700,8 @@ export class Connection<In = unknown, Out = unknown> {
         return
       case 'visible':
         if (status === 'reconnecting') this.#connect()
-        else if (status === 'open' && this.#heartbeat) {
-          if (this.#heartbeat.check() === 'dead') this.#timedOut('heartbeat')
-          else this.#heartbeat.probe()
-        }
+        // A wall-clock check first (a sleeping laptop): a dead link is verified, a live one probed.
+        else if (status === 'open' && this.#heartbeat?.check() === 'alive') this.#heartbeat.probe()
         return
       case 'pagehide':
         if (live && this.options.closeOnPageHide !== false) {
@@ -515,7 +712,8 @@ export class Connection<In = unknown, Out = unknown> {
       case 'pageshow':
         if (this.#suspended && event.persisted) {
           this.#suspended = false
-          this.#connect()
+          if (this.#env.isOnline()) this.#connect()
+          else this.#update({ status: 'offline' })
         }
     }
   }
@@ -532,14 +730,14 @@ export class Connection<In = unknown, Out = unknown> {
       const readyState = (['connecting', 'open', 'closing'] as ConnectionStatus[]).indexOf(status)
       patch = { nextRetryAt: null, readyState: readyState < 0 ? 3 : (readyState as ReadyState), ...patch }
     }
-    this.#state = { ...this.#state, ...patch, received: this.#receivedCount, sent: this.#sentCount }
+    this.#state = { ...this.#state, ...patch, received: this.#receivedCount, sent: this.#sentCount, dropped: this.#droppedCount }
     this.#countersDirty = false
     this.#emitter.emit('state', this.#state)
   }
 
   /**
-   * `received`/`sent` change per frame; publishing a new snapshot per frame would cost a
-   * firehose dearly, so counter-only changes are folded into one state event per microtask.
+   * `received`/`sent`/`dropped` change per frame; publishing a new snapshot per frame would
+   * cost a firehose dearly, so counter-only changes are folded into one state event per microtask.
    */
   #countersChanged(): void {
     if (this.#countersDirty) return

@@ -245,7 +245,11 @@ export class ProtocolClient {
   }
 
   private sendPending(entry: Pending): void {
-    if (this.connection.send(entry.frame, { volatile: true }) === 'sent') entry.sent = true
+    // Written once on this socket (after a probe or a drain if need be), or reported unwritten
+    // when the socket is lost first: then the next open sends it again.
+    this.connection.sendFrame(entry.frame, (written) => {
+      entry.sent = written
+    })
   }
 
   private settle(id: FrameId, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
@@ -265,7 +269,8 @@ export class ProtocolClient {
   }
 
   private write(frame: object): void {
-    if (this.connection.state.status === 'open') this.connection.send(JSON.stringify(frame), { volatile: true })
+    // A frame lost with its socket needs no resend: every open rejoins every topic.
+    if (this.connection.state.status === 'open') this.connection.sendFrame(JSON.stringify(frame))
   }
 
   private sendSubscribe(topic: string, state: TopicState): void {

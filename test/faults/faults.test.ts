@@ -116,9 +116,13 @@ describe('fault injection through a loopback TCP proxy', () => {
       proxy.cut() // before the HTTP upgrade response can come back
     })
     const c = track(new Connection(proxy.url('/'), { ...fast, WebSocket: WebSocket as unknown as WebSocketConstructor }))
+    const errors: string[] = []
+    c.on('error', (e) => errors.push(e.message))
     c.open()
     await waitFor(() => c.state.status === 'open', { timeout: 10_000 })
-    expect(c.state.lastClose?.code).toBe(1006)
+    // The cut attempt never opened: it shows in error, not in lastClose.
+    expect(errors.some((m) => m.includes('Could not connect') && m.includes('1006'))).toBe(true)
+    expect(c.state.lastClose).toBeNull()
     expect(proxy.totalConnections).toBe(2)
   })
 
