@@ -106,16 +106,24 @@ export class ConnectionManager {
       this.#emitter.emit('add', entry.connection)
     }
     const connection = entry.connection as Connection<In, Out>
-    if (open && (connection.status === 'idle' || connection.status === 'closed')) connection.open()
+    const { status } = connection
+    if (open && (status === 'idle' || status === 'closed' || status === 'closing')) connection.open()
     return connection
   }
 
-  /** One consumer is done. The last release closes the socket after `idleTimeout`. */
+  /**
+   * One consumer is done. The last release closes the socket after `idleTimeout` (at once if
+   * the connection is closed, closing or failed: there is no socket to keep). Messages still
+   * queued then are counted as dropped and reported.
+   */
   release(connection: Connection<any, any>): void { // eslint-disable-line @typescript-eslint/no-explicit-any
     const entry = this.#entries.get(connection.key)
     if (entry?.connection !== connection || entry.refs === 0 || --entry.refs > 0) return
     const idle = connection.options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
-    if (idle <= 0) return this.#remove(connection.key)
+    const { status } = connection
+    // The idle timer keeps a live socket for a consumer that comes right back; a connection the
+    // user closed (or that failed) has none to keep.
+    if (idle <= 0 || status === 'closed' || status === 'closing' || status === 'failed') return this.#remove(connection.key)
     entry.idleTimer = this.#env.setTimeout(() => {
       entry.idleTimer = null
       this.#remove(connection.key)
@@ -136,9 +144,16 @@ export class ConnectionManager {
     return this.#emitter.on(event, listener)
   }
 
-  /** Closes and forgets every connection (the plugin calls this on `app.unmount()`). */
+  /**
+   * Closes every connection (the plugin calls this on `app.unmount()`). Connections nobody
+   * holds are forgotten; one a consumer still holds stays known, closed, so that consumer's
+   * `open()` reuses it (one socket per URL) and its release forgets it.
+   */
   closeAll(code = 1000, reason = ''): void {
-    for (const key of [...this.#entries.keys()]) this.#remove(key, code, reason)
+    for (const [key, entry] of [...this.#entries]) {
+      if (entry.refs > 0) entry.connection.close(code, reason)
+      else this.#remove(key, code, reason)
+    }
   }
 
   /** `closeAll()` and drop every listener. */
@@ -152,8 +167,17 @@ export class ConnectionManager {
     if (!entry) return
     this.#env.clearTimeout(entry.idleTimer)
     this.#entries.delete(key)
-    entry.connection.close(code, reason)
-    this.#emitter.emit('remove', entry.connection)
+    const { connection } = entry
+    const { queued } = connection.state
+    if (queued > 0 && process.env.NODE_ENV !== 'production') {
+      console.warn(
+        `[vue-realtime] ${key} was closed after its last consumer left, with ${queued} message(s) still queued: they were dropped (counted in \`dropped\`). ` +
+          'Keep a consumer until `queued` is 0, raise `idleTimeout`, or send them with a `ttl`.',
+      )
+    }
+    // Disposed, not just closed: nobody can reopen a connection the manager no longer counts.
+    connection.dispose(code, reason)
+    this.#emitter.emit('remove', connection)
   }
 }
 
