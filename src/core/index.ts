@@ -3,6 +3,7 @@
  * Use it from Node, workers or other frameworks.
  */
 export { Connection } from './connection'
+export type { FrameSettled } from './connection'
 export { ConnectionManager, getDefaultManager, mergeOptions } from './manager'
 export type { AcquireOptions, ManagerEvents } from './manager'
 export { closeCodeInfo, isSendableCloseCode } from './closeCodes'

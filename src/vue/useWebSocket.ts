@@ -17,6 +17,7 @@ import {
 } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
 import { IDLE_STATE } from '../core/connection'
+import { resolveEnvironment } from '../core/environment'
 import type {
   CloseInfo,
   ConnectionEvents,
@@ -24,9 +25,11 @@ import type {
   ConnectionState,
   ConnectionStatus,
   ReadyState,
+  RealtimeEnvironment,
   RealtimeErrorInfo,
   SendOptions,
   SendResult,
+  TimerHandle,
   WebSocketData,
 } from '../core/types'
 import { resolveManager } from './context'
@@ -72,8 +75,13 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   lastClose: Readonly<ShallowRef<CloseInfo | null>>
   /** Retries made since the link was last stable. */
   attempt: Readonly<ShallowRef<number>>
-  /** When the next retry fires (epoch ms, for a countdown), or null. */
+  /** When the next retry fires (epoch ms), or null. */
   nextRetryAt: Readonly<ShallowRef<number | null>>
+  /**
+   * Whole seconds until the next retry (rounded up), ticking once a second while `reconnecting`
+   * with a retry scheduled; null otherwise (and on the server). For "Reconnecting in 3 s…".
+   */
+  retryIn: Readonly<ShallowRef<number | null>>
   /** Messages waiting in the outbox. */
   queued: Readonly<ShallowRef<number>>
   /** Messages dropped (overflow, ttl, volatile while not open). */
@@ -170,10 +178,32 @@ export function useWebSocket<In = unknown, Out = unknown>(
   // (`idle`) until the component is mounted: the connection is acquired at once (so sends in
   // setup queue), but the first client render matches the server's. A component being
   // hydrated already has its element during setup; a freshly mounted one does not.
+  // `retryIn`: one countdown timer, owned here, on the connection's own clock and timers (so
+  // an injected environment and fake timers apply). Armed only while a retry is scheduled.
+  const retryIn = shallowRef<number | null>(null)
+  let clock: RealtimeEnvironment | null = null
+  let countdownTimer: TimerHandle = null
+  let countingTo: number | null = null
+  const countdown = (to: number | null): void => {
+    clock?.clearTimeout(countdownTimer)
+    countdownTimer = null
+    countingTo = to
+    if (to === null || !clock) {
+      retryIn.value = null
+      return
+    }
+    const left = Math.max(0, to - clock.now())
+    retryIn.value = Math.ceil(left / 1000)
+    // Wake when the displayed second changes.
+    if (left > 0) countdownTimer = clock.setTimeout(() => countdown(to), left % 1000 || 1000)
+  }
+
   let hydrating = !!getCurrentInstance()?.vnode.el
   const mirror = (state: Readonly<ConnectionState>): void => {
     if (hydrating) return
     for (const key of MIRRORED) refs[key].value = state[key] as never
+    const to = state.status === 'reconnecting' ? state.nextRetryAt : null
+    if (to !== countingTo) countdown(to)
   }
 
   const manager = resolveManager(explicitManager)
@@ -189,6 +219,8 @@ export function useWebSocket<In = unknown, Out = unknown>(
     removers = []
     connection.value = undefined
     mirror(IDLE_STATE)
+    countdown(null)
+    clock = null
     manager?.release(current)
   }
 
@@ -207,6 +239,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
       return
     }
     connection.value = current
+    clock = resolveEnvironment(current.options.environment)
     // Every listener checks that its connection is still the one in hand: an event emitted
     // while a swap is under way changes nothing.
     const on = <K extends keyof ConnectionEvents<In>>(event: K, listener: (payload: ConnectionEvents<In>[K]) => unknown) =>
@@ -253,6 +286,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
 
   return {
     ...refs,
+    retryIn,
     messages,
     data,
     error,

@@ -60,6 +60,7 @@ describe('useWebSocket', () => {
     expectTypeOf(ws.lastClose.value).toEqualTypeOf<CloseInfo | null>()
     expectTypeOf(ws.attempt.value).toEqualTypeOf<number>()
     expectTypeOf(ws.nextRetryAt.value).toEqualTypeOf<number | null>()
+    expectTypeOf(ws.retryIn.value).toEqualTypeOf<number | null>()
     expectTypeOf(ws.queued.value).toEqualTypeOf<number>()
     expectTypeOf(ws.dropped.value).toEqualTypeOf<number>()
     expectTypeOf(ws.latency.value).toEqualTypeOf<number | null>()
@@ -152,5 +153,15 @@ describe('useChannel types', () => {
     // @ts-expect-error a payload of the wrong shape does not type-check
     channel.publish({ body: 'nope' })
     expectTypeOf<UseChannelOptions<Chat>['parse']>().toEqualTypeOf<((value: unknown) => Chat) | undefined>()
+  })
+})
+
+describe('Connection.sendFrame', () => {
+  it('takes the outbound type and a callback told whether the frame was written', () => {
+    const connection = new Connection<ChatIn, ChatOut>('ws://x')
+    expectTypeOf(connection.sendFrame({ type: 'say', text: 'hi' }, (written) => expectTypeOf(written).toEqualTypeOf<boolean>())).toEqualTypeOf<SendResult>()
+    expectTypeOf(connection.sendFrame('raw text')).toEqualTypeOf<SendResult>()
+    // @ts-expect-error not the connection's outbound type
+    connection.sendFrame({ type: 'chat', text: 'hi' })
   })
 })
