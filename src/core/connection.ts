@@ -282,9 +282,10 @@ export class Connection<In = unknown, Out = unknown> {
    */
   dispose(code = 1000, reason = ''): void {
     if (this.#disposed) return
+    // First: a listener that reacts to this close by reopening must not bring it back.
+    this.#disposed = true
     this.close(code, reason)
     if (this.#state.status === 'closing') this.#closed(closeInfo(code, reason, true))
-    this.#disposed = true
     const left = this.#outbox.size
     if (left > 0) {
       this.#outbox.clear()

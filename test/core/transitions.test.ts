@@ -194,3 +194,17 @@ describe('volatile messages (issue 14 point 1)', () => {
     expect(connection.state.dropped).toBe(3)
   })
 })
+
+describe('counterexamples found by the model-based test', () => {
+  it('a close listener that reconnects cannot bring a disposed connection back', () => {
+    const connection = connect()
+    connection.on('close', () => connection.reconnect())
+    connection.open()
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    connection.dispose()
+    expect(connection.state.status).toBe('closed')
+    expect(FakeWebSocket.instances).toHaveLength(1)
+    expect(env.timers).toBe(0)
+    expect(env.listeners).toBe(0)
+  })
+})
