@@ -6,18 +6,18 @@
  */
 import fc from 'fast-check'
 import type { Connection } from '../../src/core/connection'
-import { URLS, type FrameRecord, type World } from './world'
+import { URLS, type FrameRecord, type ModelSocket, type World } from './world'
 
 export interface Model {
   consumers: number
 }
 
-type Command = fc.Command<Model, World>
+type Command = fc.Command<Model, World<ModelSocket>>
 
 const site = fc.integer({ min: 0, max: URLS.length - 1 })
 const consumer = fc.nat({ max: 7 })
 
-function command(name: string, run: (world: World, model: Model) => void, needsConsumer = false): Command {
+export function command(name: string, run: (world: World<ModelSocket>, model: Model) => void, needsConsumer = false): Command {
   return {
     check: (model) => !needsConsumer || model.consumers > 0,
     run: (model, world) => run(world, model),
@@ -25,15 +25,15 @@ function command(name: string, run: (world: World, model: Model) => void, needsC
   }
 }
 
-function held(world: World, index: number): Connection {
+function held(world: World<ModelSocket>, index: number): Connection {
   return world.consumers[index % world.consumers.length].connection
 }
 
 const acquire = site.map((s) =>
     command(`acquire(${s})`, (world, model) => {
-      const before = world.manager.get(URLS[s])
+      const before = world.manager.get(world.urls[s])
       if (before) world.userClosed(before, false)
-      const connection = world.manager.acquire(URLS[s], world.sites[s].options)
+      const connection = world.manager.acquire(world.urls[s], world.sites[s].options)
       world.record(connection, s)
       if (!before) world.userClosed(connection, false)
       world.consumers.push({ site: s, connection })
@@ -41,8 +41,8 @@ const acquire = site.map((s) =>
     }),
   )
 
-export const commands: fc.Arbitrary<Command>[] = [
-  // ── consumers (acquire weighs more: most commands need a consumer) ──
+/** What consumers do (acquire weighs more: most commands need a consumer). */
+export const consumerCommands: fc.Arbitrary<Command>[] = [
   acquire,
   acquire,
   consumer.map((i) =>
@@ -141,7 +141,10 @@ export const commands: fc.Arbitrary<Command>[] = [
       true,
     ),
   ),
-  // ── the browser ──
+]
+
+/** What the browser does: network, visibility, bfcache. */
+export const browserCommands: fc.Arbitrary<Command>[] = [
   fc
     .constantFrom(
       { type: 'offline' } as const,
@@ -154,7 +157,16 @@ export const commands: fc.Arbitrary<Command>[] = [
       { type: 'pageshow', persisted: false } as const,
     )
     .map((event) => command(`${event.type}${'persisted' in event ? `(${event.persisted})` : ''}`, (world) => world.browser.emit(event))),
-  // ── the server ──
+  // A laptop wakes up: the wall clock jumps, no timer fired meanwhile.
+  fc.integer({ min: 1_000, max: 120_000 }).map((ms) =>
+    command(`jump(${ms})`, (world) => {
+      world.browser.skew += ms
+    }),
+  ),
+]
+
+/** What the server does, played through `ModelSocket`s, and the fake clock. */
+export const fakeServerCommands: fc.Arbitrary<Command>[] = [
   site.map((s) => command(`accept(${s})`, (world) => world.current(s)?.readyState === 0 && world.current(s)!.accept())),
   site.map((s) => command(`refuse(${s})`, (world) => world.current(s)?.readyState === 0 && world.current(s)!.refuse())),
   fc.tuple(site, fc.constantFrom(1006, 1000, 1001, 1012, 1008, 4401)).map(([s, code]) =>
@@ -179,11 +191,7 @@ export const commands: fc.Arbitrary<Command>[] = [
       if (socket) socket.bufferedAmount = bytes
     }),
   ),
-  // ── the clock ──
   fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 600, max: 30_000 })).map((ms) => command(`advance(${ms})`, (world) => world.advance(ms))),
-  fc.integer({ min: 1_000, max: 120_000 }).map((ms) =>
-    command(`jump(${ms})`, (world) => {
-      world.browser.skew += ms
-    }),
-  ),
 ]
+
+export const commands: fc.Arbitrary<Command>[] = [...consumerCommands, ...browserCommands, ...fakeServerCommands]

@@ -133,10 +133,19 @@ export interface FrameRecord {
   settled: boolean[]
 }
 
+/** What the invariants read of a socket, fake or real. */
+export interface TrackedSocket {
+  readonly readyState: number
+  /** Neither closed nor terminated. */
+  readonly live: boolean
+  /** Every frame written to it. */
+  readonly sent: unknown[]
+}
+
 /** Per URL: its environment, its sockets, the options every acquirer passes. */
-export interface Site {
+export interface Site<S extends TrackedSocket = TrackedSocket> {
   env: CountedEnvironment
-  sockets: ModelSocket[]
+  sockets: S[]
   options: ConnectionOptions
 }
 
@@ -156,11 +165,12 @@ export interface ConnectionRecord {
   serial: number
 }
 
-export class World {
+export class World<S extends TrackedSocket = ModelSocket> {
   readonly browser = new Browser()
   readonly managerEnv: CountedEnvironment
   readonly manager: ConnectionManager
-  readonly sites: Site[]
+  readonly sites: Site<S>[]
+  readonly urls: readonly string[]
   readonly consumers: Consumer[] = []
   readonly records = new Map<Connection, ConnectionRecord>()
   /** Moves the clock `ms` ahead, firing due timers (fake timers, or a real wait). */
@@ -168,12 +178,21 @@ export class World {
   #serial = 0
   #messages = 0
 
-  constructor(defaults: ConnectionOptions) {
+  /**
+   * @param socketClass the WebSocket constructor of a site; it must push every socket it makes
+   *   into `site.sockets` (default: `ModelSocket`s the test plays the server of).
+   */
+  constructor(
+    defaults: ConnectionOptions,
+    urls: readonly string[] = URLS,
+    socketClass: (site: Site<S>) => WebSocketConstructor = modelSocketClass as unknown as (site: Site<S>) => WebSocketConstructor,
+  ) {
+    this.urls = urls
     this.managerEnv = this.browser.environment()
     this.manager = new ConnectionManager({ ...defaults, environment: this.managerEnv })
-    this.sites = URLS.map(() => {
+    this.sites = urls.map(() => {
       const env = this.browser.environment()
-      const site: Site = { env, sockets: [], options: {} }
+      const site: Site<S> = { env, sockets: [], options: {} }
       site.options = { environment: env, WebSocket: socketClass(site) }
       return site
     })
@@ -200,14 +219,14 @@ export class World {
   }
 
   /** The socket the server side acts on: the site's newest live one. */
-  current(site: number): ModelSocket | undefined {
+  current(site: number): S | undefined {
     const { sockets } = this.sites[site]
     for (let i = sockets.length - 1; i >= 0; i--) if (sockets[i].live) return sockets[i]
     return undefined
   }
 }
 
-function socketClass(site: Site): WebSocketConstructor {
+function modelSocketClass(site: Site<ModelSocket>): WebSocketConstructor {
   return class extends ModelSocket {
     constructor() {
       super()
