@@ -64,10 +64,12 @@ export function checkInvariants(world: World<TrackedSocket>, timerCount: () => n
         if (timers !== 1 || listeners !== 0) bad('closing holds more than its grace timer')
         break
       case 'idle':
-        if (timers !== 0 || listeners > 1) bad('idle holds timers')
+        // Only pagehide makes an opened connection idle: it must hear the pageshow that resumes it.
+        if (timers !== 0 || listeners !== 1) bad('idle without exactly its environment listener')
         break
       case 'offline':
         if (timers !== 0 || listeners !== 1) bad('offline holds timers or not exactly one listener')
+        if (world.browser.online) bad('offline while the browser is online')
         break
       case 'reconnecting': {
         const armed = world.browser.visible && world.browser.online
