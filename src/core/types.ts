@@ -110,16 +110,24 @@ export interface CloseInfo extends CloseCodeInfo {
   wasClean: boolean
 }
 
-/** Heartbeat (application-level ping/pong). */
+/**
+ * Heartbeat (application-level ping/pong). Any inbound frame proves the link alive; a pong
+ * also gives `latency`. Detection waits one macrotask before its verdict (a pong may already
+ * be in the socket) and moves the deadline while `bufferedAmount` shrinks (the ping may wait
+ * behind a large upload). A server that never answers pings gets a development warning after
+ * two timeouts in a row: set `heartbeat: false`, or tell its reply apart with `isPong`.
+ */
 export interface HeartbeatOptions {
-  /** Frame sent as a ping; objects go through the serializer. @default 'ping' */
+  /** Frame sent as a ping, written as is (text or binary); a function is called for each ping (if it throws, the error is reported and that ping skipped). @default 'ping' */
   message?: WebSocketData | (() => WebSocketData)
-  /** Time between pings while open, ms. @default 25_000 */
+  /** Time between pings while open, ms; pings keep this rhythm whatever `timeout` is. @default 25_000 */
   interval?: number
-  /** How long to wait for any inbound frame after a ping before the link is declared dead, ms. @default 10_000 */
+  /** How long to wait for any inbound frame after the oldest unanswered ping before the link is declared dead, ms; may exceed `interval`. @default 10_000 */
   timeout?: number
   /**
-   * Recognises a pong; pongs are swallowed (never reach consumers) and give `latency`.
+   * Recognises a pong; pongs are swallowed (never reach consumers) and give `latency`. An echo
+   * of our own ping (an echo server's answer) is a pong too. If it throws, the error is
+   * reported through `error` and the frame is delivered as a message.
    * @default text `pong`, or JSON `{"type":"pong"}`
    */
   isPong?: (data: unknown) => boolean
@@ -215,7 +223,12 @@ export interface ConnectionOptions<In = unknown, Out = unknown> {
   queue?: QueueOptions
   /** @default JSON for objects; inbound text parsed as JSON when it parses, else kept as a string */
   serializer?: Serializer<In, Out>
-  /** Keep the socket this long after the last consumer released it, ms (manager only). @default 1_000 */
+  /**
+   * Keep the socket this long after the last consumer released it, ms (manager only). Messages
+   * still queued when it closes are counted in `dropped` and reported. A closed or failed
+   * connection is forgotten at once.
+   * @default 1_000
+   */
   idleTimeout?: number
   /** Close with 1001 on `pagehide` and reopen on a persisted `pageshow` (bfcache). @default true */
   closeOnPageHide?: boolean
@@ -225,7 +238,11 @@ export interface ConnectionOptions<In = unknown, Out = unknown> {
 
 /** Options of one `send`. */
 export interface SendOptions {
-  /** Drop instead of queueing when the socket is not open (presence pings, cursors). @default false */
+  /**
+   * Drop instead of queueing when the message cannot be written now: the socket is not open,
+   * the link is suspect (a heartbeat probe is under way) or congested. Counted in `dropped`.
+   * For presence pings and cursors. @default false
+   */
   volatile?: boolean
   /** Time-to-live while queued, ms (overrides `queue.ttl`). */
   ttl?: number
@@ -266,12 +283,16 @@ export interface ConnectionState {
   attempt: number
   /** When the next retry fires (epoch ms), or null. */
   nextRetryAt: number | null
+  /**
+   * The close that ended the last open link (a planned 1012 stays while the refused retries go
+   * on), or the user's close. Attempts that never opened are reported through `error`.
+   */
   lastClose: CloseInfo | null
   /** Last heartbeat round trip, ms, or null. */
   latency: number | null
   /** Messages waiting in the outbox. */
   queued: number
-  /** Messages dropped (overflow, ttl, volatile while closed). */
+  /** Messages dropped: queue overflow, ttl, volatile messages not written, queued messages of a disposed connection. */
   dropped: number
   /** Inbound messages delivered (pongs excluded). */
   received: number

@@ -71,7 +71,11 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   data: Readonly<ShallowRef<In | undefined>>
   /** The last error of the connection or of a user callback. */
   error: Readonly<ShallowRef<RealtimeErrorInfo | null>>
-  /** The last close, explained (`code`, `reason`, `wasClean`, `name`, `description`, `retryable`). */
+  /**
+   * The close that ended the last open link, explained (`code`, `reason`, `wasClean`, `name`,
+   * `description`, `retryable`): a planned 1012 stays visible while refused retries go on (they
+   * show in `error`).
+   */
   lastClose: Readonly<ShallowRef<CloseInfo | null>>
   /** Retries made since the link was last stable. */
   attempt: Readonly<ShallowRef<number>>
@@ -84,7 +88,7 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   retryIn: Readonly<ShallowRef<number | null>>
   /** Messages waiting in the outbox. */
   queued: Readonly<ShallowRef<number>>
-  /** Messages dropped (overflow, ttl, volatile while not open). */
+  /** Messages dropped (overflow, ttl, volatile messages not written, queued ones discarded when the connection was disposed). */
   dropped: Readonly<ShallowRef<number>>
   /** Last heartbeat round trip, ms, or null. */
   latency: Readonly<ShallowRef<number | null>>
