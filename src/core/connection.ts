@@ -68,6 +68,11 @@ interface WaitingFrame {
   settled: FrameSettled | undefined
 }
 
+/** An error as listeners, logs, the store and devtools get it: messages name the URL, which may carry `?token=`. */
+function errorInfo(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): RealtimeErrorInfo {
+  return { kind, message: redactSecrets(message), cause: redactError(cause) }
+}
+
 function closeInfo(code: number, reason: string, wasClean = false): CloseInfo {
   return { ...closeCodeInfo(code), reason, wasClean }
 }
@@ -324,14 +329,14 @@ export class Connection<In = unknown, Out = unknown> {
     try {
       protocols = this.#protocolsWithToken()
     } catch (error) {
-      const failure: RealtimeErrorInfo = { kind: 'auth', message: (error as Error).message, cause: error }
+      const failure = errorInfo('auth', (error as Error).message, error)
       return this.#afterLoss(turn, closeInfo(ABNORMAL, 'no usable token'), false, [], failure)
     }
     let socket: WebSocketLike
     try {
       socket = new WebSocketImpl(this.url, protocols)
     } catch (error) {
-      const failure: RealtimeErrorInfo = { kind: 'socket', message: `new WebSocket(${this.url}) threw: ${(error as Error).message}`, cause: error }
+      const failure = errorInfo('socket', `new WebSocket(${this.url}) threw: ${(error as Error).message}`, error)
       return this.#afterLoss(turn, closeInfo(ABNORMAL, 'constructor threw'), false, [], failure)
     }
     this.#socket = socket
@@ -425,7 +430,7 @@ export class Connection<In = unknown, Out = unknown> {
     this.#warnedQuiet = true
     if (process.env.NODE_ENV !== 'production') {
       console.warn(
-        `[vue-realtime] ${this.url}: the server sent nothing within heartbeat.timeout of a ping on ${this.#quietLinks} links in a row, so each was dropped as dead. ` +
+        `[vue-realtime] ${redactSecrets(this.url)}: the server sent nothing within heartbeat.timeout of a ping on ${this.#quietLinks} links in a row, so each was dropped as dead. ` +
           'If this server does not answer pings, set `heartbeat: false`; if it answers with its own frame, recognise it with `heartbeat: { message, isPong }`.',
       )
     }
@@ -442,11 +447,7 @@ export class Connection<In = unknown, Out = unknown> {
     if (wasOpen && kind !== 'heartbeat-timeout') this.#quietLinks = 0
     const lost = this.#teardown(1000, info.reason)
     const detail = `${info.code} ${info.name}${info.reason ? `: ${info.reason}` : ''}`
-    const error: RealtimeErrorInfo | null = kind
-      ? { kind, message: `${info.reason} on ${this.url}` }
-      : wasOpen
-        ? null
-        : { kind: 'socket', message: `Could not connect to ${this.url} (${detail}).` }
+    const error = kind ? errorInfo(kind, `${info.reason} on ${this.url}`) : wasOpen ? null : errorInfo('socket', `Could not connect to ${this.url} (${detail}).`)
     this.#afterLoss(turn, info, wasOpen, lost, error)
   }
 
@@ -565,7 +566,7 @@ export class Connection<In = unknown, Out = unknown> {
   #refuseDisposed(method: string): boolean {
     if (!this.#disposed) return false
     if (process.env.NODE_ENV !== 'production') {
-      console.warn(`[vue-realtime] ${method}() on a disposed connection to ${this.url} does nothing. Acquire a new one from the manager.`)
+      console.warn(redactSecrets(`[vue-realtime] ${method}() on a disposed connection to ${this.url} does nothing. Acquire a new one from the manager.`))
     }
     return true
   }
@@ -748,7 +749,7 @@ export class Connection<In = unknown, Out = unknown> {
 
   #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {
     // Messages name the URL, which may carry `?token=`; they reach logs, the store and devtools.
-    const error: RealtimeErrorInfo = { kind, message: redactSecrets(message), cause: redactError(cause) }
+    const error = errorInfo(kind, message, cause)
     this.#update({ error })
     this.#emitter.emit('error', error)
   }

@@ -2,6 +2,7 @@ import { Connection } from './connection'
 import { withDefaults } from './defaults'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
+import { redactSecrets } from './redact'
 import { connectionKey, normalizeUrl } from './url'
 import type { ConnectionOptions, RealtimeEnvironment, TimerHandle } from './types'
 
@@ -171,7 +172,7 @@ export class ConnectionManager {
     const { queued } = connection.state
     if (queued > 0 && process.env.NODE_ENV !== 'production') {
       console.warn(
-        `[vue-realtime] ${key} was closed after its last consumer left, with ${queued} message(s) still queued: they were dropped (counted in \`dropped\`). ` +
+        `[vue-realtime] ${redactSecrets(key)} was closed after its last consumer left, with ${queued} message(s) still queued: they were dropped (counted in \`dropped\`). ` +
           'Keep a consumer until `queued` is 0, raise `idleTimeout`, or send them with a `ttl`.',
       )
     }
