@@ -3,7 +3,7 @@
  * generates sequences of consumer, browser, server and clock commands (test/model/commands.ts)
  * and after every step checks the invariants (test/model/invariants.ts). A failure prints the
  * seed and the shrunk sequence; replay it with MODEL_SEED=<seed> (and MODEL_PATH=<path>).
- * MODEL_RUNS sets the number of runs (default 1000).
+ * MODEL_RUNS sets the number of runs (default 2000).
  */
 import fc from 'fast-check'
 import { afterEach, describe, it, vi } from 'vitest'
@@ -12,7 +12,7 @@ import { commands, type Model } from './commands'
 import { checkInvariants } from './invariants'
 import { World } from './world'
 
-const runs = Number(process.env.MODEL_RUNS ?? 1_000)
+const runs = Number(process.env.MODEL_RUNS ?? 2_000)
 const seed = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED)
 const path = process.env.MODEL_PATH
 

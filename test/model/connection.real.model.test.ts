@@ -4,7 +4,7 @@
  * browser commands as the fake-timer suite, and real faults (cut, reset, blackhole, refuse,
  * server close codes, a server that stops answering pings) with real time passing. Invariants
  * are checked after every step, and at the end of every run the link is healed and every
- * message accounted for. Smaller than the fake-timer suite: MODEL_REAL_RUNS (default 20);
+ * message accounted for. Smaller than the fake-timer suite: MODEL_REAL_RUNS (default 25);
  * replay with MODEL_SEED / MODEL_PATH.
  */
 import fc from 'fast-check'
@@ -17,7 +17,7 @@ import { browserCommands, consumerCommands, type Model } from './commands'
 import { checkInvariants } from './invariants'
 import { World, type Site, type TrackedSocket } from './world'
 
-const runs = Number(process.env.MODEL_REAL_RUNS ?? 20)
+const runs = Number(process.env.MODEL_REAL_RUNS ?? 25)
 const seed = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED)
 const path = process.env.MODEL_PATH
 

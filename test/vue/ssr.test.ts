@@ -16,7 +16,7 @@ function statusComponent(options: Parameters<typeof useWebSocket>[1] = {}) {
       const ws = useWebSocket(URL_A, options)
       // Everything a template might touch during SSR.
       return () =>
-        h('p', [ws.status.value, ws.readyState.value, ws.messages.value.length, String(ws.data.value), ws.send('x')].join('|'))
+        h('p', [ws.status.value, ws.readyState.value, ws.messages.value.length, String(ws.data.value), String(ws.retryIn.value), ws.send('x')].join('|'))
     },
   })
 }
@@ -27,7 +27,7 @@ describe('server rendering', () => {
     const realtime = createRealtime({ WebSocket: Spy })
     const app = createSSRApp(statusComponent()).use(realtime)
     const html = await renderToString(app)
-    expect(html).toBe('<p>idle|3|0|undefined|dropped</p>')
+    expect(html).toBe('<p>idle|3|0|undefined|null|dropped</p>')
     expect(Spy.calls).toHaveLength(0)
     expect(realtime.manager.connections.size).toBe(0)
   })
