@@ -29,11 +29,11 @@ function held(world: World<ModelSocket>, index: number): Connection {
   return world.consumers[index % world.consumers.length].connection
 }
 
-const acquire = site.map((s) =>
-    command(`acquire(${s})`, (world, model) => {
+const acquire = fc.tuple(site, fc.boolean()).map(([s, open]) =>
+    command(`acquire(${s}${open ? '' : ', { open: false }'})`, (world, model) => {
       const before = world.manager.get(world.urls[s])
-      if (before) world.userClosed(before, false)
-      const connection = world.manager.acquire(world.urls[s], world.sites[s].options)
+      if (before && open) world.userClosed(before, false)
+      const connection = world.manager.acquire(world.urls[s], world.sites[s].options, { open })
       world.record(connection, s)
       if (!before) world.userClosed(connection, false)
       world.consumers.push({ site: s, connection })
@@ -67,7 +67,7 @@ export const consumerCommands: fc.Arbitrary<Command>[] = [
       true,
     ),
   ),
-  fc.tuple(consumer, fc.constantFrom(1000, 4000)).map(([i, code]) =>
+  fc.tuple(consumer, fc.constantFrom(1000, 4000, 1006, 1001)).map(([i, code]) =>
     command(
       `close(${i}, ${code})`,
       (world) => {

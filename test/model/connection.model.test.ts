@@ -19,7 +19,12 @@ const path = process.env.MODEL_PATH
 /** Connection options, drawn per run: the invariants hold under every configuration. */
 const options = fc.record({
   heartbeat: fc.constantFrom<ConnectionOptions['heartbeat']>(false, { interval: 1_000, timeout: 500 }, { interval: 500, timeout: 1_500 }),
-  reconnect: fc.constantFrom<ConnectionOptions['reconnect']>(false, { minDelay: 100, maxDelay: 2_000, minUptime: 1_000, retries: 6 }, { minDelay: 0, maxElapsed: 5_000 }),
+  reconnect: fc.constantFrom<ConnectionOptions['reconnect']>(
+    false,
+    { minDelay: 100, maxDelay: 2_000, minUptime: 1_000, retries: 6 },
+    { minDelay: 0, maxElapsed: 5_000 },
+    { minDelay: 50, shouldReconnect: (info) => (info.code === 1012 ? false : undefined) },
+  ),
   queue: fc.record({ max: fc.constantFrom(1, 4, 100), overflow: fc.constantFrom('drop-oldest' as const, 'drop-newest' as const), ttl: fc.constantFrom(undefined, 3_000) }),
   connectTimeout: fc.constantFrom(500, 2_000),
   idleTimeout: fc.constantFrom(0, 500),
@@ -43,6 +48,8 @@ describe('Connection + ConnectionManager, model-based (fake timers)', () => {
         const check = () => checkInvariants(world, () => vi.getTimerCount())
         try {
           fc.modelRun(() => ({ model: { consumers: 0 } satisfies Model, real: world }), wrapChecks(sequence, check))
+          heal(world)
+          check()
           // The end of every life: everything released and the manager disposed leaves nothing.
           for (const { connection } of world.consumers.splice(0)) world.manager.release(connection)
           world.manager.dispose()
@@ -57,6 +64,37 @@ describe('Connection + ConnectionManager, model-based (fake timers)', () => {
     )
   })
 })
+
+/**
+ * Progress: once the network, the page and the server are healthy again, every connection a
+ * consumer holds that the user did not close (and that did not fail) opens and writes its
+ * queue, within a bounded number of steps.
+ */
+function heal(world: World): void {
+  world.browser.emit({ type: 'online' })
+  world.browser.emit({ type: 'visible' })
+  world.browser.emit({ type: 'pageshow', persisted: true })
+  const wanted = () =>
+    world.consumers
+      .map((c) => c.connection)
+      .filter((c) => !world.records.get(c)!.userClosed && c.status !== 'failed' && c.status !== 'idle')
+  for (let step = 0; step < 400; step++) {
+    if (wanted().every((c) => c.status === 'open' && c.state.queued === 0)) return
+    world.sites.forEach((site, index) => {
+      const socket = world.current(index)
+      if (!socket) return
+      socket.bufferedAmount = 0
+      if (socket.readyState === 0) socket.accept()
+      else if (socket.readyState === 1 && socket.unansweredPings > 0) {
+        socket.unansweredPings = 0
+        socket.receive('pong')
+      }
+    })
+    vi.advanceTimersByTime(100)
+  }
+  const stuck = wanted().filter((c) => !(c.status === 'open' && c.state.queued === 0))
+  throw new Error(`invariant: after healing, still not open with an empty queue: ${stuck.map((c) => `${c.url} ${JSON.stringify(c.state)}`).join('; ')}`)
+}
 
 /** Runs the invariants after every command of the sequence. */
 function wrapChecks(sequence: Iterable<fc.Command<Model, World>>, check: () => void): Iterable<fc.Command<Model, World>> {

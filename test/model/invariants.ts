@@ -64,8 +64,8 @@ export function checkInvariants(world: World<TrackedSocket>, timerCount: () => n
         if (timers !== 1 || listeners !== 0) bad('closing holds more than its grace timer')
         break
       case 'idle':
-        // Only pagehide makes an opened connection idle: it must hear the pageshow that resumes it.
-        if (timers !== 0 || listeners !== 1) bad('idle without exactly its environment listener')
+        // Never opened (acquired with `open: false`), or closed by pagehide and listening for the pageshow that resumes it.
+        if (timers !== 0 || listeners > 1) bad('idle holds timers')
         break
       case 'offline':
         if (timers !== 0 || listeners !== 1) bad('offline holds timers or not exactly one listener')
