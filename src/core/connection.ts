@@ -3,11 +3,12 @@ import { closeCodeInfo, isSendableCloseCode } from './closeCodes'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
-import { Outbox, resolveQueue, type ResolvedQueueOptions } from './outbox'
+import { resolveQueue } from './outbox'
 import { TOKEN_PROTOCOL_PREFIX } from './protocol'
 import { redactError, redactSecrets } from './redact'
 import { jsonSerializer } from './serializer'
 import { connectionKey, normalizeUrl } from './url'
+import { Writer, type DropReason, type FrameSettled, type WaitingFrame } from './writer'
 import type {
   CloseInfo,
   ConnectionEvents,
@@ -28,8 +29,6 @@ import type {
 
 /** Abnormal closure: what a lost link looks like (RFC 6455 §7.1.5). */
 const ABNORMAL = 1006
-/** While `bufferedAmount` is above the high-water mark, re-check the socket this often. */
-const DRAIN_POLL_MS = 50
 /** A user `close()` waits this long for the closing handshake before cutting the socket. */
 const CLOSE_GRACE_MS = 2_000
 const DEFAULT_CONNECT_TIMEOUT = 10_000
@@ -43,7 +42,6 @@ const RETRY = 0
 const CONNECT = 1
 const UPTIME = 2
 const CLOSE = 3
-const DRAIN = 4
 
 /** The state of a connection that has not connected yet (and of a consumer without one). */
 export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
@@ -60,13 +58,7 @@ export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
   error: null,
 })
 
-/** Told once whether a frame given to `sendFrame` was written: `true` written, `false` never written. */
-export type FrameSettled = (written: boolean) => void
-
-interface WaitingFrame {
-  data: WebSocketData
-  settled: FrameSettled | undefined
-}
+export type { FrameSettled }
 
 /** An error as listeners, logs, the store and devtools get it: messages name the URL, which may carry `?token=`. */
 function errorInfo(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): RealtimeErrorInfo {
@@ -108,18 +100,15 @@ export class Connection<In = unknown, Out = unknown> {
 
   readonly #env: RealtimeEnvironment
   readonly #reconnect: ResolvedReconnectOptions | null
-  readonly #queue: ResolvedQueueOptions
   readonly #serializer: Serializer<In, Out>
   readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#callbackFailed(error, String(event)))
-  readonly #outbox: Outbox
+  readonly #writer: Writer
   readonly #heartbeat: Heartbeat | null
 
   #socket: WebSocketLike | null = null
   #state: ConnectionState = IDLE_STATE
   #timers: TimerHandle[] = []
   #stopEnvironment: (() => void) | null = null
-  /** Frames of `sendFrame` waiting for the probe or the drain on the socket in hand. */
-  #frames: WaitingFrame[] = []
   /**
    * Bumped by every transition. A transition that hands control to user code (a listener,
    * `shouldReconnect`, a frame callback) goes on only if no other transition ran meanwhile.
@@ -134,8 +123,6 @@ export class Connection<In = unknown, Out = unknown> {
   #warnedQuiet = false
   #countersDirty = false
   #receivedCount = 0
-  #sentCount = 0
-  #droppedCount = 0
 
   constructor(url: string | URL, options: ConnectionOptions<In, Out> = {}) {
     this.url = normalizeUrl(url)
@@ -144,9 +131,15 @@ export class Connection<In = unknown, Out = unknown> {
     this.options = options
     this.#env = resolveEnvironment({ ...options.environment, WebSocket: options.WebSocket ?? options.environment?.WebSocket })
     this.#reconnect = resolveReconnect(options.reconnect)
-    this.#queue = resolveQueue(options.queue)
     this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
-    this.#outbox = new Outbox(this.#queue)
+    this.#writer = new Writer(resolveQueue(options.queue), this.#env, {
+      openSocket: () => (this.#state.status === 'open' && this.#socket?.readyState === 1 ? this.#socket : null),
+      alive: () => (this.#heartbeat?.check() ?? 'alive') === 'alive',
+      write: (data) => this.#write(data),
+      changed: (now) => (now ? this.#update({}) : this.#countersChanged()),
+      dropped: (count, reason) => this.#dropped(count, reason),
+      failed: (error) => this.#callbackFailed(error, 'sendFrame'),
+    })
     const heartbeat = resolveHeartbeat(options.heartbeat)
     this.#heartbeat =
       heartbeat &&
@@ -201,7 +194,7 @@ export class Connection<In = unknown, Out = unknown> {
     const socket = this.#socket
     if (socket?.readyState !== 1 || this.#state.status !== 'open') return this.#closed(closeInfo(code, reason, true))
     this.#stop()
-    const lost = this.#frames.splice(0)
+    const lost = this.#writer.cut()
     socket.onclose = (event) => {
       if (this.#socket === socket) this.#closed(closeInfo(event.code, event.reason, event.wasClean))
     }
@@ -214,7 +207,7 @@ export class Connection<In = unknown, Out = unknown> {
     // A dead link never completes the handshake; don't let `closing` hang on it.
     this.#after(CLOSE, CLOSE_GRACE_MS, () => this.#closed(closeInfo(code, reason)))
     this.#update({ status: 'closing' })
-    for (const frame of lost) this.#settle(frame, false)
+    this.#writer.settle(lost, false)
   }
 
   /** Retries now: cancels a scheduled retry, or replaces the socket in hand. Works from `failed` and `closed` too. */
@@ -235,17 +228,7 @@ export class Connection<In = unknown, Out = unknown> {
    * @throws OutboxFullError when the queue is full and `queue.overflow` is `'error'`.
    */
   send(data: Out | WebSocketData, options: SendOptions = {}): SendResult {
-    const encoded = this.#serializer.encode(data as Out)
-    if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
-      if (this.#write(encoded)) return this.#wrote(1), 'sent'
-    } else if (!options.volatile) {
-      const result = this.#enqueue(encoded, options)
-      if (this.#state.status === 'open') this.#scheduleDrain()
-      return result
-    }
-    this.#droppedCount++
-    this.#update({})
-    return 'dropped'
+    return this.#writer.send(this.#serializer.encode(data as Out), options)
   }
 
   /**
@@ -262,21 +245,7 @@ export class Connection<In = unknown, Out = unknown> {
    * @throws TypeError when the frame cannot be encoded.
    */
   sendFrame(data: Out | WebSocketData, settled?: FrameSettled): SendResult {
-    const encoded = this.#serializer.encode(data as Out)
-    const frame: WaitingFrame = { data: encoded, settled }
-    if (this.#state.status !== 'open' || this.#socket?.readyState !== 1) {
-      this.#settle(frame, false)
-      return 'dropped'
-    }
-    if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
-      const written = this.#write(encoded)
-      if (written) this.#wrote(1)
-      this.#settle(frame, written)
-      return written ? 'sent' : 'dropped'
-    }
-    this.#frames.push(frame)
-    this.#scheduleDrain()
-    return 'queued'
+    return this.#writer.sendFrame(this.#serializer.encode(data as Out), settled)
   }
 
   /**
@@ -291,11 +260,7 @@ export class Connection<In = unknown, Out = unknown> {
     this.#disposed = true
     this.close(code, reason)
     if (this.#state.status === 'closing') this.#closed(closeInfo(code, reason, true))
-    const left = this.#outbox.size
-    if (left > 0) {
-      this.#outbox.clear()
-      this.#dropped(left, 'closed')
-    }
+    this.#writer.discard()
     this.#emitter.clear()
   }
 
@@ -389,7 +354,7 @@ export class Connection<In = unknown, Out = unknown> {
     })
     this.#update({ status: 'open', error: null })
     // What waited goes first; what `open` listeners send follows it.
-    if (turn === this.#turn) this.#flush()
+    if (turn === this.#turn) this.#writer.flush()
     if (turn === this.#turn) this.#emitter.emit('open', { protocol: socket.protocol })
   }
 
@@ -412,7 +377,7 @@ export class Connection<In = unknown, Out = unknown> {
       }
     }
     // Any frame answers a probe: what waited for it goes now rather than at the next poll.
-    if (this.#socket === socket && this.#timers[DRAIN] != null) this.#drain()
+    if (this.#socket === socket) this.#writer.poke()
   }
 
   /** A timeout declared the socket in hand dead. */
@@ -466,10 +431,7 @@ export class Connection<In = unknown, Out = unknown> {
         this.#callbackFailed(failure, 'shouldReconnect')
       }
       // `shouldReconnect` may itself have closed or reconnected: that stands.
-      if (turn !== this.#turn) {
-        for (const frame of lost) this.#settle(frame, false)
-        return
-      }
+      if (turn !== this.#turn) return this.#writer.settle(lost, false)
       retry = verdict ?? info.retryable
     }
     const patch: Partial<ConnectionState> = retry ? this.#scheduleRetry(attempt) : { status: 'failed' }
@@ -517,7 +479,7 @@ export class Connection<In = unknown, Out = unknown> {
    * already started another transition.
    */
   #announce(turn: number, lost: WaitingFrame[], error: RealtimeErrorInfo | null, close: CloseInfo | null): void {
-    for (const frame of lost) this.#settle(frame, false)
+    this.#writer.settle(lost, false)
     if (error && turn === this.#turn) this.#emitter.emit('error', error)
     if (close && turn === this.#turn) this.#emitter.emit('close', close)
   }
@@ -540,7 +502,7 @@ export class Connection<In = unknown, Out = unknown> {
     this.#stop()
     if (this.#socket) discard(this.#socket, code, reason)
     this.#socket = null
-    return this.#frames.splice(0)
+    return this.#writer.cut()
   }
 
   /** Clears every timer and stops the heartbeat (the socket stays in hand). */
@@ -573,83 +535,14 @@ export class Connection<In = unknown, Out = unknown> {
 
   // ── outbox ───────────────────────────────────────────────────────────────────
 
-  /** Open, not suspect, not congested: a write goes out now. May start a heartbeat probe. */
-  #writable(): boolean {
-    const socket = this.#socket
-    return (
-      socket?.readyState === 1 &&
-      this.#state.status === 'open' &&
-      (this.#heartbeat?.check() ?? 'alive') === 'alive' &&
-      socket.bufferedAmount <= this.#queue.highWaterMark
-    )
-  }
-
-  #enqueue(encoded: WebSocketData, options: SendOptions): SendResult {
-    const { accepted, overflowed, expired } = this.#outbox.push(encoded, this.#env.now(), options.ttl)
-    this.#update({ queued: this.#outbox.size })
-    if (expired.length > 0) this.#dropped(expired.length, 'ttl')
-    if (overflowed.length > 0) this.#dropped(overflowed.length, 'overflow')
-    return accepted ? 'queued' : 'dropped'
-  }
-
-  /** Writes queued messages, then waiting frames, in order while the socket is open and not congested. */
-  #flush(): void {
-    const socket = this.#socket
-    if (socket?.readyState !== 1 || this.#state.status !== 'open') return
-    const expired = this.#outbox.expire(this.#env.now()).length
-    if (expired > 0) this.#dropped(expired, 'ttl')
-    let wrote = 0
-    let failed = 0
-    const turn = this.#turn
-    while (this.#outbox.size > 0 && this.#socket === socket) {
-      if (socket.bufferedAmount > this.#queue.highWaterMark) break
-      if (this.#write(this.#outbox.shift()!.data)) wrote++
-      else failed++
-    }
-    if (wrote > 0 || expired > 0 || failed > 0) {
-      this.#wrote(wrote)
-      this.#update({ queued: this.#outbox.size })
-    }
-    if (failed > 0) this.#dropped(failed, 'closed')
-    while (this.#outbox.size === 0 && this.#frames.length > 0 && this.#socket === socket && turn === this.#turn) {
-      if (socket.bufferedAmount > this.#queue.highWaterMark) break
-      const frame = this.#frames.shift()!
-      const written = this.#write(frame.data)
-      if (written) this.#wrote(1)
-      this.#settle(frame, written)
-    }
-    if (this.#socket === socket && (this.#outbox.size > 0 || this.#frames.length > 0)) this.#scheduleDrain()
-  }
-
-  #scheduleDrain(): void {
-    if (this.#timers[DRAIN] != null) return
-    this.#after(DRAIN, DRAIN_POLL_MS, () => this.#drain())
-  }
-
-  /** Writes what waits if the link is proven alive and not congested; else looks again later. */
-  #drain(): void {
-    this.#cancel(DRAIN)
-    if (this.#state.status !== 'open') return
-    if ((this.#heartbeat?.check() ?? 'alive') !== 'alive') return this.#scheduleDrain()
-    this.#flush()
-  }
-
-  #dropped(count: number, reason: 'overflow' | 'ttl' | 'closed'): void {
-    this.#droppedCount += count
-    this.#update({ queued: this.#outbox.size })
+  #dropped(count: number, reason: DropReason): void {
     const what =
       reason === 'ttl'
         ? 'expired (queue ttl)'
         : reason === 'closed'
           ? 'were never written: the connection was disposed (or the socket refused them)'
-          : `did not fit the send queue (overflow: ${this.#queue.overflow})`
+          : `did not fit the send queue (overflow: ${this.options.queue?.overflow ?? 'drop-oldest'})`
     this.#report('dropped', `${count} message(s) for ${this.url} ${what} and were dropped.`)
-  }
-
-  #wrote(count: number): void {
-    if (count === 0) return
-    this.#sentCount += count
-    this.#countersChanged()
   }
 
   #write(data: WebSocketData): boolean {
@@ -663,14 +556,6 @@ export class Connection<In = unknown, Out = unknown> {
     }
     if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data })
     return true
-  }
-
-  #settle(frame: WaitingFrame, written: boolean): void {
-    try {
-      frame.settled?.(written)
-    } catch (error) {
-      this.#callbackFailed(error, 'sendFrame')
-    }
   }
 
   // ── environment ──────────────────────────────────────────────────────────────
@@ -732,7 +617,8 @@ export class Connection<In = unknown, Out = unknown> {
       const readyState = (['connecting', 'open', 'closing'] as ConnectionStatus[]).indexOf(status)
       patch = { nextRetryAt: null, readyState: readyState < 0 ? 3 : (readyState as ReadyState), ...patch }
     }
-    this.#state = { ...this.#state, ...patch, received: this.#receivedCount, sent: this.#sentCount, dropped: this.#droppedCount }
+    const writer = this.#writer
+    this.#state = { ...this.#state, ...patch, queued: writer.queued, received: this.#receivedCount, sent: writer.sent, dropped: writer.dropped }
     this.#countersDirty = false
     this.#emitter.emit('state', this.#state)
   }
