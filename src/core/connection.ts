@@ -533,7 +533,7 @@ export class Connection<In = unknown, Out = unknown> {
     return true
   }
 
-  // ── outbox ───────────────────────────────────────────────────────────────────
+  // ── writing ──────────────────────────────────────────────────────────────────
 
   #dropped(count: number, reason: DropReason): void {
     const what =
