@@ -39,6 +39,10 @@ export const ErrorCode = {
   InvalidTopic: 'invalid_topic',
   /** The connection already holds `maxTopicsPerConnection` subscriptions. */
   TooManyTopics: 'too_many_topics',
+  /** The connection created more new topics than the server allows per window (`newTopicLimit`); retry later. */
+  TooManyNewTopics: 'too_many_new_topics',
+  /** The server's engine is at a capacity cap (topics held) and cannot evict; retry later. */
+  ServerFull: 'server_full',
   /** `authorize` refused the action. */
   Forbidden: 'forbidden',
   /** Unknown request method (or no request handler). */

@@ -4,6 +4,22 @@
 export { createRealtimeServer } from './server'
 export { MemoryStore, type MemoryStoreOptions } from './store-memory'
 export { JsonlStore, type JsonlStoreOptions } from './store-jsonl'
+export { memoryEngine, type MemoryEngineOptions } from './engine-memory'
+export {
+  EngineError,
+  type BroadcastResult,
+  type EngineEvent,
+  type EngineListener,
+  type EngineMessage,
+  type EnginePublish,
+  type EngineUnsubscribe,
+  type EphemeralMessage,
+  type HistoryQuery,
+  type HistoryResult,
+  type PresenceEvent,
+  type PublishResult,
+  type RealtimeEngine,
+} from './engine'
 export { RequestError } from './requests'
 export { readToken } from './gate'
 export type { HistoryStore, StoredMessage } from './store'

@@ -16,9 +16,9 @@ export interface StoredMessage {
 }
 
 /**
- * Where topic history lives. The server assigns sequence numbers (serialised per topic) and
- * calls `append` in order; a store only keeps, trims and returns messages. Every method may
- * return a promise, so a remote store (Redis, SQL) fits the same shape.
+ * The JSON-lines store's shape (`JsonlStore`), behind the engine interface since the engines
+ * work (`engine-jsonl.ts` assigns sequence numbers and calls `append` in order). Internal; it
+ * goes away with the SQLite engine.
  */
 export interface HistoryStore {
   /** Reads persisted state; called once before the server accepts connections. */
