@@ -1,9 +1,9 @@
 /**
- * The demo's chat server: the vue-realtime protocol server with a persistent JSON-lines store,
+ * The demo's chat server: the vue-realtime protocol server with history kept in `dataDir`,
  * nickname login, room/DM authorization, and lobby/inbox notices for unread counts.
  * `demo/start.mjs` bundles and runs it; the e2e tests import `startChatServer` directly.
  */
-import { createRealtimeServer, JsonlStore, MemoryStore, RequestError, type RealtimeServer } from '../src/server/index'
+import { createRealtimeServer, RequestError, type RealtimeServer } from '../src/server/index'
 import {
   DEFAULT_ROOMS,
   LOBBY_TOPIC,
@@ -35,7 +35,6 @@ export type ChatServer = RealtimeServer<ChatUser>
 const HISTORY_LIMIT = 1000
 
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
-  const store = options.dataDir ? new JsonlStore(options.dataDir, { historyLimit: HISTORY_LIMIT }) : new MemoryStore({ historyLimit: HISTORY_LIMIT })
   /** Rooms created since start that have no message yet (a created room posts a notice, so this is brief). */
   const rooms = new Set<string>(DEFAULT_ROOMS.map(roomTopic))
 
@@ -44,11 +43,15 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     return !!user && !!members && members.some((m) => userSlug(m) === userSlug(user.name))
   }
 
+  /** Newest sequence of a conversation (0 = no message yet). */
+  const headOf = async (topic: string): Promise<number> => (await server.engine.history(topic, { limit: 0 })).head
+
   const server = createRealtimeServer<ChatUser>({
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
     path: '/ws',
-    store,
+    dataDir: options.dataDir,
+    historyLimit: HISTORY_LIMIT,
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     authenticate(_req, token) {
       const name = normalizeNickname(token)
@@ -66,16 +69,16 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       async rooms(_data, client): Promise<ConversationHead[]> {
         const me = client.user!.name
         const topics = new Set<string>(rooms)
-        for (const topic of await store.topics()) topics.add(topic)
+        for (const topic of await server.engine.topics()) topics.add(topic)
         for (const topic of server.topics()) topics.add(topic)
         const list: ConversationHead[] = []
         for (const topic of topics) {
           if (topic.startsWith('room:')) {
-            list.push({ topic, name: topic.slice(5), kind: 'room', head: await store.head(topic) })
+            list.push({ topic, name: topic.slice(5), kind: 'room', head: await headOf(topic) })
           } else if (isParticipant(client.user, topic)) {
             const members = dmMembers(topic)!
             const peer = userSlug(members[0]) === userSlug(me) ? members[1] : members[0]
-            list.push({ topic, name: peer, kind: 'dm', head: await store.head(topic) })
+            list.push({ topic, name: peer, kind: 'dm', head: await headOf(topic) })
           }
         }
         return list.sort((a, b) => a.name.localeCompare(b.name))
@@ -85,11 +88,11 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         const name = normalizeRoom((data as { name?: unknown } | undefined)?.name)
         if (!name) throw new RequestError('invalid_room', 'Room names are 1–32 lowercase letters, digits, "_" or "-".')
         const topic = roomTopic(name)
-        if (!rooms.has(topic) && (await store.head(topic)) === 0) {
+        if (!rooms.has(topic) && (await headOf(topic)) === 0) {
           rooms.add(topic)
           await server.publish(topic, { system: `${client.user!.name} created #${name}` })
         }
-        return { topic, name, kind: 'room', head: await store.head(topic) }
+        return { topic, name, kind: 'room', head: await headOf(topic) }
       },
     },
   })

@@ -4,14 +4,32 @@ import { RateLimiter } from './limits'
 import type { ServerContext } from './context'
 import type { RealtimeClient } from './types'
 
-/** One accepted connection: its socket, identity, subscriptions, liveness and rate budget. */
+/**
+ * One topic of a connection: subscribed or not, and the subscribes and unsubscribes queued for
+ * it. They run one after the other, so each gets exactly one answer, in order, and the last
+ * answer is the state (bug 23: two racing subscribes left a ghost subscription).
+ */
+export interface TopicSlot {
+  subscribed: boolean
+  /** Operations queued or running for this topic. */
+  queued: number
+  tail: Promise<void>
+}
+
+/** One accepted connection: its socket, identity, subscriptions, liveness and rate budgets. */
 export class ClientConnection<User> implements RealtimeClient<User> {
+  /** Topics subscribed or being subscribed: the keys of `slots`, counted against `maxTopicsPerConnection`. */
   readonly topics = new Set<string>()
+  readonly slots = new Map<string, TopicSlot>()
+  /** Topics where this client is announced as a presence member (it must leave them). */
+  readonly present = new Set<string>()
   lastSeen: number
   online = true
   /** Set once the socket is closing or closed: inbound frames are ignored from then on. */
   closing = false
   private readonly limiter: RateLimiter | null
+  /** New topics this connection may still create (`newTopicLimit`). */
+  readonly newTopics: RateLimiter | null
 
   constructor(
     readonly id: string,
@@ -22,6 +40,31 @@ export class ClientConnection<User> implements RealtimeClient<User> {
     this.lastSeen = ctx.now()
     const limit = ctx.limits.rateLimit
     this.limiter = limit ? new RateLimiter(limit, this.lastSeen) : null
+    const topics = ctx.limits.newTopicLimit
+    this.newTopics = topics ? new RateLimiter({ messages: topics.topics, perMs: topics.perMs }, this.lastSeen) : null
+  }
+
+  /** Queues an operation on one topic behind the earlier ones; the slot goes away once idle and unsubscribed. */
+  enqueue(topic: string, operation: (slot: TopicSlot) => Promise<void>): Promise<void> {
+    let slot = this.slots.get(topic)
+    if (!slot) {
+      slot = { subscribed: false, queued: 0, tail: Promise.resolve() }
+      this.slots.set(topic, slot)
+      this.topics.add(topic)
+    }
+    const own = slot
+    own.queued++
+    const run = own.tail.then(() => operation(own))
+    own.tail = run
+      .catch(() => {})
+      .then(() => {
+        own.queued--
+        if (own.queued === 0 && !own.subscribed && this.slots.get(topic) === own) {
+          this.slots.delete(topic)
+          this.topics.delete(topic)
+        }
+      })
+    return run
   }
 
   /** Counts one inbound frame against the rate limit; closes with 1008 when over it. */

@@ -1,7 +1,7 @@
-import type { RateLimit } from './limits'
 import type { Emitter } from './emitter'
-import type { HistoryStore } from './store'
-import type { RealtimeServerEvents, RealtimeServerOptions } from './types'
+import type { RealtimeEngine } from './engine'
+import type { RateLimit } from './limits'
+import type { NewTopicLimit, RealtimeServerEvents, RealtimeServerOptions } from './types'
 
 /** Options after defaults, shared by the server's parts. */
 export interface ResolvedLimits {
@@ -9,16 +9,18 @@ export interface ResolvedLimits {
   maxPayload: number
   rateLimit: RateLimit | false
   maxTopicsPerConnection: number
+  newTopicLimit: NewTopicLimit | false
   replayLimit: number
-  dedupeWindow: number
+  replayMaxBytes: number
+  maxDepth: number
   maxBufferedAmount: number
   presence: boolean
 }
 
-/** What every part of one server shares: limits, store, hooks, clock, events. */
+/** What every part of one server shares: limits, engine, hooks, clock, events. */
 export interface ServerContext<User> {
   readonly limits: ResolvedLimits
-  readonly store: HistoryStore
+  readonly engine: RealtimeEngine
   readonly options: RealtimeServerOptions<User>
   readonly events: Emitter<RealtimeServerEvents<User>>
   now(): number
@@ -31,9 +33,10 @@ export const DEFAULTS = {
   maxPayload: 64 * 1024,
   rateLimit: { messages: 100, perMs: 1000 },
   maxTopicsPerConnection: 100,
-  historyLimit: 1000,
+  // Twice what one connection may hold: a page creating its topics on a fresh server stays under it; a flood of made-up names does not.
+  newTopicLimit: { topics: 200, perMs: 60_000 },
   replayLimit: 1000,
-  dedupeWindow: 1000,
+  maxDepth: 64,
   // A client that lets 8 MiB pile up is not reading; keeping more only grows server memory.
   maxBufferedAmount: 8 * 1024 * 1024,
   closeTimeout: 2000,

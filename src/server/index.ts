@@ -2,8 +2,6 @@
  * `vue-realtime/server`: the Node server of the vue-realtime protocol (docs/protocol.md).
  */
 export { createRealtimeServer } from './server'
-export { MemoryStore, type MemoryStoreOptions } from './store-memory'
-export { JsonlStore, type JsonlStoreOptions } from './store-jsonl'
 export { memoryEngine, type MemoryEngineOptions } from './engine-memory'
 export {
   EngineError,
@@ -22,11 +20,11 @@ export {
 } from './engine'
 export { RequestError } from './requests'
 export { readToken } from './gate'
-export type { HistoryStore, StoredMessage } from './store'
 export type { RateLimit } from './limits'
 export type {
   AuthenticateContext,
   CloseOptions,
+  NewTopicLimit,
   PublishOptions,
   PublishedMessage,
   RealtimeClient,
@@ -34,6 +32,7 @@ export type {
   RealtimeServerEvents,
   RealtimeServerOptions,
   RequestHandler,
+  ServerPublishResult,
   TopicAction,
 } from './types'
 export * from '../core/protocol'

@@ -1,6 +1,7 @@
-import type { PresenceFrame, PresenceMember } from '../core/protocol'
+import type { PresenceMember } from '../core/protocol'
 import type { ClientConnection } from './client'
 import type { ServerContext } from './context'
+import type { PresenceEvent } from './engine'
 
 /** Silent this many heartbeat intervals: shown offline (one ping late, with slack for jitter). */
 export const OFFLINE_AFTER_INTERVALS = 1.5
@@ -9,11 +10,6 @@ export const TERMINATE_AFTER_INTERVALS = 2
 /** Liveness is checked this many times per interval, so detection lags by at most a quarter. */
 const SWEEPS_PER_INTERVAL = 4
 
-export type PresenceEvent = PresenceFrame['event']
-
-/** Finds the subscribers of a topic; the topic registry provides it. */
-export type SubscribersOf<User> = (topic: string) => ReadonlySet<ClientConnection<User>> | undefined
-
 export function memberOf<User>(client: ClientConnection<User>): PresenceMember<User> {
   const member: PresenceMember<User> = { clientId: client.id, online: client.online, lastSeen: client.lastSeen }
   if (client.user !== undefined) member.user = client.user
@@ -21,9 +17,10 @@ export function memberOf<User>(client: ClientConnection<User>): PresenceMember<U
 }
 
 /**
- * Presence per topic (members = subscribers) and connection liveness: marks members offline
- * and online from their last inbound frame, and terminates clients silent for two heartbeat
- * intervals. Owns one interval timer, started by `start()` and cleared by `stop()`.
+ * Connection liveness and what presence shows of it: marks members offline and online from
+ * their last inbound frame (announced through the engine, so every node's subscribers hear
+ * it), and terminates clients silent for two heartbeat intervals. Members themselves live in
+ * the engine. Owns one interval timer, started by `start()` and cleared by `stop()`.
  */
 export class Presence<User> {
   private timer: ReturnType<typeof setInterval> | null = null
@@ -31,21 +28,20 @@ export class Presence<User> {
   constructor(
     private readonly ctx: ServerContext<User>,
     private readonly clients: ReadonlyMap<string, ClientConnection<User>>,
-    private readonly subscribersOf: SubscribersOf<User>,
   ) {}
 
-  members(topic: string): PresenceMember<User>[] {
+  /** The topic's members across nodes (empty when presence is off). */
+  async members(topic: string): Promise<PresenceMember<User>[]> {
     if (!this.ctx.limits.presence) return []
-    return [...(this.subscribersOf(topic) ?? [])].map(memberOf)
+    return (await this.ctx.engine.members(topic)) as PresenceMember<User>[]
   }
 
-  /** Tells the other subscribers of `topic` about `client`. */
-  announce(topic: string, event: PresenceEvent, client: ClientConnection<User>): void {
+  /** Tells every subscriber of the client's topics that it went online or offline. */
+  private announce(client: ClientConnection<User>, event: PresenceEvent): void {
     if (!this.ctx.limits.presence) return
-    const subscribers = this.subscribersOf(topic)
-    if (!subscribers) return
-    const text = JSON.stringify({ type: 'presence', topic, event, member: memberOf(client) } satisfies PresenceFrame<User>)
-    for (const other of subscribers) if (other !== client) other.sendText(text)
+    for (const topic of client.present) {
+      this.ctx.engine.announce(topic, event, memberOf(client)).catch((error: unknown) => this.ctx.report(error, `announcing "${event}" on "${topic}"`))
+    }
   }
 
   /** An inbound frame: the client is alive. */
@@ -53,7 +49,7 @@ export class Presence<User> {
     client.lastSeen = this.ctx.now()
     if (!client.online) {
       client.online = true
-      for (const topic of client.topics) this.announce(topic, 'online', client)
+      this.announce(client, 'online')
     }
   }
 
@@ -77,7 +73,7 @@ export class Presence<User> {
         client.terminate()
       } else if (client.online && silent > OFFLINE_AFTER_INTERVALS * interval) {
         client.online = false
-        for (const topic of client.topics) this.announce(topic, 'offline', client)
+        this.announce(client, 'offline')
       }
     }
   }

@@ -6,13 +6,15 @@ import { CloseCode, PROTOCOL, isFrameId, isValidTopic, TOPIC_PATTERN } from '../
 import { ClientConnection } from './client'
 import { DEFAULTS, type ResolvedLimits, type ServerContext } from './context'
 import { Emitter } from './emitter'
-import { FrameHandler } from './frames'
+import { encodeData, nestingDepth } from './encode'
+import type { EnginePublish, RealtimeEngine } from './engine'
+import { jsonlEngine } from './engine-jsonl'
+import { memoryEngine } from './engine-memory'
+import { FrameHandler, published } from './frames'
 import { admit, originPolicy } from './gate'
 import { Presence } from './presence'
-import { JsonlStore } from './store-jsonl'
-import { MemoryStore } from './store-memory'
 import { TopicRegistry } from './topics'
-import type { CloseOptions, PublishedMessage, RealtimeServer, RealtimeServerEvents, RealtimeServerOptions } from './types'
+import type { CloseOptions, RealtimeServer, RealtimeServerEvents, RealtimeServerOptions, ServerPublishResult } from './types'
 import { PendingUpgrades, refuse, resolveUpgradeLimits } from './upgrade'
 
 const PREFIX = '[vue-realtime/server]'
@@ -31,16 +33,35 @@ function resolveLimits<User>(options: RealtimeServerOptions<User>): ResolvedLimi
     positive('rateLimit.messages', rateLimit.messages, 0)
     positive('rateLimit.perMs', rateLimit.perMs, 0)
   }
+  const newTopicLimit = options.newTopicLimit === undefined ? DEFAULTS.newTopicLimit : options.newTopicLimit
+  if (newTopicLimit) {
+    positive('newTopicLimit.topics', newTopicLimit.topics, 0)
+    positive('newTopicLimit.perMs', newTopicLimit.perMs, 0)
+  }
+  const maxBufferedAmount = positive('maxBufferedAmount', options.maxBufferedAmount, DEFAULTS.maxBufferedAmount)
+  const replayMaxBytes = positive('replayMaxBytes', options.replayMaxBytes, Math.floor(maxBufferedAmount / 2))
+  if (replayMaxBytes >= maxBufferedAmount) {
+    throw new TypeError(`${PREFIX} option "replayMaxBytes" (${replayMaxBytes}) must be below "maxBufferedAmount" (${maxBufferedAmount}), or every large replay closes its client as a slow consumer.`)
+  }
   return {
     heartbeatInterval: positive('heartbeatInterval', options.heartbeatInterval, DEFAULTS.heartbeatInterval),
     maxPayload: positive('maxPayload', options.maxPayload, DEFAULTS.maxPayload),
     rateLimit: rateLimit ? { ...rateLimit } : false,
     maxTopicsPerConnection: positive('maxTopicsPerConnection', options.maxTopicsPerConnection, DEFAULTS.maxTopicsPerConnection),
+    newTopicLimit: newTopicLimit ? { ...newTopicLimit } : false,
     replayLimit: positive('replayLimit', options.replayLimit, DEFAULTS.replayLimit),
-    dedupeWindow: Math.max(0, options.dedupeWindow ?? DEFAULTS.dedupeWindow),
-    maxBufferedAmount: positive('maxBufferedAmount', options.maxBufferedAmount, DEFAULTS.maxBufferedAmount),
+    replayMaxBytes,
+    maxDepth: positive('maxDepth', options.maxDepth, DEFAULTS.maxDepth),
+    maxBufferedAmount,
     presence: options.presence ?? true,
   }
+}
+
+/** The engine the options ask for; `owned` when the server made it (and so closes it). */
+function engineOf<User>(options: RealtimeServerOptions<User>): { engine: RealtimeEngine; owned: boolean } {
+  if (options.engine) return { engine: options.engine, owned: false }
+  const settings = { historyLimit: options.historyLimit, dedupeWindow: options.dedupeWindow, now: options.now }
+  return { engine: options.dataDir ? jsonlEngine(options.dataDir, settings) : memoryEngine(settings), owned: true }
 }
 
 function toBuffer(data: RawData): Buffer {
@@ -69,12 +90,11 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
   const limits = resolveLimits(options)
   const upgradeLimits = resolveUpgradeLimits(options)
   const originAllowed = originPolicy(options)
-  const historyLimit = options.historyLimit ?? DEFAULTS.historyLimit
-  const store = options.store ?? (options.dataDir ? new JsonlStore(options.dataDir, { historyLimit }) : new MemoryStore({ historyLimit }))
+  const { engine, owned } = engineOf(options)
   const events = new Emitter<RealtimeServerEvents<User>>()
   const ctx: ServerContext<User> = {
     limits,
-    store,
+    engine,
     options,
     events,
     now: options.now ?? Date.now,
@@ -87,8 +107,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
   }
   const clients = new Map<string, ClientConnection<User>>()
   const topics = new TopicRegistry<User>(ctx)
-  const presence = new Presence<User>(ctx, clients, (topic) => topics.subscribersOf(topic))
-  topics.presence = presence
+  const presence = new Presence<User>(ctx, clients)
   const frames = new FrameHandler<User>(ctx, topics, presence)
 
   /** Every WebSocket this server made (accepted or being refused), so `close()` can end them all. */
@@ -195,7 +214,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
   })
 
   const ready: Promise<void> = (async () => {
-    await store.load()
+    await engine.ready()
     if (ownServer) {
       await new Promise<void>((resolve, reject) => {
         ownServer.once('error', reject)
@@ -219,24 +238,28 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     return { host: host.includes(':') ? `[${host}]` : host, port: addr.port }
   }
 
-  async function publish(topic: string, data: unknown, publishOptions: { ephemeral?: boolean; id?: string | number } = {}): Promise<PublishedMessage> {
+  async function publish(topic: string, data: unknown, publishOptions: { ephemeral?: boolean; id?: string | number } = {}): Promise<ServerPublishResult> {
     if (!isValidTopic(topic)) throw new TypeError(`${PREFIX} publish: topic "${String(topic).slice(0, 140)}" must match ${String(TOPIC_PATTERN)}.`)
-    let json: string | undefined
-    try {
-      json = JSON.stringify(data)
-    } catch {
-      json = undefined
-    }
-    if (json === undefined) throw new TypeError(`${PREFIX} publish: data must be JSON-serialisable (no undefined, BigInt or cycles).`)
+    const json = encodeData(data)
+    if (json === undefined) throw new TypeError(`${PREFIX} publish: data must be JSON-serialisable (no undefined, BigInt, cycles or nesting deeper than ${limits.maxDepth}).`)
+    if (nestingDepth(json) > limits.maxDepth) throw new TypeError(`${PREFIX} publish: data nests deeper than ${limits.maxDepth} levels (option maxDepth); send flatter data.`)
     const id = publishOptions.id ?? `server:${randomUUID()}`
     if (!isFrameId(id)) throw new TypeError(`${PREFIX} publish: id must be a string of 1-128 characters or an integer.`)
     await ready
     if (state !== 'open') throw new Error(`${PREFIX} publish after close(); create a new server.`)
-    // A JSON copy: what clients receive, and safe from later mutation by the caller.
-    const snapshot: unknown = JSON.parse(json)
-    const { message, duplicate } = await topics.publish({ topic, id, data: snapshot, client: null, ephemeral: publishOptions.ephemeral })
-    if (!duplicate) events.emit('publish', message)
-    return message
+    const message: EnginePublish = { topic, id, data: json, from: 'server', ts: ctx.now() }
+    // Results carry a JSON copy of the data: what clients receive, safe from later mutation by the caller.
+    if (publishOptions.ephemeral) {
+      const { duplicate } = await engine.broadcast(message)
+      const result = published(message, JSON.parse(json), true)
+      if (!duplicate) events.emit('publish', result)
+      return { ...result, duplicate }
+    }
+    const { message: stored, duplicate } = await engine.publish(message)
+    // A duplicate resolves with the ORIGINAL message, not the data given now (bug 27).
+    const result = published(stored, JSON.parse(stored.data), false)
+    if (!duplicate) events.emit('publish', result)
+    return { ...result, duplicate }
   }
 
   let closing: Promise<void> | null = null
@@ -260,11 +283,15 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
       }
       // Whoever did not finish the closing handshake in time is cut off.
       for (const ws of sockets) ws.terminate()
-      await topics.drain()
-      try {
-        await store.close()
-      } catch (error) {
-        ctx.report(error, 'closing the store')
+      // An `authorize` hook or an engine that hangs must not hold the shutdown forever.
+      await frames.drain(timeout)
+      await topics.close()
+      if (owned) {
+        try {
+          await engine.close()
+        } catch (error) {
+          ctx.report(error, `closing the ${engine.name} engine`)
+        }
       }
       wss.close()
       if (ownServer?.listening) {
@@ -289,6 +316,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
       return `ws://${host}:${port}${options.path ?? '/'}`
     },
     clients,
+    engine,
     topics: () => topics.names(),
     presence: (topic) => presence.members(topic),
     publish,

@@ -1,224 +1,236 @@
-import type { FrameId, MessageFrame, SubscribeFrame } from '../core/protocol'
+import { CloseCode, type SubscribeFrame } from '../core/protocol'
 import type { ClientConnection } from './client'
 import type { ServerContext } from './context'
-import { DedupeWindow } from './limits'
-import type { Presence } from './presence'
-import type { StoredMessage } from './store'
-import type { PublishedMessage } from './types'
+import { ephemeralFrameText, messageFrameText } from './encode'
+import type { EngineEvent, EngineMessage, EngineUnsubscribe, HistoryQuery, HistoryResult } from './engine'
+import { memberOf } from './presence'
 
-/** What a publish needs besides the topic: who, which id, what. */
-export interface PublishInput<User> {
-  topic: string
-  id: FrameId
-  data: unknown
-  /** The publishing client, or null for `server.publish`. */
-  client: ClientConnection<User> | null
-  ephemeral?: boolean
+/** Where a subscriber stands in its topic's stream: the last message it was sent. */
+interface Cursor {
+  epoch: string
+  seq: number
 }
 
-export function messageFrame(message: PublishedMessage): MessageFrame {
-  const frame: MessageFrame = { type: 'message', topic: message.topic, id: message.id, data: message.data, from: message.from, ts: message.ts }
-  if (message.seq !== undefined) frame.seq = message.seq
-  if (message.user !== undefined) frame.user = message.user
-  if (message.ephemeral) frame.ephemeral = true
-  return frame
+/** Deliveries one joining client may fall behind by while its replay is read; past it, the join is cut. */
+const MAX_JOIN_BUFFER = 10_000
+
+interface Joining {
+  readonly events: EngineEvent[]
+  overflowed: boolean
 }
 
 /**
- * One live topic: its subscribers, head sequence and dedupe window. Every publish, subscribe
- * and unsubscribe of the topic runs on one promise chain, so sequence numbers are assigned in
- * order even with an async store, and a subscriber's replay and live stream meet exactly at
- * the head: nothing is missed, nothing is sent twice.
+ * A topic with subscribers (or joins in flight) on this node: its engine subscription, and
+ * each subscriber's cursor. Deliveries come from the engine in `seq` order; a subscriber is sent
+ * only what is past its cursor, so a replay and the live stream meet exactly at the head.
  */
-class Topic<User> {
-  readonly subscribers = new Set<ClientConnection<User>>()
-  head = 0
+class LocalTopic<User> {
+  readonly subscribers = new Map<ClientConnection<User>, Cursor>()
+  /** Clients whose replay is being read: deliveries meanwhile wait here for them. */
+  readonly joining = new Map<ClientConnection<User>, Joining>()
+  /** Joins in flight; with the subscribers, what keeps the topic live here. */
   pending = 0
-  loadError: unknown = null
-  private tail: Promise<void> = Promise.resolve()
+  /** The engine subscription; set right after construction (deliveries may start at once). */
+  subscription!: Promise<EngineUnsubscribe>
+  /** Whether the last delivery already reported a hole (reported once, not per subscriber). */
+  holeReported = false
 
-  constructor(
-    readonly name: string,
-    readonly dedupe: DedupeWindow,
-    private readonly onIdle: (topic: Topic<User>) => void,
-  ) {}
-
-  run<T>(task: () => T | Promise<T>): Promise<T> {
-    this.pending++
-    const result = this.tail.then(() => {
-      if (this.loadError) throw this.loadError
-      return task()
-    })
-    this.tail = result.then(
-      () => this.settle(),
-      () => this.settle(),
-    )
-    return result
-  }
-
-  /** Resolves when every task queued so far has finished. */
-  drain(): Promise<void> {
-    return this.tail
-  }
-
-  private settle(): void {
-    this.pending--
-    this.onIdle(this)
-  }
+  constructor(readonly name: string) {}
 }
 
-/** All live topics. A topic without subscribers or pending work is dropped; the store keeps its history. */
+export interface JoinResult {
+  /** The engine created the topic for this subscribe (it counts against `newTopicLimit`). */
+  created: boolean
+}
+
+/** The topics live on this node, their deliveries from the engine, and the join/leave of subscribers. */
 export class TopicRegistry<User> {
-  private readonly topics = new Map<string, Topic<User>>()
-  presence: Presence<User> | null = null
+  private readonly topics = new Map<string, LocalTopic<User>>()
 
   constructor(private readonly ctx: ServerContext<User>) {}
 
-  subscribersOf(name: string): ReadonlySet<ClientConnection<User>> | undefined {
-    return this.topics.get(name)?.subscribers
+  /** True when the topic has subscribers or joins in flight on this node. */
+  has(name: string): boolean {
+    return this.topics.has(name)
   }
 
+  /** Topics with at least one subscriber on this node. */
   names(): string[] {
     return [...this.topics.values()].filter((t) => t.subscribers.size > 0).map((t) => t.name)
   }
 
-  /** The live topic, created and loaded (head and recent ids from the store) on first use. */
-  private topic(name: string): Topic<User> {
+  private acquire(name: string): LocalTopic<User> {
     let topic = this.topics.get(name)
-    if (topic) return topic
-    const created = new Topic<User>(name, new DedupeWindow(this.ctx.limits.dedupeWindow), (t) => this.release(t))
-    this.topics.set(name, created)
-    void created.run(async () => {
-      try {
-        const { store } = this.ctx
-        created.head = await store.head(name)
-        const window = this.ctx.limits.dedupeWindow
-        if (window > 0 && created.head > 0) {
-          for (const m of await store.since(name, Math.max(0, created.head - window), window)) created.dedupe.remember(m.id, m.seq)
-        }
-      } catch (error) {
-        // Every task queued behind this one fails with the error; the next use retries the load.
-        created.loadError = error
-        this.ctx.report(error, `loading topic "${name}" from the store`)
-      }
-    })
-    topic = created
+    if (!topic) {
+      const created = new LocalTopic<User>(name)
+      this.topics.set(name, created)
+      created.subscription = this.ctx.engine.subscribe(name, (event) => this.deliver(created, event))
+      // A failed engine subscription is not reused: the next subscribe tries again.
+      created.subscription.catch(() => {
+        if (this.topics.get(name) === created) this.topics.delete(name)
+      })
+      topic = created
+    }
+    topic.pending++
     return topic
   }
 
-  private release(topic: Topic<User>): void {
-    if ((topic.pending === 0 && topic.subscribers.size === 0) || (topic.loadError && topic.pending === 0)) {
-      if (this.topics.get(topic.name) === topic) this.topics.delete(topic.name)
-    }
+  private release(topic: LocalTopic<User>): void {
+    topic.pending--
+    this.dropIfUnused(topic)
   }
 
-  /** Stores (unless ephemeral), fans out and returns the message; a duplicate id returns the first one's seq. */
-  async publish(input: PublishInput<User>): Promise<{ message: PublishedMessage; duplicate: boolean }> {
-    const { client } = input
-    const base = {
-      topic: input.topic,
-      id: input.id,
-      data: input.data,
-      from: client ? client.id : 'server',
-      ts: this.ctx.now(),
-      ...(client?.user !== undefined ? { user: client.user } : {}),
-    }
-    if (input.ephemeral) {
-      const message: PublishedMessage = { ...base, ephemeral: true }
-      // Ephemeral messages (typing, cursors) are not echoed to their publisher.
-      this.fanOut(input.topic, message, client)
-      return { message, duplicate: false }
-    }
-    const topic = this.topic(input.topic)
-    return topic.run(async () => {
-      const seen = topic.dedupe.get(input.id)
-      if (seen !== undefined) return { message: { ...base, seq: seen }, duplicate: true }
-      const message: StoredMessage = { ...base, seq: topic.head + 1, ts: this.ctx.now() }
-      await this.ctx.store.append(message)
-      topic.head = message.seq
-      topic.dedupe.remember(message.id, message.seq)
-      this.fanOut(input.topic, message, null)
-      return { message, duplicate: false }
-    })
-  }
-
-  private fanOut(name: string, message: PublishedMessage, except: ClientConnection<User> | null): void {
-    const subscribers = this.topics.get(name)?.subscribers
-    if (!subscribers || subscribers.size === 0) return
-    // Encoded to UTF-8 once, not once per subscriber (1,000 subscribers = 1,000 encodings otherwise).
-    const text = Buffer.from(JSON.stringify(messageFrame(message)))
-    for (const client of subscribers) if (client !== except) client.sendText(text)
+  private dropIfUnused(topic: LocalTopic<User>): void {
+    if (topic.pending > 0 || topic.subscribers.size > 0) return
+    if (this.topics.get(topic.name) === topic) this.topics.delete(topic.name)
+    topic.subscription.then(
+      (unsubscribe) => unsubscribe().catch((error: unknown) => this.ctx.report(error, `unsubscribing from "${topic.name}" in the engine`)),
+      () => {}, // already reported by the subscribe that failed
+    )
   }
 
   /**
-   * Replays what the client missed, then adds it to the subscribers and sends `subscribed`
-   * (the end of the replay). The caller has already reserved the topic in `client.topics`.
+   * Subscribes a client: reads the replay from the engine, sends it, then `subscribed` (the end
+   * of the replay), then whatever was delivered meanwhile past the head. A re-subscribe is a
+   * fresh join. Resolves null when the client went away meanwhile; throws engine failures
+   * (the client is then not subscribed).
    */
-  subscribe(client: ClientConnection<User>, frame: SubscribeFrame): Promise<void> {
-    const topic = this.topic(frame.topic)
-    return topic.run(async () => {
-      // Unsubscribed or gone while waiting in the queue.
-      if (client.closing || !client.topics.has(frame.topic)) return
-      const { store, limits } = this.ctx
-      const head = topic.head
-      let recovered = true
-      let replay: StoredMessage[] = []
-      if (frame.since !== undefined) {
-        if (frame.since > head) {
-          // The client saw more than this server has: its history was lost or reset.
-          recovered = false
-        } else if (frame.since < head) {
-          let after = frame.since
-          if (head - after > limits.replayLimit) {
-            after = head - limits.replayLimit
-            recovered = false
-          }
-          if (after + 1 < (await store.oldest(frame.topic))) recovered = false
-          replay = await store.since(frame.topic, after, limits.replayLimit)
-        }
-      } else if (frame.history) {
-        const count = Math.min(frame.history, limits.replayLimit)
-        replay = await store.since(frame.topic, Math.max(0, head - count), count)
+  async join(client: ClientConnection<User>, frame: SubscribeFrame): Promise<JoinResult | null> {
+    const { engine, limits } = this.ctx
+    const name = frame.topic
+    const topic = this.acquire(name)
+    topic.subscribers.delete(client)
+    const joining: Joining = { events: [], overflowed: false }
+    topic.joining.set(client, joining)
+    try {
+      await topic.subscription
+      const history = await engine.history(name, this.query(frame))
+      if (limits.presence && !client.closing && !client.present.has(name)) {
+        client.present.add(name)
+        await engine.announce(name, 'join', memberOf(client))
       }
-      if (client.closing || !client.topics.has(frame.topic)) return
-      for (const message of replay) client.send(messageFrame(message))
-      const joined = !topic.subscribers.has(client)
-      topic.subscribers.add(client)
-      client.send({ type: 'subscribed', topic: frame.topic, seq: head, recovered, presence: this.presence?.members(frame.topic) ?? [] })
-      if (joined) this.presence?.announce(frame.topic, 'join', client)
-    })
+      const members = limits.presence ? await engine.members(name) : []
+      if (client.closing || topic.joining.get(client) !== joining) return null
+      topic.joining.delete(client)
+      if (joining.overflowed) {
+        client.close(CloseCode.InternalError, 'subscribe fell behind the live stream; reconnect')
+        return null
+      }
+      const { frames, recovered } = this.replay(frame, history)
+      for (const text of frames) client.sendText(text)
+      client.send({ type: 'subscribed', topic: name, seq: history.head, epoch: history.epoch, recovered, presence: members })
+      const cursor: Cursor = { epoch: history.epoch, seq: history.head }
+      topic.subscribers.set(client, cursor)
+      for (const event of joining.events) this.send(topic, client, cursor, event, null)
+      return { created: history.created }
+    } finally {
+      if (topic.joining.get(client) === joining) topic.joining.delete(client)
+      this.release(topic)
+    }
   }
 
-  /** Removes a subscription; the caller has already removed the topic from `client.topics`. */
-  async unsubscribe(client: ClientConnection<User>, name: string): Promise<void> {
+  private query(frame: SubscribeFrame): HistoryQuery {
+    const { replayLimit, replayMaxBytes } = this.ctx.limits
+    if (frame.since !== undefined) {
+      const query: HistoryQuery = { since: frame.since, limit: replayLimit, maxBytes: replayMaxBytes }
+      if (frame.epoch !== undefined) query.epoch = frame.epoch
+      return query
+    }
+    return { limit: frame.history ? Math.min(frame.history, replayLimit) : 0, maxBytes: replayMaxBytes }
+  }
+
+  /**
+   * The replay frames (the newest that fit in `replayMaxBytes`, bug 22) and whether they cover
+   * everything after `since` in the client's epoch.
+   */
+  private replay(frame: SubscribeFrame, history: HistoryResult): { frames: Buffer[]; recovered: boolean } {
+    const { since, epoch } = frame
+    if (since !== undefined && ((epoch !== undefined && epoch !== history.epoch) || since > history.head)) {
+      // Another numbering, or the client saw more than the engine has: its history was lost.
+      return { frames: [], recovered: false }
+    }
+    const frames = history.messages.map((m) => Buffer.from(messageFrameText(m)))
+    let bytes = frames.reduce((sum, f) => sum + f.length, 0)
+    let first = 0
+    while (bytes > this.ctx.limits.replayMaxBytes && first < frames.length) bytes -= frames[first++].length
+    const kept = first > 0 ? frames.slice(first) : frames
+    if (since === undefined || since === history.head) return { frames: kept, recovered: true }
+    const firstSeq = history.messages[first]?.seq
+    return { frames: kept, recovered: firstSeq === since + 1 }
+  }
+
+  /** Removes a client from a topic here and from its presence everywhere. */
+  leave(client: ClientConnection<User>, name: string): void {
     const topic = this.topics.get(name)
-    if (!topic) return
-    await topic.run(() => {
-      if (client.topics.has(name)) return // subscribed again meanwhile
-      this.leave(topic, client)
-    })
+    if (topic) {
+      topic.joining.delete(client)
+      if (topic.subscribers.delete(client)) this.dropIfUnused(topic)
+    }
+    if (client.present.delete(name) && this.ctx.limits.presence) {
+      this.ctx.engine.announce(name, 'leave', memberOf(client)).catch((error: unknown) => this.ctx.report(error, `announcing a leave on "${name}"`))
+    }
   }
 
   /** A closed connection leaves every topic at once. */
   removeClient(client: ClientConnection<User>): void {
-    for (const name of client.topics) {
-      const topic = this.topics.get(name)
-      if (topic) {
-        this.leave(topic, client)
-        this.release(topic)
-      }
-    }
+    for (const name of new Set([...client.slots.keys(), ...client.present])) this.leave(client, name)
+    client.slots.clear()
     client.topics.clear()
   }
 
-  private leave(topic: Topic<User>, client: ClientConnection<User>): void {
-    if (!topic.subscribers.has(client)) return
-    this.presence?.announce(topic.name, 'leave', client)
-    topic.subscribers.delete(client)
+  private deliver(topic: LocalTopic<User>, event: EngineEvent): void {
+    topic.holeReported = false
+    // Encoded once for every subscriber of this node (1,000 subscribers = 1,000 encodings otherwise).
+    const shared = { text: null as Buffer | null }
+    for (const [client, cursor] of topic.subscribers) this.send(topic, client, cursor, event, shared)
+    for (const joining of topic.joining.values()) {
+      if (joining.events.length < MAX_JOIN_BUFFER) joining.events.push(event)
+      else joining.overflowed = true
+    }
   }
 
-  /** Waits for every queued publish and subscribe (shutdown). */
-  async drain(): Promise<void> {
-    await Promise.all([...this.topics.values()].map((t) => t.drain()))
+  /** Sends one delivery to one subscriber, unless it is behind the cursor or the subscriber's own ephemeral or presence. */
+  private send(topic: LocalTopic<User>, client: ClientConnection<User>, cursor: Cursor, event: EngineEvent, shared: { text: Buffer | null } | null): void {
+    let text: () => string
+    switch (event.type) {
+      case 'message':
+        if (!this.advance(topic, cursor, event.message)) return
+        text = () => messageFrameText(event.message)
+        break
+      case 'ephemeral':
+        // Not echoed to its publisher.
+        if (event.message.from === client.id) return
+        text = () => ephemeralFrameText(event.message)
+        break
+      case 'presence':
+        if (event.member.clientId === client.id) return
+        text = () => JSON.stringify({ type: 'presence', topic: event.topic, event: event.event, member: event.member })
+        break
+    }
+    if (!shared) return client.sendText(text())
+    shared.text ??= Buffer.from(text())
+    client.sendText(shared.text)
+  }
+
+  /** Moves a cursor to a delivered message; false when the subscriber already has it. */
+  private advance(topic: LocalTopic<User>, cursor: Cursor, message: EngineMessage): boolean {
+    if (message.epoch === cursor.epoch) {
+      if (message.seq <= cursor.seq) return false
+      if (message.seq > cursor.seq + 1 && !topic.holeReported) {
+        // The engine promises no hole; say so loudly rather than let a client believe it has everything.
+        topic.holeReported = true
+        this.ctx.report(new Error(`engine "${this.ctx.engine.name}" delivered seq ${message.seq} after ${cursor.seq}`), `delivering "${topic.name}"`)
+      }
+    }
+    cursor.epoch = message.epoch
+    cursor.seq = message.seq
+    return true
+  }
+
+  /** Ends every engine subscription of this node (shutdown). */
+  async close(): Promise<void> {
+    const topics = [...this.topics.values()]
+    this.topics.clear()
+    await Promise.all(topics.map((t) => t.subscription.then((unsubscribe) => unsubscribe()).catch(() => {})))
   }
 }

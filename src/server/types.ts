@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FrameId, PresenceMember, ServerFrame } from '../core/protocol'
+import type { RealtimeEngine } from './engine'
 import type { RateLimit } from './limits'
-import type { HistoryStore, StoredMessage } from './store'
 
 /** The third argument of `authenticate`. */
 export interface AuthenticateContext {
@@ -29,6 +29,14 @@ export interface RealtimeClient<User = unknown> {
   send(frame: ServerFrame): void
   /** Closes this client's socket. */
   close(code?: number, reason?: string): void
+}
+
+/** New topics one connection may create (in the engine) per window. */
+export interface NewTopicLimit {
+  /** Topics created per window. */
+  topics: number
+  /** Window length, ms. */
+  perMs: number
 }
 
 /** Handles one `request` method. Throw a `RequestError` to answer with a code. */
@@ -61,12 +69,29 @@ export interface RealtimeServerOptions<User = unknown> {
   rateLimit?: RateLimit | false
   /** Subscriptions one connection may hold; more get an `error` frame `too_many_topics`. @default 100 */
   maxTopicsPerConnection?: number
-  /** Messages kept per topic by the default store. Ignored when you pass `store`. @default 1000 */
+  /**
+   * New topics one connection may create per window (a subscribe or publish to a topic the
+   * engine did not hold), on top of `rateLimit`. Past it, the connection gets an `error` frame
+   * `too_many_new_topics` for topics that do not exist yet; existing ones still work. `false`
+   * turns it off.
+   * @default { topics: 200, perMs: 60_000 }
+   */
+  newTopicLimit?: NewTopicLimit | false
+  /** Messages kept per topic by the default engine. Ignored when you pass `engine`. @default 1000 */
   historyLimit?: number
   /** Most messages replayed on one `subscribe`; a larger gap replays the newest ones with `recovered: false`. @default 1000 */
   replayLimit?: number
-  /** Client message ids remembered per topic for dedupe (rebuilt from history after a restart). @default 1000 */
+  /**
+   * Most bytes replayed on one `subscribe` (encoded frames); a larger replay sends the newest
+   * that fit, with `recovered: false`. Must be below `maxBufferedAmount`, so a replay is never
+   * mistaken for a slow consumer.
+   * @default half of `maxBufferedAmount` (4 MiB)
+   */
+  replayMaxBytes?: number
+  /** Publish ids remembered per topic for dedupe by the default engine. Ignored when you pass `engine`. @default 1000 */
   dedupeWindow?: number
+  /** Deepest nesting of arrays and objects in a frame's `data`; deeper frames get `invalid_frame`. @default 64 */
+  maxDepth?: number
   /** Close a client with 1008 when this many bytes are waiting to be sent to it (slow consumer). @default 8_388_608 */
   maxBufferedAmount?: number
   /**
@@ -128,9 +153,13 @@ export interface RealtimeServerOptions<User = unknown> {
   onRequest?: ((method: string, data: unknown, client: RealtimeClient<User>) => unknown) | Record<string, RequestHandler<User>>
   /** Include presence (members, join/leave/online/offline). @default true */
   presence?: boolean
-  /** Where history lives. @default `new JsonlStore(dataDir)` when `dataDir` is set, else `new MemoryStore()` */
-  store?: HistoryStore
-  /** Directory of the default persistent store (`JsonlStore`). @default undefined (memory only) */
+  /**
+   * What owns sequences, epochs, dedupe, history, fan-out between server processes and
+   * presence (see `RealtimeEngine`). An engine you pass is yours to close after `server.close()`.
+   * @default `memoryEngine({ historyLimit, dedupeWindow })`, or the data folder's store with `dataDir`
+   */
+  engine?: RealtimeEngine
+  /** Keep history in this folder across restarts (one process). Ignored when you pass `engine`. @default undefined (memory only) */
   dataDir?: string
   /** Clock, epoch ms (tests). @default Date.now */
   now?: () => number
@@ -145,26 +174,48 @@ export interface CloseOptions {
   timeout?: number
 }
 
-/** A message as the server published it (ephemeral ones have no `seq`). */
-export type PublishedMessage = Omit<StoredMessage, 'seq'> & { seq?: number; ephemeral?: true }
+/** A message as the server published it (ephemeral ones have no `seq` and no `epoch`). */
+export interface PublishedMessage {
+  topic: string
+  /** The publish id (dedupe key within the topic). */
+  id: FrameId
+  data: unknown
+  /** The publisher's `clientId`, or `'server'`. */
+  from: string
+  /** The publisher's user, when authenticated. */
+  user?: unknown
+  /** Server time of publication, epoch ms. */
+  ts: number
+  /** Per-topic sequence (stored messages). */
+  seq?: number
+  /** The topic's epoch of `seq` (stored messages). */
+  epoch?: string
+  ephemeral?: true
+}
+
+/** What `server.publish` resolves with. */
+export interface ServerPublishResult extends PublishedMessage {
+  /** True when the id was already published on the topic: the fields are the ORIGINAL message's, nothing was sent again. */
+  duplicate: boolean
+}
 
 export interface RealtimeServerEvents<User = unknown> {
   connection: RealtimeClient<User>
   disconnect: { client: RealtimeClient<User>; code: number; reason: string }
   publish: PublishedMessage
-  /** Store failures, throwing hooks, socket errors. Without a listener they go to `console.error`. */
+  /** Engine failures, throwing hooks, socket errors. Without a listener they go to `console.error`. */
   error: Error
 }
 
 export interface PublishOptions {
   /** Broadcast only; not stored. @default false */
   ephemeral?: boolean
-  /** Message id (dedupe key). @default a random UUID */
+  /** Message id (dedupe key within the topic). @default a random UUID */
   id?: FrameId
 }
 
 export interface RealtimeServer<User = unknown> {
-  /** Resolves once the store is loaded and (own server) the port is bound. */
+  /** Resolves once the engine is ready and (own server) the port is bound. */
   readonly ready: Promise<void>
   /** Same as `ready`. */
   listen(): Promise<void>
@@ -174,15 +225,20 @@ export interface RealtimeServer<User = unknown> {
   readonly url: string
   /** Connected clients by id. */
   readonly clients: ReadonlyMap<string, RealtimeClient<User>>
-  /** Topics with at least one subscriber. */
+  /** The engine in use (the default one, or the one passed as `engine`). */
+  readonly engine: RealtimeEngine
+  /** Topics with at least one subscriber on this server. */
   topics(): string[]
-  /** Current members of a topic. */
-  presence(topic: string): PresenceMember<User>[]
-  /** Publishes from the server (`from: 'server'`); resolves with the stored message. */
-  publish(topic: string, data: unknown, options?: PublishOptions): Promise<PublishedMessage>
+  /** Current members of a topic, across every server on the engine. */
+  presence(topic: string): Promise<PresenceMember<User>[]>
+  /**
+   * Publishes from the server (`from: 'server'`); resolves with the stored message, or with the
+   * original one and `duplicate: true` when `options.id` was already published on the topic.
+   */
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<ServerPublishResult>
   /** For `noServer`: hand over an upgrade request. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
   on<K extends keyof RealtimeServerEvents<User>>(event: K, listener: (payload: RealtimeServerEvents<User>[K]) => void): () => void
-  /** Graceful shutdown: refuse new upgrades, close every client (1012), flush and close the store. */
+  /** Graceful shutdown: refuse new upgrades, close every client (1012), then close the engine if the server made it. */
   close(options?: CloseOptions): Promise<void>
 }

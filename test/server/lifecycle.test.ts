@@ -113,7 +113,7 @@ describe('presence and heartbeat', () => {
     const subscribed = await b.subscribe('room')
     expect((subscribed.presence as Array<{ clientId: string }>).map((m) => m.clientId).sort()).toEqual([a.clientId, b.clientId].sort())
     expect(await a.waitType('presence', (f) => f.event === 'join')).toMatchObject({ topic: 'room', member: { clientId: b.clientId } })
-    expect(server.presence('room')).toHaveLength(2)
+    expect(await server.presence('room')).toHaveLength(2)
     await b.close()
     expect(await a.waitType('presence', (f) => f.event === 'leave')).toMatchObject({ member: { clientId: b.clientId } })
   })

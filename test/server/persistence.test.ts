@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { JsonlStore, type RealtimeServer } from '../../src/server'
+import type { RealtimeServer } from '../../src/server'
+import { JsonlStore } from '../../src/server/store-jsonl'
 import { connect, startServer, type TestClient } from './helpers'
 
 let dir = ''
@@ -19,10 +20,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function restart(options: { historyLimit?: number } = {}) {
+async function restart() {
   await Promise.all(clients.splice(0).map((c) => c.close()))
   await server?.close()
-  server = await startServer({ store: new JsonlStore(dir, { historyLimit: options.historyLimit }) })
+  server = await startServer({ dataDir: dir })
   return server
 }
 async function client() {
@@ -35,21 +36,22 @@ describe('JsonlStore across a restart', () => {
   it('replays history, continues sequences and still deduplicates acked ids', async () => {
     await restart()
     const a = await client()
-    await a.publish('chat', 'a1', 'one')
+    const { epoch } = await a.publish('chat', 'a1', 'one')
     await a.publish('chat', 'a2', 'two')
     await a.publish('chat', 'a3', { nested: [1, 2] })
     await server!.publish('other', 'x')
 
     await restart()
     const b = await client()
-    expect(await b.subscribe('chat', { since: 1 })).toMatchObject({ seq: 3, recovered: true })
+    // The epoch lives in the data folder: a client resumes across the restart.
+    expect(await b.subscribe('chat', { since: 1, epoch })).toMatchObject({ seq: 3, epoch, recovered: true })
     expect(b.of('message').map((m) => [m.seq, m.id, m.data])).toEqual([
       [2, 'a2', 'two'],
       [3, 'a3', { nested: [1, 2] }],
     ])
     // A client resending an acked message after the restart gets the old ack, nobody sees it twice.
-    expect(await b.publish('chat', 'a2', 'two')).toEqual({ type: 'ack', id: 'a2', seq: 2 })
-    expect(await b.publish('chat', 'a4', 'four')).toEqual({ type: 'ack', id: 'a4', seq: 4 })
+    expect(await b.publish('chat', 'a2', 'two')).toEqual({ type: 'ack', id: 'a2', seq: 2, epoch })
+    expect(await b.publish('chat', 'a4', 'four')).toEqual({ type: 'ack', id: 'a4', seq: 4, epoch })
     await b.waitType('message', (f) => f.seq === 4)
     expect(b.of('message').map((m) => m.seq)).toEqual([2, 3, 4])
     expect((await server!.publish('other', 'y')).seq).toBe(2)
@@ -95,7 +97,7 @@ describe('JsonlStore across a restart', () => {
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
   })
 
-  it('uses JsonlStore for dataDir', async () => {
+  it('keeps history in dataDir', async () => {
     server = await startServer({ dataDir: dir })
     await server.publish('d', 1)
     await server.close()
