@@ -54,13 +54,13 @@ export const MEMORY_ENGINE_DEFAULTS = {
 } as const
 
 /**
- * Estimated heap bytes of one held message besides its payload and id: the message object,
- * its slot in the log, its size entry and its dedupe map entry. Measured, rounded up, so the
- * `maxBytes` cap bounds the heap and not only the payloads.
+ * Heap bytes of one held message besides its payload and id (the message object, its slots
+ * in the log and size arrays, its dedupe map entry), measured on Node 20 and rounded up so
+ * `maxBytes` bounds the heap and not only the payloads (test/server/memory.test.ts).
  */
-const MESSAGE_OVERHEAD = 200
-/** Estimated heap bytes of one held topic besides its messages: the record, its maps and arrays, the name and epoch. */
-const TOPIC_OVERHEAD = 600
+const MESSAGE_OVERHEAD = 576
+/** Heap bytes of one held topic besides its messages (the record, its map and arrays, name, epoch, LRU entries), measured likewise. */
+const TOPIC_OVERHEAD = 1024
 
 interface HeldTopic {
   readonly name: string
