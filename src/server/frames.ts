@@ -15,7 +15,7 @@ function errorFrame(error: FrameError): ErrorFrame {
   return { type: 'error', ...error }
 }
 
-/** What the `error` event and `server.publish` show of a message: the payload as a value. */
+/** What the `publish` event and `server.publish` show of a message: the payload as a value. */
 export function published(message: EnginePublish & { seq?: number; epoch?: string }, data: unknown, ephemeral: boolean): PublishedMessage {
   const out: PublishedMessage = { topic: message.topic, id: message.id, data, from: message.from, ts: message.ts }
   if (message.user !== undefined) out.user = message.user
@@ -152,6 +152,7 @@ export class FrameHandler<User> {
     try {
       if (!(await this.allowed(client, topic, 'subscribe'))) return fail(ErrorCode.Forbidden, `Not allowed to subscribe to "${topic}".`)
       if (!slot.subscribed && !(await this.mayCreate(client, topic))) return fail(ErrorCode.TooManyNewTopics, this.tooManyNewTopics())
+      if (client.closing) return
       const joined = await this.topics.join(client, frame)
       if (!joined) return // the client went away meanwhile
       slot.subscribed = true

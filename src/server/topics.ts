@@ -5,6 +5,18 @@ import { ephemeralFrameText, messageFrameText } from './encode'
 import type { EngineEvent, EngineMessage, EngineUnsubscribe, HistoryQuery, HistoryResult } from './engine'
 import { memberOf } from './presence'
 
+/** The frame of one delivery, as text. */
+function frameText(event: EngineEvent): string {
+  switch (event.type) {
+    case 'message':
+      return messageFrameText(event.message)
+    case 'ephemeral':
+      return ephemeralFrameText(event.message)
+    case 'presence':
+      return JSON.stringify({ type: 'presence', topic: event.topic, event: event.event, member: event.member })
+  }
+}
+
 /** Where a subscriber stands in its topic's stream: the last message it was sent. */
 interface Cursor {
   epoch: string
@@ -121,7 +133,7 @@ export class TopicRegistry<User> {
       client.send({ type: 'subscribed', topic: name, seq: history.head, epoch: history.epoch, recovered, presence: members })
       const cursor: Cursor = { epoch: history.epoch, seq: history.head }
       topic.subscribers.set(client, cursor)
-      for (const event of joining.events) this.send(topic, client, cursor, event, null)
+      for (const event of joining.events) if (this.wants(topic, client, cursor, event)) client.sendText(frameText(event))
       return { created: history.created }
     } finally {
       if (topic.joining.get(client) === joining) topic.joining.delete(client)
@@ -181,35 +193,29 @@ export class TopicRegistry<User> {
   private deliver(topic: LocalTopic<User>, event: EngineEvent): void {
     topic.holeReported = false
     // Encoded once for every subscriber of this node (1,000 subscribers = 1,000 encodings otherwise).
-    const shared = { text: null as Buffer | null }
-    for (const [client, cursor] of topic.subscribers) this.send(topic, client, cursor, event, shared)
+    let text: Buffer | null = null
+    for (const [client, cursor] of topic.subscribers) {
+      if (!this.wants(topic, client, cursor, event)) continue
+      text ??= Buffer.from(frameText(event))
+      client.sendText(text)
+    }
     for (const joining of topic.joining.values()) {
       if (joining.events.length < MAX_JOIN_BUFFER) joining.events.push(event)
       else joining.overflowed = true
     }
   }
 
-  /** Sends one delivery to one subscriber, unless it is behind the cursor or the subscriber's own ephemeral or presence. */
-  private send(topic: LocalTopic<User>, client: ClientConnection<User>, cursor: Cursor, event: EngineEvent, shared: { text: Buffer | null } | null): void {
-    let text: () => string
+  /** Whether a subscriber gets a delivery: not when it is behind its cursor, nor its own ephemeral or presence. */
+  private wants(topic: LocalTopic<User>, client: ClientConnection<User>, cursor: Cursor, event: EngineEvent): boolean {
     switch (event.type) {
       case 'message':
-        if (!this.advance(topic, cursor, event.message)) return
-        text = () => messageFrameText(event.message)
-        break
+        return this.advance(topic, cursor, event.message)
       case 'ephemeral':
         // Not echoed to its publisher.
-        if (event.message.from === client.id) return
-        text = () => ephemeralFrameText(event.message)
-        break
+        return event.message.from !== client.id
       case 'presence':
-        if (event.member.clientId === client.id) return
-        text = () => JSON.stringify({ type: 'presence', topic: event.topic, event: event.event, member: event.member })
-        break
+        return event.member.clientId !== client.id
     }
-    if (!shared) return client.sendText(text())
-    shared.text ??= Buffer.from(text())
-    client.sendText(shared.text)
   }
 
   /** Moves a cursor to a delivered message; false when the subscriber already has it. */
