@@ -81,11 +81,15 @@ export class LocalHub {
     if (event === 'leave') {
       if (!members?.delete(member.clientId)) return
       if (members.size === 0) this.present.delete(topic)
-    } else {
+    } else if (event === 'join') {
       if (!members) {
         members = new Map()
         this.present.set(topic, members)
       }
+      members.set(member.clientId, member)
+    } else {
+      // online / offline update a member; one that already left stays gone.
+      if (!members?.has(member.clientId)) return
       members.set(member.clientId, member)
     }
     this.emit(topic, { type: 'presence', topic, event, member })

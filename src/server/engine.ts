@@ -64,9 +64,10 @@ export interface RealtimeEngine {
 
   /**
    * Records a presence change of a member on a topic and delivers it to every listener of the
-   * topic on every node: `join`, `online` and `offline` add or replace the member (by
-   * `clientId`), `leave` removes it. An engine spanning nodes expires the members of a node
-   * that died (Redis: keys with a TTL, refreshed by the node).
+   * topic on every node: `join` adds or replaces the member (by `clientId`), `online` and
+   * `offline` replace a present member (and are dropped for one that is not there: it left),
+   * `leave` removes it (dropped when it is not there). An engine spanning nodes expires the
+   * members of a node that died (Redis: keys with a TTL, refreshed by the node).
    */
   announce(topic: string, event: PresenceEvent, member: PresenceMember): Promise<void>
 

@@ -226,6 +226,10 @@ export function engineConformance(name: string, harness: EngineHarness): void {
       expect((await other.members('room')).find((m) => m.clientId === 'ada-1')).toMatchObject({ online: false, user: { name: 'ada' } })
       await engine.announce('room', 'leave', ada)
       expect((await engine.members('room')).map((m) => m.clientId)).toEqual(['bob-1'])
+      // A late online of a member that left does not bring it back, nor does a second leave say anything.
+      await engine.announce('room', 'online', ada)
+      await engine.announce('room', 'leave', ada)
+      expect((await other.members('room')).map((m) => m.clientId)).toEqual(['bob-1'])
       await waitFor(() => there.events.length === 4)
       expect(there.events.map((e) => e.type === 'presence' && `${e.event}:${e.member.clientId}`)).toEqual(['join:ada-1', 'join:bob-1', 'offline:ada-1', 'leave:ada-1'])
       expect(await engine.members('nobody')).toEqual([])
