@@ -25,14 +25,19 @@ export default defineConfig({
     lib: {
       entry: {
         index: src('index.ts'),
-        core: src('core/index.ts'),
-        pinia: src('pinia/index.ts'),
-        server: src('server/index.ts'),
+        'core/index': src('core/index.ts'),
+        'pinia/index': src('pinia/index.ts'),
+        'server/index': src('server/index.ts'),
       },
       formats: ['es'],
     },
     rollupOptions: {
       external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^node:/],
+      output: {
+        preserveModules: true,
+        preserveModulesRoot: fileURLToPath(new URL('./src', import.meta.url)),
+        entryFileNames: '[name].js',
+      },
     },
   },
   test: {

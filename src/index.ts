@@ -14,5 +14,5 @@ export type {
 export { useChannel } from './vue/useChannel'
 export type { UseChannelOptions, UseChannelReturn, ChannelMessage, PendingPublish } from './vue/useChannel'
 export { ProtocolClient, RealtimeProtocolError, protocolConnectionOptions } from './core/protocolClient'
-export { closeCodeInfo, Connection, ConnectionManager, CONNECTING, OPEN, CLOSING, CLOSED } from './core'
+export { closeCodeInfo, Connection, ConnectionManager, OutboxFullError, CONNECTING, OPEN, CLOSING, CLOSED } from './core'
 export type * from './core'
