@@ -93,7 +93,7 @@ export class ConnectionManager {
         const differing = differingOptions(entry.connection.options, merged as ConnectionOptions<unknown, unknown>)
         if (differing.length > 0) {
           console.warn(
-            `[vue-realtime] ${key} is already open with other ${differing.join(', ')} options; the first acquirer's options apply. ` +
+            `[vue-realtime] ${redactSecrets(key)} is already open with other ${differing.join(', ')} options; the first acquirer's options apply. ` +
               'Give every consumer of one URL the same connection options (or set them once in createRealtime()).',
           )
         }

@@ -1,3 +1,4 @@
+import { TOKEN_PROTOCOL_PREFIX } from './protocol'
 import { redactSecrets } from './redact'
 
 /** Bundlers fold this per file (`process.env.NODE_ENV` replaced), so dev-only text leaves production builds. */
@@ -40,4 +41,18 @@ function refusal(raw: unknown, url: URL | undefined, base: string | undefined): 
 export function connectionKey(url: string, protocols?: string | string[]): string {
   const list = [protocols ?? []].flat()
   return list.length === 0 ? url : `${url} ${list.join(',')}`
+}
+
+/** Subprotocols fit to show: a token subprotocol (`vue-realtime.token.<t>`) becomes `vue-realtime.token.***`. */
+export function redactProtocols(protocols?: string | string[], tokenProtocol = TOKEN_PROTOCOL_PREFIX): string[] {
+  return [protocols ?? []].flat().map((protocol) => (tokenProtocol && protocol.startsWith(tokenProtocol) ? `${tokenProtocol}***` : protocol))
+}
+
+/**
+ * A connection key fit to show: `connectionKey` of the redacted URL and subprotocols. Unlike the
+ * manager's key it may be equal for two connections (two users' tokens): whoever lists
+ * connections by it must keep them apart (see `useRealtimeStore`).
+ */
+export function displayKey(url: string, protocols?: string | string[], tokenProtocol?: string): string {
+  return connectionKey(redactSecrets(url), redactProtocols(protocols, tokenProtocol))
 }

@@ -5,7 +5,8 @@
 import { defineStore } from 'pinia'
 import { computed, onScopeDispose, ref } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
-import { connectionKey, normalizeUrl } from '../core/url'
+import { redactSecrets } from '../core/redact'
+import { connectionKey, displayKey, normalizeUrl, redactProtocols } from '../core/url'
 import type {
   ConnectionOptions,
   ConnectionState,
@@ -16,16 +17,27 @@ import type {
 import { resolveManager } from '../vue/context'
 import { warn } from '../vue/dev'
 
-/** One connection as the store shows it: its state plus where it points. */
+/**
+ * One connection as the store shows it: its state plus where it points. Credentials never
+ * appear: credential-like query parameters and the token subprotocol show as `***`.
+ */
 export interface RealtimeConnectionInfo extends ConnectionState {
-  /** The normalised URL. */
+  /** The normalised URL, credentials masked (`wss://example.com/ws?token=***`). */
   url: string
-  /** URL plus subprotocols: the key of `connections`. Equal to `url` without subprotocols. */
+  /** The subprotocols, the token's masked. */
+  protocols: string[]
+  /**
+   * The key of `connections`: `url` plus the subprotocols when there are any (and ` (2)`,
+   * ` (3)`... when two connections differ only in their credentials). To look a connection up
+   * by the URL your app uses, call `connection(url)`.
+   */
   key: string
 }
 
-function describe(connection: Connection, state: Readonly<ConnectionState>): RealtimeConnectionInfo {
-  return { ...state, url: connection.url, key: connection.key }
+function describe(connection: Connection, state: Readonly<ConnectionState>, key: string): RealtimeConnectionInfo {
+  // The state's error is already masked by the connection; the URL and subprotocols are masked here.
+  const protocols = redactProtocols(connection.protocols, connection.options.tokenProtocol)
+  return { ...state, url: redactSecrets(connection.url), protocols, key }
 }
 
 /**
@@ -35,16 +47,16 @@ function describe(connection: Connection, state: Readonly<ConnectionState>): Rea
 export const useRealtimeStore = defineStore('realtime', () => {
   const manager: ConnectionManager | undefined = resolveManager()
 
-  /** Every connection of the manager, keyed by URL (plus subprotocols, when any). */
+  /** Every connection of the manager by display key: URL plus subprotocols, credentials masked. */
   const connections = ref<Record<string, RealtimeConnectionInfo>>({})
   /** How many connections are open. */
   const openCount = computed(() => Object.values(connections.value).filter((c) => c.status === 'open').length)
   /** Is any connection waiting to retry? */
   const anyReconnecting = computed(() => Object.values(connections.value).some((c) => c.status === 'reconnecting'))
 
-  /** The connections this store acquired with `connect()` (one reference each). */
+  /** The connections this store acquired with `connect()` (one reference each), by manager key. */
   const held = new Map<string, Connection>()
-  /** The key of `connections` for a URL (and subprotocols); undefined for an invalid URL. */
+  /** The manager key for a URL (and subprotocols); undefined for an invalid URL. It holds credentials: never show it. */
   const keyOf = (url: string | URL, protocols?: string | string[]): string | undefined => {
     try {
       return connectionKey(normalizeUrl(url), protocols ?? manager?.defaults.protocols)
@@ -52,24 +64,58 @@ export const useRealtimeStore = defineStore('realtime', () => {
       return undefined
     }
   }
-  const tracked = new Map<Connection, () => void>()
+  /** Every tracked connection, with its state remover and its key in `connections`. */
+  const tracked = new Map<Connection, { remove: () => void; key: string }>()
+
+  /** A key of `connections` for the connection: its display key, made unique among the live ones. */
+  const freeKey = (connection: Connection): string => {
+    const base = displayKey(connection.url, connection.protocols, connection.options.tokenProtocol)
+    const taken = new Set([...tracked.values()].map((entry) => entry.key))
+    let key = base
+    for (let n = 2; taken.has(key); n++) key = `${base} (${n})`
+    return key
+  }
 
   const track = (connection: Connection): void => {
     if (tracked.has(connection)) return
-    const key = connection.key
+    const key = freeKey(connection)
     const remove = connection.on('state', (state) => {
-      if (tracked.has(connection)) connections.value[key] = describe(connection, state)
+      if (tracked.has(connection)) connections.value[key] = describe(connection, state, key)
     })
-    tracked.set(connection, remove)
-    connections.value[key] = describe(connection, connection.state)
+    tracked.set(connection, { remove, key })
+    connections.value[key] = describe(connection, connection.state, key)
   }
 
   const untrack = (connection: Connection): void => {
-    tracked.get(connection)?.()
+    const entry = tracked.get(connection)
+    if (!entry) return
+    entry.remove()
     tracked.delete(connection)
     if (held.get(connection.key) === connection) held.delete(connection.key)
-    if (connections.value[connection.key]?.url === connection.url) delete connections.value[connection.key]
+    delete connections.value[entry.key]
   }
+
+  /**
+   * The connection to `url` as your app writes it (`'wss://example.com/ws'`, a path, an `http(s)`
+   * URL: it is normalised the way the manager does), or undefined. With `protocols`, the one with
+   * exactly these subprotocols (a `token` option's subprotocol is not one of them); without, the
+   * one without subprotocols, else the first acquired (a channel's connection has `vue-realtime.v1`).
+   */
+  const connection = computed(() => (url: string | URL, protocols?: string | string[]): RealtimeConnectionInfo | undefined => {
+    let normalized: string
+    try {
+      normalized = normalizeUrl(url)
+    } catch {
+      return undefined
+    }
+    // Through `connections`, so a component that calls this re-renders when one is added.
+    const candidates = Object.values(connections.value).flatMap((info) => {
+      const found = [...tracked].find(([c, entry]) => entry.key === info.key && c.url === normalized)
+      return found ? [{ info, key: found[0].key }] : []
+    })
+    if (protocols !== undefined) return candidates.find((c) => c.key === connectionKey(normalized, protocols))?.info
+    return (candidates.find((c) => c.key === normalized) ?? candidates[0])?.info
+  })
 
   if (manager) {
     for (const connection of manager.connections.values()) track(connection)
@@ -78,7 +124,7 @@ export const useRealtimeStore = defineStore('realtime', () => {
     onScopeDispose(() => {
       offAdd()
       offRemove()
-      for (const remove of tracked.values()) remove()
+      for (const { remove } of tracked.values()) remove()
       tracked.clear()
       for (const connection of held.values()) manager.release(connection)
       held.clear()
@@ -123,7 +169,7 @@ export const useRealtimeStore = defineStore('realtime', () => {
     return connection.send(data as WebSocketData, sendOptions)
   }
 
-  return { connections, openCount, anyReconnecting, connect, disconnect, send }
+  return { connections, connection, openCount, anyReconnecting, connect, disconnect, send }
 })
 
 /** The store instance type. */

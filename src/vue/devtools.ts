@@ -13,6 +13,8 @@
 import type { App } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
 import type { ConnectionStatus } from '../core/types'
+import { redactSecrets } from '../core/redact'
+import { displayKey, redactProtocols } from '../core/url'
 
 /** One entry of the timeline (the shape of the Vue Devtools' `TimelineEvent`). */
 export interface RealtimeTimelineEvent {
@@ -20,11 +22,11 @@ export interface RealtimeTimelineEvent {
   time: number
   /** `frame in`, `frame out`, `status`, `open`, `close` or `error`. */
   title: string
-  /** The connection's URL. */
+  /** The connection's URL, credentials masked (`?token=***`). */
   subtitle: string
   /** Details (the frame, the new status, the close info...). */
   data: Record<string, unknown>
-  /** Groups the events of one connection. */
+  /** Groups the events of one connection: its URL and subprotocols, credentials masked. */
   groupId: string
   logType?: 'default' | 'warning' | 'error'
 }
@@ -93,8 +95,11 @@ export function setupDevtools(app: App, manager: ConnectionManager, custom?: Rea
   const sinks = [custom, connectVueDevtools(app)].filter((sink): sink is RealtimeDevtools => !!sink)
   if (sinks.length === 0) return () => {}
 
+  // What the timeline shows of a connection: never a token (a `?token=` value, the token subprotocol).
+  const shown = new Map<Connection, { url: string; group: string }>()
   const emit = (connection: Connection, title: string, data: Record<string, unknown>, logType?: RealtimeTimelineEvent['logType']): void => {
-    const event: RealtimeTimelineEvent = { time: Date.now(), title, subtitle: connection.url, data, groupId: connection.key }
+    const { url, group } = shown.get(connection) ?? { url: redactSecrets(connection.url), group: connection.key }
+    const event: RealtimeTimelineEvent = { time: Date.now(), title, subtitle: url, data, groupId: group }
     if (logType) event.logType = logType
     for (const sink of sinks) {
       try {
@@ -104,10 +109,15 @@ export function setupDevtools(app: App, manager: ConnectionManager, custom?: Rea
       }
     }
   }
-
   const watched = new Map<Connection, () => void>()
   const watch = (connection: Connection): void => {
     if (watched.has(connection)) return
+    // Two connections that differ only in their credentials get two groups all the same.
+    const base = displayKey(connection.url, connection.protocols, connection.options.tokenProtocol)
+    const groups = new Set([...shown.values()].map((entry) => entry.group))
+    let group = base
+    for (let n = 2; groups.has(group); n++) group = `${base} (${n})`
+    shown.set(connection, { url: redactSecrets(connection.url), group })
     let status: ConnectionStatus = connection.state.status
     const removers = [
       connection.on('frameIn', ({ data }) => emit(connection, 'frame in', { data: preview(data) })),
@@ -118,7 +128,7 @@ export function setupDevtools(app: App, manager: ConnectionManager, custom?: Rea
         emit(connection, 'status', { from: status, to: state.status, attempt: state.attempt, nextRetryAt: state.nextRetryAt })
         status = state.status
       }),
-      connection.on('open', ({ protocol }) => emit(connection, 'open', { protocol })),
+      connection.on('open', ({ protocol }) => emit(connection, 'open', { protocol: redactProtocols(protocol, connection.options.tokenProtocol).join(',') })),
       connection.on('close', (info) => emit(connection, 'close', { ...info }, info.wasClean ? 'default' : 'warning')),
       connection.on('error', (info) => emit(connection, 'error', { kind: info.kind, message: info.message }, 'error')),
     ]
@@ -127,6 +137,7 @@ export function setupDevtools(app: App, manager: ConnectionManager, custom?: Rea
   const unwatch = (connection: Connection): void => {
     watched.get(connection)?.()
     watched.delete(connection)
+    shown.delete(connection)
   }
 
   for (const connection of manager.connections.values()) watch(connection)
@@ -137,5 +148,6 @@ export function setupDevtools(app: App, manager: ConnectionManager, custom?: Rea
     offRemove()
     for (const remove of watched.values()) remove()
     watched.clear()
+    shown.clear()
   }
 }

@@ -1,6 +1,5 @@
 import { defineStore } from 'pinia'
 import { computed } from 'vue'
-import { normalizeUrl } from 'vue-realtime/core'
 import { protocolConnectionOptions, useRealtimeStore, useWebSocket } from '../realtime'
 import { useChatStore } from './chat'
 
@@ -15,9 +14,8 @@ export const useConnectionStore = defineStore('connection', () => {
   const chat = useChatStore()
   const socket = useWebSocket(() => chat.url, { ...protocolConnectionOptions, maxMessages: 0 })
 
-  const wsUrl = computed(() => (chat.url ? normalizeUrl(chat.url) : undefined))
-  /** Counters of the chat's connection (the store keys connections by URL plus subprotocols). */
-  const info = computed(() => Object.values(realtime.connections).find((c) => c.url === wsUrl.value))
+  /** Counters of the chat's connection (looked up by its URL: the store's keys mask the token). */
+  const info = computed(() => (chat.url ? realtime.connection(chat.url, protocolConnectionOptions.protocols) : undefined))
 
   /** Cancels the pending retry and connects now. */
   function retryNow(): void {
