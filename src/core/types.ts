@@ -35,6 +35,13 @@ export type ConnectionStatus =
 /** Anything `WebSocket.send` accepts. */
 export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob
 
+/**
+ * An event handler property. Written as a method's type so that its parameter is compared
+ * bivariantly: `ws`'s `(event: WebSocket.Event) => void` and the DOM's `(ev: Event) => any` both
+ * fit under `strictFunctionTypes` (TypeScript 6 turns `strict` on by default).
+ */
+type EventHandler<E> = { handle(event: E): void }['handle']
+
 /** The subset of the WHATWG `WebSocket` (and of `ws`) the core uses. */
 export interface WebSocketLike {
   readonly readyState: number
@@ -45,10 +52,10 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void
   /** `ws` only: destroy the TCP socket at once, without a closing handshake. */
   terminate?(): void
-  onopen: ((ev: unknown) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
-  onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null
-  onerror: ((ev: unknown) => void) | null
+  onopen: EventHandler<unknown> | null
+  onmessage: EventHandler<{ data: unknown }> | null
+  onclose: EventHandler<{ code: number; reason: string; wasClean: boolean }> | null
+  onerror: EventHandler<unknown> | null
 }
 
 /** A WebSocket constructor: the browser's, `ws`'s, or a test double. */
