@@ -42,7 +42,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/consumers/**', 'node_modules/**'],
     // Fails the run if the marker token of the secret-leak tests is printed anywhere.
     globalSetup: ['test/support/leakGuard.ts'],
     environment: 'node',

@@ -1,0 +1,30 @@
+/**
+ * Global setup of the consumer tier: build the library, `npm pack` it, install the tarball into
+ * the consumer app, and write the README's code blocks into the app. Offline: the app's own
+ * dependencies were installed by the root's `npm ci` (it is a workspace), and the tarball has no
+ * dependencies, so installing it is unpacking it where npm would (the tier checks both).
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { readmeFiles } from '../readme/blocks'
+import { run } from './exec'
+import { APP, INSTALLED, ROOT, TARBALL, TMP } from './paths'
+
+export default async function setup(): Promise<void> {
+  await run('npm', ['run', 'build'], { cwd: ROOT })
+  await rm(TMP, { recursive: true, force: true })
+  await mkdir(TMP, { recursive: true })
+  await run('npm', ['pack', '--pack-destination', TMP], { cwd: ROOT })
+
+  await rm(INSTALLED, { recursive: true, force: true })
+  await mkdir(INSTALLED, { recursive: true })
+  await run('tar', ['-xzf', TARBALL, '-C', INSTALLED, '--strip-components=1'], { cwd: ROOT })
+
+  for (const dir of ['src/readme', 'server/readme', 'dist', 'node_modules/.vite', 'node_modules/.tmp']) {
+    await rm(join(APP, dir), { recursive: true, force: true })
+  }
+  for (const [path, text] of readmeFiles()) {
+    await mkdir(dirname(join(APP, path)), { recursive: true })
+    await writeFile(join(APP, path), text)
+  }
+}
