@@ -162,3 +162,27 @@ describe('useChannel with a token refused by the server', () => {
     })
   }
 })
+
+describe('the Pinia store and the devtools timeline', () => {
+  it('show a failing connection with a token in the URL and in the token option, masked', async () => {
+    const { createPinia, setActivePinia } = await import('pinia')
+    const { createApp } = await import('vue')
+    const { useRealtimeStore } = await import('../../src/pinia')
+    const events: unknown[] = []
+    const plugin = createRealtime({ WebSocket: NodeWebSocket, heartbeat: false, reconnect: false, idleTimeout: 0, devtools: { addTimelineEvent: (e) => events.push(e) } })
+    const pinia = createPinia()
+    const app = createApp({ render: () => null }).use(pinia).use(plugin)
+    app.mount(document.createElement('div'))
+    cleanups.push(() => app.unmount())
+    setActivePinia(pinia)
+    const store = useRealtimeStore()
+    const refused = `ws://127.0.0.1:${await closedPort()}/ws?token=${SECRET}`
+    const c = store.connect(refused)!
+    c.on('error', (e) => errors.push(e))
+    const url = await sender('x')
+    const d = store.connect(`${url}?room=1`, { token: SECRET })!
+    await waitFor(() => c.status === 'failed' && d.status === 'open')
+    store.send(`${url}?room=1`, 'hello')
+    expectNoSecret({ keys: Object.keys(store.connections), state: inspect(store.$state, { depth: 6 }), events: inspect(events, { depth: 6 }) })
+  })
+})
