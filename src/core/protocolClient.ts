@@ -1,4 +1,5 @@
 import type { Connection } from './connection'
+import { TopicSubscription, type TopicLink, type TopicListener } from './topicSubscription'
 import { resolveEnvironment } from './environment'
 import {
   PROTOCOL,
@@ -7,9 +8,6 @@ import {
   type AckFrame,
   type ErrorFrame,
   type FrameId,
-  type MessageFrame,
-  type PresenceFrame,
-  type SubscribedFrame,
   type WelcomeFrame,
 } from './protocol'
 import type { ConnectionOptions, RealtimeEnvironment, Serializer, TimerHandle } from './types'
@@ -23,32 +21,31 @@ export class RealtimeProtocolError extends Error {
     /** Protocol error code (`forbidden`, `invalid_topic`, `timeout`, `closed`...). */
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message)
+    super(message, options)
     this.name = 'RealtimeProtocolError'
   }
 }
 
-/** Callbacks of one subscriber of a topic. */
-export interface TopicListener {
-  message?(frame: MessageFrame): void
-  subscribed?(frame: SubscribedFrame): void
-  presence?(frame: PresenceFrame): void
-  /** A server error about this topic (e.g. `forbidden`, `too_many_topics`). */
-  error?(error: RealtimeProtocolError): void
-  /** The replay after a reconnect could not cover the gap: reload a snapshot. */
-  gap?(info: { topic: string; since: number; head: number }): void
-}
+export type { GapInfo, TopicListener } from './topicSubscription'
 
 export interface SubscribeOptions {
-  /** On first subscribe, replay the last `history` messages. @default 0 */
+  /** When this subscriber joins, replay the last `history` messages to it. @default 0 */
   history?: number
 }
 
 export interface PublishOptions {
-  /** Client message id; resending the same id never duplicates. @default a random id */
+  /**
+   * Client message id; resending the same id never duplicates. Publishing again with an id
+   * that still waits for its ack joins that publish: both calls settle with its ack.
+   * @default a random id
+   */
   id?: string
-  /** Broadcast only: not stored, not replayed, no sequence number. @default false */
+  /**
+   * Broadcast only: not stored, not replayed, no sequence number. At most once: never resent
+   * once written, so a lost link rejects it with `connection_lost`. @default false
+   */
   ephemeral?: boolean
   /** Reject if no ack arrives within this long, ms. @default 10_000 */
   timeout?: number
@@ -59,25 +56,21 @@ export interface RequestOptions {
   timeout?: number
 }
 
-interface TopicState {
-  /** Highest sequence number delivered for this topic (0 = none yet). */
-  lastSeq: number
-  /** Set once any subscribe was sent: later ones send `since`. */
-  joined: boolean
-  /** `since` of the last subscribe sent (replayed frames move `lastSeq` before `subscribed` arrives). */
-  since: number
-  history: number
-  listeners: Set<TopicListener>
+interface Waiter {
+  timer: TimerHandle
+  resolve(value: unknown): void
+  reject(error: RealtimeProtocolError): void
 }
 
 interface Pending {
   frame: string
   sent: boolean
-  timer: TimerHandle
-  resolve(value: unknown): void
-  reject(error: RealtimeProtocolError): void
-  /** Requests are not resent after a reconnect (they may have run); publishes are (the server dedupes). */
+  /** Stored publishes are resent after a reconnect (the server dedupes); requests and ephemeral publishes are not: they may have run. */
   resend: boolean
+  /** The topic of a publish (its ack tells the topic's epoch). */
+  topic?: string
+  /** Every call waiting for this answer; each has its own timeout. */
+  waiters: Set<Waiter>
 }
 
 /** The connection options the protocol needs: its subprotocol, JSON pings, raw text frames. */
@@ -99,12 +92,15 @@ export function randomId(): string {
 
 const clients = new WeakMap<Connection, ProtocolClient>()
 
+/** A pending answer's key: publishes and requests are told apart (an ack never settles a request). */
+const keyOf = (kind: 'publish' | 'request', id: FrameId): string => `${kind}:${typeof id}:${id}`
+
 /**
  * Speaks the vue-realtime protocol (docs/protocol.md) over one `Connection`: topic
- * subscriptions that rejoin from their last sequence after a reconnect (dropping
- * duplicates), acknowledged publishes that are resent with the same id until acked, and
- * requests with timeouts. Everything pending rejects when the connection is closed by the
- * user or fails for good: nothing hangs.
+ * subscriptions that rejoin from their last (epoch, sequence) after a reconnect, each message
+ * shown once and in order; acknowledged publishes that are resent with the same id until
+ * acked; requests with timeouts. Everything pending rejects when the connection is closed by
+ * the user or fails for good: nothing hangs.
  */
 export class ProtocolClient {
   /** The one protocol client of `connection` (created on first use). */
@@ -123,12 +119,17 @@ export class ProtocolClient {
   /** Frames that failed validation and were dropped. */
   invalidFrames = 0
 
-  private readonly topics = new Map<string, TopicState>()
-  private readonly pending = new Map<FrameId, Pending>()
+  private readonly topics = new Map<string, TopicSubscription>()
+  private readonly pending = new Map<string, Pending>()
   private readonly env: RealtimeEnvironment
   private readonly errorListeners = new Set<(error: RealtimeProtocolError) => void>()
   private readonly welcomeListeners = new Set<(frame: WelcomeFrame) => void>()
   private readonly stops: (() => void)[]
+  private readonly link: TopicLink = {
+    open: () => this.connection.state.status === 'open',
+    send: (frame) => this.write(frame),
+    report: (error) => this.emitError(new RealtimeProtocolError('callback', `vue-realtime: a topic listener threw: ${(error as Error)?.message ?? String(error)}`, { cause: error })),
+  }
 
   constructor(readonly connection: Connection) {
     this.env = resolveEnvironment(connection.options.environment)
@@ -143,7 +144,11 @@ export class ProtocolClient {
     ]
   }
 
-  /** Subscribes to `topic`; returns the remover (the last remover unsubscribes). */
+  /**
+   * Subscribes to `topic`; returns the remover (the last remover unsubscribes). Every
+   * subscriber gets its own join: its `history`, then `subscribed`, then every later message
+   * once, in sequence order, across reconnects.
+   */
   subscribe(topic: string, listener: TopicListener, options: SubscribeOptions = {}): () => void {
     if (!isValidTopic(topic)) {
       throw new TypeError(
@@ -152,14 +157,13 @@ export class ProtocolClient {
     }
     let state = this.topics.get(topic)
     if (!state) {
-      state = { lastSeq: 0, joined: false, since: 0, history: options.history ?? 0, listeners: new Set() }
+      state = new TopicSubscription(topic, this.link)
       this.topics.set(topic, state)
     }
-    state.listeners.add(listener)
-    if (state.listeners.size === 1) this.sendSubscribe(topic, state)
+    const subscription = state
+    const handle = subscription.add(listener, options.history ?? 0)
     return () => {
-      const current = this.topics.get(topic)
-      if (!current || !current.listeners.delete(listener) || current.listeners.size > 0) return
+      if (!subscription.remove(handle) || subscription.size > 0 || this.topics.get(topic) !== subscription) return
       this.topics.delete(topic)
       this.write({ type: 'unsubscribe', topic })
     }
@@ -170,24 +174,40 @@ export class ProtocolClient {
     return this.topics.get(topic)?.lastSeq ?? 0
   }
 
+  /** The epoch `lastSeq(topic)` belongs to (undefined: not known yet, or a server without epochs). */
+  epoch(topic: string): string | undefined {
+    return this.topics.get(topic)?.epoch
+  }
+
   /**
    * Publishes `data` to `topic`; resolves with the server's ack. While the link is down
    * the publish waits and is (re)sent after every reconnect with the same id until acked;
-   * the server drops duplicates by id, so it is shown exactly once.
+   * the server drops duplicates by id, so it is shown exactly once. Ephemeral publishes are
+   * sent at most once.
    */
   publish<T>(topic: string, data: T, options: PublishOptions = {}): Promise<AckFrame> {
     const id = options.id ?? randomId()
+    const what = `publish to "${topic}"`
+    const existing = this.pending.get(keyOf('publish', id))
+    if (existing && existing.topic !== topic) {
+      return Promise.reject(
+        new RealtimeProtocolError(
+          'duplicate_id',
+          `vue-realtime: ${what} refused: the id ${JSON.stringify(id)} is already waiting for an ack on "${existing.topic}". Give every message its own id.`,
+        ),
+      )
+    }
     const frame = { type: 'publish', topic, id, data, ...(options.ephemeral ? { ephemeral: true } : {}) }
-    return this.track<AckFrame>(id, frame, options.timeout, true, `publish to "${topic}"`)
+    return this.track<AckFrame>(keyOf('publish', id), frame, options.timeout, { resend: !options.ephemeral, topic }, what)
   }
 
   /** Sends a request to the server's `onRequest(method, data)`; resolves with its response. */
   request<R = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<R> {
     const id = randomId()
-    return this.track<R>(id, { type: 'request', id, method, data }, options.timeout, false, `request "${method}"`)
+    return this.track<R>(keyOf('request', id), { type: 'request', id, method, data }, options.timeout, { resend: false }, `request "${method}"`)
   }
 
-  /** Errors not tied to a topic or a pending call (bad frames, server errors). */
+  /** Errors not tied to a topic or a pending call (bad frames, server errors, throwing listeners). */
   onError(listener: (error: RealtimeProtocolError) => void): () => void {
     this.errorListeners.add(listener)
     return () => this.errorListeners.delete(listener)
@@ -196,6 +216,11 @@ export class ProtocolClient {
   onWelcome(listener: (frame: WelcomeFrame) => void): () => void {
     this.welcomeListeners.add(listener)
     return () => this.welcomeListeners.delete(listener)
+  }
+
+  /** Publishes and requests still waiting for their answer. */
+  get pendingCount(): number {
+    return this.pending.size
   }
 
   /** Detaches from the connection and rejects everything pending. */
@@ -208,7 +233,7 @@ export class ProtocolClient {
 
   // ── internals ────────────────────────────────────────────────────────────────
 
-  private track<R>(id: FrameId, frame: object, timeout = DEFAULT_ANSWER_TIMEOUT, resend: boolean, what: string): Promise<R> {
+  private track<R>(key: string, frame: object, timeout = DEFAULT_ANSWER_TIMEOUT, kind: Pick<Pending, 'resend' | 'topic'>, what: string): Promise<R> {
     let text: string
     try {
       text = JSON.stringify(frame)
@@ -222,14 +247,17 @@ export class ProtocolClient {
       return Promise.reject(new RealtimeProtocolError(status, `vue-realtime: ${what} failed: the connection is ${status}. Call open() or reconnect() first.`))
     }
     return new Promise<R>((resolve, reject) => {
-      const entry: Pending = {
-        frame: text,
-        sent: false,
-        resend,
+      // The same id again joins the publish in flight: one frame, one ack for every caller.
+      let entry = this.pending.get(key)
+      const fresh = !entry
+      entry ??= { frame: text, sent: false, ...kind, waiters: new Set() }
+      const waiter: Waiter = {
         resolve: resolve as (value: unknown) => void,
         reject,
         timer: this.env.setTimeout(() => {
-          this.pending.delete(id)
+          // Only this caller gives up; the publish stays while anyone else waits for it.
+          entry.waiters.delete(waiter)
+          if (entry.waiters.size === 0 && this.pending.get(key) === entry) this.pending.delete(key)
           reject(
             new RealtimeProtocolError(
               'timeout',
@@ -239,7 +267,9 @@ export class ProtocolClient {
           )
         }, timeout),
       }
-      this.pending.set(id, entry)
+      entry.waiters.add(waiter)
+      if (!fresh) return
+      this.pending.set(key, entry)
       if (this.connection.state.status === 'open') this.sendPending(entry)
     })
   }
@@ -252,19 +282,21 @@ export class ProtocolClient {
     })
   }
 
-  private settle(id: FrameId, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
-    const entry = this.pending.get(id)
+  private settle(key: string, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
+    const entry = this.pending.get(key)
     if (!entry) return false
-    this.pending.delete(id)
-    this.env.clearTimeout(entry.timer)
-    if ('error' in outcome) entry.reject(outcome.error)
-    else entry.resolve(outcome.value)
+    this.pending.delete(key)
+    for (const waiter of entry.waiters) {
+      this.env.clearTimeout(waiter.timer)
+      if ('error' in outcome) waiter.reject(outcome.error)
+      else waiter.resolve(outcome.value)
+    }
     return true
   }
 
   private rejectAll(code: string, why: string): void {
-    for (const [id] of [...this.pending]) {
-      this.settle(id, { error: new RealtimeProtocolError(code, `vue-realtime: ${why} before the server answered.`) })
+    for (const [key] of [...this.pending]) {
+      this.settle(key, { error: new RealtimeProtocolError(code, `vue-realtime: ${why} before the server answered.`) })
     }
   }
 
@@ -273,31 +305,25 @@ export class ProtocolClient {
     if (this.connection.state.status === 'open') this.connection.sendFrame(JSON.stringify(frame))
   }
 
-  private sendSubscribe(topic: string, state: TopicState): void {
-    if (this.connection.state.status !== 'open') return
-    const frame: Record<string, unknown> = { type: 'subscribe', topic }
-    state.since = state.lastSeq
-    if (state.joined) frame.since = state.lastSeq
-    else if (state.history > 0) frame.history = state.history
-    state.joined = true
-    this.write(frame)
-  }
-
   private onOpen(): void {
-    // Rejoin every topic from its last sequence, then resend what was never acked, in order.
-    for (const [topic, state] of this.topics) this.sendSubscribe(topic, state)
+    // Rejoin every topic from its last (epoch, sequence), then resend what was never acked, in order.
+    for (const state of this.topics.values()) state.rejoin()
     for (const entry of this.pending.values()) {
       if (!entry.sent || entry.resend) this.sendPending(entry)
     }
   }
 
   private onSocketLost(): void {
-    for (const [id, entry] of [...this.pending]) {
+    for (const state of this.topics.values()) state.lost()
+    for (const [key, entry] of [...this.pending]) {
       if (entry.sent && !entry.resend) {
-        this.settle(id, {
+        const ephemeral = key.startsWith('publish:')
+        this.settle(key, {
           error: new RealtimeProtocolError(
             'connection_lost',
-            'vue-realtime: the connection was lost before the server answered the request; it may or may not have run.',
+            ephemeral
+              ? 'vue-realtime: the connection was lost before the server acked the ephemeral publish; it may or may not have been delivered, and is never resent.'
+              : 'vue-realtime: the connection was lost before the server answered the request; it may or may not have run.',
           ),
         })
       } else entry.sent = false
@@ -315,40 +341,22 @@ export class ProtocolClient {
         this.user = frame.user
         for (const listener of this.welcomeListeners) listener(frame)
         return
-      case 'message': {
-        const state = this.topics.get(frame.topic)
-        if (!state) return
-        if (frame.seq !== undefined) {
-          if (frame.seq <= state.lastSeq) return // a replayed duplicate: already shown
-          state.lastSeq = frame.seq
-        }
-        for (const listener of state.listeners) listener.message?.(frame)
+      case 'message':
+        return this.topics.get(frame.topic)?.message(frame)
+      case 'subscribed':
+        return this.topics.get(frame.topic)?.answered(frame)
+      case 'presence':
+        return this.topics.get(frame.topic)?.presence(frame)
+      case 'ack': {
+        const key = keyOf('publish', frame.id)
+        const topic = this.pending.get(key)?.topic
+        this.settle(key, { value: frame })
+        if (topic !== undefined) this.topics.get(topic)?.acked(frame)
         return
       }
-      case 'subscribed': {
-        const state = this.topics.get(frame.topic)
-        if (!state) return
-        const since = state.since
-        // A head below what we saw means the server lost history (a reset store): follow its
-        // numbering from here, or every new message would look like a duplicate.
-        state.lastSeq = frame.seq
-        for (const listener of state.listeners) listener.subscribed?.(frame)
-        if (!frame.recovered) {
-          for (const listener of state.listeners) listener.gap?.({ topic: frame.topic, since, head: frame.seq })
-        }
-        return
-      }
-      case 'presence': {
-        const state = this.topics.get(frame.topic)
-        if (state) for (const listener of state.listeners) listener.presence?.(frame)
-        return
-      }
-      case 'ack':
-        this.settle(frame.id, { value: frame })
-        return
       case 'response':
         this.settle(
-          frame.id,
+          keyOf('request', frame.id),
           frame.error
             ? { error: new RealtimeProtocolError(frame.error.code, `vue-realtime: the server answered with ${frame.error.code}: ${frame.error.message}`) }
             : { value: frame.data },
@@ -363,18 +371,22 @@ export class ProtocolClient {
 
   private serverError(frame: ErrorFrame): void {
     const error = new RealtimeProtocolError(frame.code, `vue-realtime: the server refused ${frame.frame ?? 'a frame'}${frame.topic ? ` on "${frame.topic}"` : ''}: ${frame.message} (${frame.code})`)
-    if (frame.ref !== undefined && this.settle(frame.ref, { error })) return
-    const state = frame.topic ? this.topics.get(frame.topic) : undefined
-    if (state) {
-      for (const listener of state.listeners) listener.error?.(error)
-      return
+    if (frame.ref !== undefined) {
+      const kinds = frame.frame === 'request' ? (['request'] as const) : frame.frame === 'publish' ? (['publish'] as const) : (['publish', 'request'] as const)
+      for (const kind of kinds) if (this.settle(keyOf(kind, frame.ref), { error })) return
     }
-    for (const listener of this.errorListeners) listener(error)
+    const state = frame.topic ? this.topics.get(frame.topic) : undefined
+    if (state && frame.frame === 'subscribe') return state.refused(error)
+    if (state) return state.error(error)
+    this.emitError(error)
   }
 
   private invalid(why: string, code: string): void {
     this.invalidFrames++
-    const error = new RealtimeProtocolError(code, `vue-realtime: dropped an invalid frame from ${this.connection.url}: ${why}`)
+    this.emitError(new RealtimeProtocolError(code, `vue-realtime: dropped an invalid frame from ${this.connection.url}: ${why}`))
+  }
+
+  private emitError(error: RealtimeProtocolError): void {
     for (const listener of this.errorListeners) listener(error)
   }
 }

@@ -1,0 +1,267 @@
+import type { AckFrame, MessageFrame, PresenceFrame, SubscribeFrame, SubscribedFrame } from './protocol'
+
+/** What `gap` reports: the replay could not cover what this client missed. */
+export interface GapInfo {
+  topic: string
+  /** The last sequence this client had shown (in its previous epoch, when the epoch changed). */
+  since: number
+  /** The topic's head: the client goes on from here. */
+  head: number
+  /** The topic's epoch from now on (absent from servers without epochs). */
+  epoch?: string
+}
+
+/** Callbacks of one subscriber of a topic. */
+export interface TopicListener {
+  /** One stored message (in sequence order, each once) or ephemeral message. */
+  message?(frame: MessageFrame): void
+  /** This subscriber joined (and after a reconnect: rejoined). `recovered` false: see `gap`. */
+  subscribed?(frame: SubscribedFrame): void
+  presence?(frame: PresenceFrame): void
+  /** A server error about this topic (e.g. `forbidden`, `too_many_topics`). */
+  error?(error: Error): void
+  /** The replay after a reconnect could not cover the gap, or the topic's epoch changed: reload a snapshot. */
+  gap?(info: GapInfo): void
+}
+
+/** What the subscription needs from its protocol client. */
+export interface TopicLink {
+  /** Can a frame be written now? */
+  open(): boolean
+  send(frame: SubscribeFrame): void
+  /** A listener threw: report it, never let it break the subscription. */
+  report(error: unknown): void
+}
+
+/** One subscribe in flight: what it asked for. */
+type Ask = Pick<SubscribeFrame, 'since' | 'epoch' | 'history'>
+
+interface Member {
+  listener: TopicListener
+  history: number
+  /** Has this subscriber been given its join (history, `subscribed`)? Joined ones follow `lastSeq`. */
+  joined: boolean
+}
+
+/**
+ * Messages held while a subscribe is in flight, at most. A join that outgrows it loses the
+ * oldest, which its contiguity check then reports as a gap; it never grows without bound.
+ */
+const MAX_HELD = 10_000
+
+/** Two epochs that are both known and differ: the topic's numbering restarted. */
+const changed = (known: string | undefined, seen: string | undefined): boolean =>
+  known !== undefined && seen !== undefined && known !== seen
+
+/**
+ * One topic of a `ProtocolClient`: its subscribers, its position in the topic's numbering
+ * (epoch, last sequence) and the subscribes in flight on the current socket.
+ *
+ * Why messages are held while a subscribe is in flight: on one socket the server may still
+ * send live messages of an earlier subscription of the topic (or of a previous socket's)
+ * before it handles the new subscribe and sends that subscribe's replay. Taking them as they
+ * come would make the replay look like duplicates. So every sequenced message is held until
+ * the `subscribed` that answers the latest subscribe, then each subscriber gets what it lacks,
+ * once, in sequence order: the joined ones everything after their position, a new one the
+ * replay (the contiguous run that ends at the head, at most its `history`).
+ */
+export class TopicSubscription {
+  /** Last sequence shown to the joined subscribers (0: none). */
+  lastSeq = 0
+  /** The epoch `lastSeq` belongs to (undefined: not known, e.g. a server without epochs). */
+  epoch: string | undefined
+  /** Has a `subscribed` ever arrived? Then (epoch, lastSeq) is a position to resume from. */
+  joined = false
+
+  readonly #members = new Set<Member>()
+  /** Subscribes written on the current socket and not answered yet, oldest first. */
+  #asked: Ask[] = []
+  readonly #held = new Map<number, MessageFrame>()
+  /** This round's answer to a resume (`since`), and the last answer so far. */
+  #resumed: { since: number; recovered: boolean } | null = null
+  #answer: SubscribedFrame | null = null
+
+  constructor(
+    readonly topic: string,
+    private readonly link: TopicLink,
+  ) {}
+
+  get size(): number {
+    return this.#members.size
+  }
+
+  /** Adds a subscriber; it is given its join once the server answers. Returns its handle for `remove`. */
+  add(listener: TopicListener, history: number): object {
+    const member: Member = { listener, history: Math.max(0, Math.floor(history)), joined: false }
+    this.#members.add(member)
+    if (this.link.open()) this.#ask(member.history > 0 ? { history: member.history } : {})
+    return member
+  }
+
+  /** Removes a subscriber; false if it was not one. */
+  remove(handle: object): boolean {
+    return this.#members.delete(handle as Member)
+  }
+
+  /** The socket opened: resume the joined subscribers from (epoch, lastSeq), join the new ones. */
+  rejoin(): void {
+    this.#asked = []
+    this.#resumed = this.#answer = null
+    if (this.joined) this.#ask({ since: this.lastSeq, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) })
+    const fresh = [...this.#members].filter((m) => !m.joined)
+    const history = Math.max(0, ...fresh.map((m) => m.history))
+    if (fresh.length > 0 && (!this.joined || history > 0)) this.#ask(history > 0 ? { history } : {})
+  }
+
+  /** The socket is gone: its subscribes will never be answered. What was held is kept for the rejoin. */
+  lost(): void {
+    this.#asked = []
+    this.#resumed = this.#answer = null
+  }
+
+  message(frame: MessageFrame): void {
+    const { seq } = frame
+    // Ephemeral: no sequence, nothing to order; shown as it comes.
+    if (seq === undefined) return this.#each(this.#members, (l) => l.message?.(frame))
+    if (this.#asked.length > 0) return this.#hold(frame)
+    if (!this.joined) return
+    if (changed(this.epoch, frame.epoch) || seq > this.lastSeq + 1) {
+      // A new numbering, or a hole in the live stream: hold it and let a resume sort it out.
+      this.#hold(frame)
+      return this.#resume()
+    }
+    if (seq <= this.lastSeq) return // already shown
+    this.lastSeq = seq
+    this.epoch ??= frame.epoch
+    this.#each(this.#joinedMembers(), (l) => l.message?.(frame))
+  }
+
+  /** An ack of a publish to this topic: it tells the topic's current epoch. */
+  acked(ack: AckFrame): void {
+    if (this.joined && this.#asked.length === 0 && changed(this.epoch, ack.epoch)) this.#resume()
+  }
+
+  presence(frame: PresenceFrame): void {
+    // New subscribers get the member list with their `subscribed`, which already counts this.
+    this.#each(this.#joinedMembers(), (l) => l.presence?.(frame))
+  }
+
+  /** A `subscribed`: the answer to the oldest subscribe in flight. */
+  answered(frame: SubscribedFrame): void {
+    const ask = this.#asked.shift()
+    if (!ask) return // not an answer to anything on this socket
+    if (ask.since !== undefined) {
+      this.#resumed = { since: ask.since, recovered: frame.recovered && !changed(ask.epoch, frame.epoch) }
+    }
+    this.#answer = frame
+    if (this.#asked.length === 0) this.#settle(frame)
+  }
+
+  /** An `error` answering a subscribe of this topic (`forbidden`, `too_many_topics`...). */
+  refused(error: Error): void {
+    this.#asked.shift()
+    this.#each(this.#members, (l) => l.error?.(error))
+    if (this.#asked.length > 0) return
+    if (this.#answer) return this.#settle(this.#answer)
+    // Nothing answered this round: what was held goes on as live messages.
+    this.#resumed = null
+    for (const frame of this.#takeHeld()) this.message(frame)
+  }
+
+  /** Any other error about this topic. */
+  error(error: Error): void {
+    this.#each(this.#members, (l) => l.error?.(error))
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────
+
+  #ask(ask: Ask): void {
+    this.#asked.push(ask)
+    this.link.send({ type: 'subscribe', topic: this.topic, ...ask })
+  }
+
+  #resume(): void {
+    if (this.link.open()) this.#ask({ since: this.lastSeq, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) })
+  }
+
+  #hold(frame: MessageFrame): void {
+    const seq = frame.seq!
+    if (this.#held.has(seq) && !changed(this.#held.get(seq)!.epoch, frame.epoch)) return
+    this.#held.set(seq, frame)
+    if (this.#held.size > MAX_HELD) this.#held.delete(Math.min(...this.#held.keys()))
+  }
+
+  /** What was held, in sequence order. */
+  #takeHeld(): MessageFrame[] {
+    const held = [...this.#held.values()].sort((a, b) => a.seq! - b.seq!)
+    this.#held.clear()
+    return held
+  }
+
+  /** The answer to the latest subscribe: give every subscriber what it lacks, once, in order. */
+  #settle(frame: SubscribedFrame): void {
+    const head = frame.seq
+    const epoch = frame.epoch ?? this.epoch
+    const resumed = this.#resumed
+    this.#resumed = this.#answer = null
+    // Held frames of another numbering than the head's are of no use any more.
+    const held = this.#takeHeld().filter((m) => !changed(epoch, m.epoch))
+    const upToHead = held.filter((m) => m.seq! <= head)
+    const joined = this.#joinedMembers()
+    const fresh = [...this.#members].filter((m) => !m.joined)
+
+    if (this.joined) {
+      const since = this.lastSeq
+      const switched = changed(this.epoch, frame.epoch)
+      // In a new epoch nothing resumes: the client goes on from the new head (and reloads).
+      const replay = switched ? [] : upToHead.filter((m) => m.seq! > since)
+      // Complete means since+1..head, each once; a head below `since` means the server lost history.
+      const recovered = !switched && (resumed?.recovered ?? true) && replay.length === head - since
+      for (const message of replay) this.#each(joined, (l) => l.message?.(message))
+      if (resumed || !recovered) {
+        const answer = recovered === frame.recovered ? frame : { ...frame, recovered }
+        this.#each(joined, (l) => l.subscribed?.(answer))
+      }
+      if (!recovered) {
+        const gap: GapInfo = { topic: this.topic, since, head, ...(epoch !== undefined ? { epoch } : {}) }
+        this.#each(joined, (l) => l.gap?.(gap))
+      }
+    }
+
+    if (fresh.length > 0) {
+      // This join's replay: the contiguous run of held messages that ends at the head.
+      let start = upToHead.length
+      while (start > 0 && upToHead[start - 1].seq === head - (upToHead.length - start)) start--
+      const run = upToHead.slice(start)
+      const answer = frame.recovered ? frame : { ...frame, recovered: true }
+      for (const member of fresh) {
+        member.joined = true
+        for (const message of run) if (message.seq! > head - member.history) this.#each([member], (l) => l.message?.(message))
+        this.#each([member], (l) => l.subscribed?.(answer))
+      }
+    }
+
+    this.lastSeq = head
+    this.epoch = epoch
+    this.joined = true
+    // Anything held past the head is live: on through the live path (it checks for holes).
+    for (const message of held) if (message.seq! > head) this.message(message)
+  }
+
+  #joinedMembers(): Member[] {
+    return [...this.#members].filter((m) => m.joined)
+  }
+
+  /** Calls every member's listener; one that throws is reported and the others still run. */
+  #each(members: Iterable<Member>, call: (listener: TopicListener) => void): void {
+    for (const member of [...members]) {
+      // A subscriber removed by an earlier listener's callback is not called any more.
+      if (!this.#members.has(member)) continue
+      try {
+        call(member.listener)
+      } catch (error) {
+        this.link.report(error)
+      }
+    }
+  }
+}

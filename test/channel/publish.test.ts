@@ -1,0 +1,81 @@
+/**
+ * Publishes against the real server (issue 14 bugs 10 and 11): a re-publish with a pending id
+ * joins the first, and an ephemeral publish is written at most once.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { createFaultProxy } from '../support/proxy'
+import { waitFor } from '../support/wait'
+import { createRig } from './helpers'
+
+const rig = createRig()
+afterEach(() => rig.cleanup())
+
+describe('publish', () => {
+  it('a re-publish with a pending id settles with the ack, whatever the first call\'s timeout did (bug 10)', async () => {
+    const server = await rig.startServer()
+    const proxy = await createFaultProxy({ target: { port: server.port } })
+    rig.defer(() => proxy.close())
+    const c = rig.client(proxy.url())
+    c.open()
+    await waitFor(() => c.connection.state.status === 'open')
+    proxy.blackhole()
+    const first = c.protocol.publish('room:dup', 'hello', { id: 'same', timeout: 100 })
+    const second = c.protocol.publish('room:dup', 'hello', { id: 'same', timeout: 4_000 })
+    await expect(first).rejects.toMatchObject({ code: 'timeout' })
+    proxy.resume()
+    await expect(second).resolves.toMatchObject({ id: 'same', seq: 1 })
+    expect(server.topics()).toEqual([])
+  })
+
+  it('the same id on another topic while pending is refused with a clear error, and loses nothing', async () => {
+    const server = await rig.startServer()
+    const c = rig.client(server.url)
+    c.open()
+    const first = c.protocol.publish('room:one', 'a', { id: 'shared' })
+    await expect(c.protocol.publish('room:two', 'b', { id: 'shared' })).rejects.toThrow(/"shared" is already waiting for an ack on "room:one"/)
+    await expect(first).resolves.toMatchObject({ id: 'shared', seq: 1 })
+  })
+
+  it('an ephemeral publish whose ack was lost is not resent: delivered once, and the caller is told (bug 11)', async () => {
+    const server = await rig.startServer()
+    const proxy = await createFaultProxy({ target: { port: server.port } })
+    rig.defer(() => proxy.close())
+    const watcher = rig.client(server.url)
+    watcher.open()
+    const seen = watcher.watch('room:typing')
+    await waitFor(() => seen.joins.length === 1)
+
+    const typist = rig.client(proxy.url())
+    const written: string[] = []
+    typist.connection.on('frameOut', ({ data }) => {
+      if (typeof data === 'string' && data.includes('"publish"')) written.push(data)
+    })
+    typist.open()
+    await waitFor(() => typist.protocol.clientId !== null)
+    // The publish goes up; the ack coming down is cut after one byte.
+    proxy.resetAfter(1)
+    const typing = typist.protocol.publish('room:typing', { typing: true }, { id: 't-1', ephemeral: true })
+    await expect(typing).rejects.toMatchObject({ code: 'connection_lost' })
+    await waitFor(() => typist.connection.state.status === 'open')
+    await waitFor(() => seen.messages.length === 1)
+    // A round trip on the reopened link: a resend would have been handled by now.
+    await typist.protocol.publish('room:typing', 'stored', { id: 's-1' })
+    await waitFor(() => seen.messages.length === 2)
+    expect(seen.messages.map((m) => m.id)).toEqual(['t-1', 's-1'])
+    expect(written.filter((f) => f.includes('"t-1"'))).toHaveLength(1)
+  })
+
+  it('an ephemeral publish made while the link is down is sent once it opens', async () => {
+    const server = await rig.startServer()
+    const watcher = rig.client(server.url)
+    watcher.open()
+    const seen = watcher.watch('room:cursor')
+    await waitFor(() => seen.joins.length === 1)
+    const c = rig.client(server.url)
+    const moved = c.protocol.publish('room:cursor', { x: 1 }, { ephemeral: true })
+    c.open()
+    await expect(moved).resolves.toMatchObject({ type: 'ack' })
+    await waitFor(() => seen.messages.length === 1)
+    expect(seen.messages[0]).toMatchObject({ ephemeral: true, data: { x: 1 } })
+  })
+})

@@ -1,0 +1,128 @@
+/**
+ * Joining, leaving and rejoining topics on one socket and across reconnects, against the real
+ * server (issue 14 bugs 3, 4 and 6): every subscriber is shown its history and every later
+ * message exactly once, in sequence order.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { createFaultProxy } from '../support/proxy'
+import { waitFor } from '../support/wait'
+import { createRig, range } from './helpers'
+
+const rig = createRig()
+afterEach(() => rig.cleanup())
+
+describe('rejoining a topic', () => {
+  it('A→B→A on one socket with a live message in flight shows the whole replay (bug 3)', async () => {
+    const server = await rig.startServer()
+    for (let i = 1; i <= 50; i++) await server.publish('room:a', `m${i}`)
+    const c = rig.client(server.url)
+    c.open()
+    const first = c.watch('room:a', 50)
+    await waitFor(() => first.joins.length === 1 && first.messages.length === 50)
+
+    // The server has written the live frame; the client reads it only after the switch below.
+    await server.publish('room:a', 'live')
+    first.stop()
+    const b = c.watch('room:b', 50)
+    b.stop()
+    const again = c.watch('room:a', 50)
+
+    await waitFor(() => again.joins.length === 1)
+    await waitFor(() => again.messages.length >= 50)
+    await server.publish('room:a', 'after')
+    await waitFor(() => again.messages.some((m) => m.data === 'after'))
+    expect(again.seqs()).toEqual(range(2, 52))
+  })
+
+  it('two views swapping topics both get their history (bug 3)', async () => {
+    const server = await rig.startServer()
+    for (let i = 1; i <= 20; i++) {
+      await server.publish('room:x', `x${i}`)
+      await server.publish('room:y', `y${i}`)
+    }
+    const c = rig.client(server.url)
+    c.open()
+    let one = c.watch('room:x', 10)
+    let two = c.watch('room:y', 10)
+    await waitFor(() => one.messages.length === 10 && two.messages.length === 10)
+    await server.publish('room:x', 'x live')
+    await server.publish('room:y', 'y live')
+    one.stop()
+    two.stop()
+    one = c.watch('room:y', 10)
+    two = c.watch('room:x', 10)
+    await waitFor(() => one.joins.length === 1 && two.joins.length === 1)
+    await waitFor(() => one.messages.length >= 10 && two.messages.length >= 10)
+    expect(one.seqs()).toEqual(range(12, 21))
+    expect(two.seqs()).toEqual(range(12, 21))
+    expect(one.messages.every((m) => m.topic === 'room:y')).toBe(true)
+  })
+
+  it('a first join cut before `subscribed` asks for its history again, not since 0 (bug 4)', async () => {
+    const server = await rig.startServer({ historyLimit: 100 })
+    for (let i = 1; i <= 150; i++) await server.publish('room:old', i)
+    const proxy = await createFaultProxy({ target: { port: server.port } })
+    rig.defer(() => proxy.close())
+    const c = rig.client(proxy.url())
+    const watcher = c.watch('room:old', 10)
+    // The subscribe is written on open; hold it at the proxy, then cut the link.
+    const stop = c.connection.on('open', () => {
+      stop()
+      proxy.blackhole()
+      setTimeout(() => proxy.cut(), 20)
+    })
+    c.open()
+    await waitFor(() => watcher.joins.length === 1, { timeout: 5_000 })
+    await server.publish('room:old', 151)
+    await waitFor(() => watcher.messages.some((m) => m.seq === 151))
+    expect(proxy.totalConnections).toBe(2)
+    expect(watcher.seqs()).toEqual(range(141, 151))
+    expect(watcher.gaps).toEqual([])
+    expect(watcher.joins[0].recovered).toBe(true)
+  })
+
+  it('a second subscriber of a joined topic gets subscribed, presence and its own history (bug 6)', async () => {
+    const server = await rig.startServer()
+    for (let i = 1; i <= 30; i++) await server.publish('room:two', i)
+    const c = rig.client(server.url)
+    c.open()
+    const first = c.watch('room:two', 5)
+    await waitFor(() => first.joins.length === 1 && first.messages.length === 5)
+    const second = c.watch('room:two', 20)
+    await waitFor(() => second.joins.length === 1)
+    await waitFor(() => second.messages.length === 20)
+    expect(second.joins[0]).toMatchObject({ recovered: true, seq: 30 })
+    expect(second.joins[0].presence.map((m) => m.clientId)).toEqual([c.protocol.clientId])
+    expect(second.seqs()).toEqual(range(11, 30))
+
+    await server.publish('room:two', 31)
+    await waitFor(() => first.messages.length === 6 && second.messages.length === 21)
+    // The first subscriber was not shown anything twice, nor told it rejoined.
+    expect(first.seqs()).toEqual(range(26, 31))
+    expect(first.joins).toHaveLength(1)
+    expect(second.seqs()).toEqual(range(11, 31))
+  })
+
+  it('a subscriber added while the link is down joins with its history on reconnect; the others resume', async () => {
+    const server = await rig.startServer()
+    for (let i = 1; i <= 10; i++) await server.publish('room:late', i)
+    const proxy = await createFaultProxy({ target: { port: server.port } })
+    rig.defer(() => proxy.close())
+    const c = rig.client(proxy.url())
+    c.open()
+    const first = c.watch('room:late', 3)
+    await waitFor(() => first.joins.length === 1 && first.messages.length === 3)
+    await proxy.refuse(true)
+    proxy.cut()
+    await waitFor(() => c.connection.state.status === 'reconnecting')
+    for (let i = 11; i <= 15; i++) await server.publish('room:late', i)
+    const late = c.watch('room:late', 8)
+    await proxy.refuse(false)
+    await waitFor(() => first.joins.length === 2 && late.joins.length === 1)
+    await waitFor(() => first.messages.length === 8 && late.messages.length === 8)
+    expect(first.seqs()).toEqual(range(8, 15))
+    expect(first.joins[1].recovered).toBe(true)
+    expect(late.seqs()).toEqual(range(8, 15))
+    expect(first.gaps).toEqual([])
+  })
+})
