@@ -12,17 +12,17 @@ import {
   type MaybeRefOrGetter,
   type ShallowRef,
 } from 'vue'
-import { mergeOptions } from '../core/manager'
 import type { AckFrame, MessageFrame, PresenceFrame, PresenceMember } from '../core/protocol'
 import {
   ProtocolClient,
-  protocolConnectionOptions,
   randomId,
   RealtimeProtocolError,
+  type GapInfo,
   type TopicListener,
 } from '../core/protocolClient'
 import type { ConnectionManager } from '../core'
-import type { ConnectionOptions, ConnectionStatus } from '../core/types'
+import type { CloseInfo, ConnectionOptions, ConnectionStatus } from '../core/types'
+import { channelConnectionOptions, failure } from './channelConnection'
 import { reportError } from './dev'
 import { createMessageBuffer } from './messageBuffer'
 import { useRealtimeUrl } from './plugin'
@@ -47,6 +47,8 @@ export interface ChannelMessage<T> {
 /** A publish of this client that has no ack yet (for delivery marks). */
 export interface PendingPublish<T> {
   id: string
+  /** The topic it was published to (`retry` publishes there, whatever the channel's topic is now). */
+  topic: string
   data: T
   /** `pending`: waiting for the link; `sent`: written, waiting for the ack; `failed`: rejected (see `error`). */
   state: 'pending' | 'sent' | 'failed'
@@ -54,9 +56,26 @@ export interface PendingPublish<T> {
 }
 
 export interface UseChannelOptions<T> {
-  /** Server URL. @default the `url` given to `createRealtime` */
+  /**
+   * Server URL. A changed URL is another connection: the channel joins the topic there afresh
+   * (`messages` emptied, then `history` replayed). To refresh a token, use `token`, not the URL.
+   * @default the `url` given to `createRealtime`
+   */
   url?: MaybeRefOrGetter<string | URL | undefined>
-  /** Connection options (heartbeat, reconnect...) for this URL; the protocol's own are added. */
+  /**
+   * Auth token, sent as the subprotocol `vue-realtime.token.<token>` next to the protocol's
+   * own (never in the URL). A ref or getter is read again before every connection attempt, so
+   * an expiring token can be refreshed; after a refusal (4401) set the new one and call
+   * `reconnect()`. Overrides the `token` of `createRealtime`. Channels sharing one URL share one
+   * connection, whose first acquirer's token applies.
+   * @default the `token` given to `createRealtime`, else none
+   */
+  token?: MaybeRefOrGetter<string | null | undefined>
+  /**
+   * Connection options (heartbeat, reconnect...) for this URL. Its `protocols` are offered after
+   * the protocol's own `vue-realtime.v1`, never instead of it.
+   * @default {}
+   */
   connection?: ConnectionOptions
   /** The manager to use. @default the app's */
   manager?: ConnectionManager
@@ -76,8 +95,11 @@ export interface UseChannelOptions<T> {
   onMessage?: (message: ChannelMessage<T>) => void
   /** Called for ephemeral messages (typing indicators...): they are not kept in `messages`. */
   onEphemeral?: (message: ChannelMessage<T>) => void
-  /** The server could not replay the gap after a reconnect: reload a snapshot. */
-  onGap?: (info: { topic: string; since: number; head: number }) => void
+  /**
+   * The server could not replay what was missed after a reconnect, or the topic's epoch
+   * changed (its numbering restarted): `recovered` is false; reload a snapshot.
+   */
+  onGap?: (info: GapInfo) => void
 }
 
 export interface UseChannelReturn<T> {
@@ -93,8 +115,13 @@ export interface UseChannelReturn<T> {
   subscribed: Readonly<ShallowRef<boolean>>
   /** After the last (re)join: did the replay cover the gap? null before the first join. */
   recovered: Readonly<ShallowRef<boolean | null>>
-  /** The last error: server refusals, invalid frames, failed publishes. */
+  /**
+   * The last error: server refusals, invalid frames, failed publishes, and a connection that
+   * failed for good (a fatal close such as 4401, or retries exhausted; cleared once it opens).
+   */
   error: Readonly<ShallowRef<Error | null>>
+  /** The close that ended the last open link, explained (see `useWebSocket`). */
+  lastClose: Readonly<ShallowRef<CloseInfo | null>>
   /** Members subscribed to the topic, with online/offline from their heartbeats. */
   presence: Readonly<ShallowRef<readonly PresenceMember[]>>
   /** This client's publishes still waiting for an ack, oldest first. */
@@ -105,6 +132,8 @@ export interface UseChannelReturn<T> {
   status: Readonly<ShallowRef<ConnectionStatus>>
   /** This client's id on the server (from its welcome), or null. */
   clientId: Readonly<ShallowRef<string | null>>
+  /** Retry now, also after the connection failed (e.g. a refused token, once it was refreshed). */
+  reconnect: () => void
   /** Empty `messages`. */
   clear: () => void
 }
@@ -127,7 +156,7 @@ export function useChannel<T = unknown>(
   const max = Math.max(0, Math.floor(options.maxMessages ?? DEFAULT_MAX_MESSAGES))
   const url = options.url ?? useRealtimeUrl()
   const socket = useWebSocket<unknown, unknown>(url, {
-    ...mergeOptions(protocolConnectionOptions, options.connection ?? {}),
+    ...channelConnectionOptions(options.connection, options.token),
     maxMessages: 0,
     manager: options.manager,
   })
@@ -205,24 +234,30 @@ export function useChannel<T = unknown>(
 
   let client: ProtocolClient | undefined
   let stops: (() => void)[] = []
+  /** Does `messages` hold what an earlier subscription showed? A new one then starts from empty. */
+  let shown = false
   const leave = (): void => {
     for (const stop of stops) stop()
     stops = []
     client = undefined
     subscribed.value = false
   }
+  const reset = (): void => {
+    clear()
+    presence.value = []
+    recovered.value = null
+    shown = false
+  }
 
   watch(
     [socket.connection, () => toValue(topic)] as const,
     ([connection, name], previous) => {
       leave()
-      if (previous && previous[1] !== name) {
-        // Another room: its messages, members and recovery state are not this one's.
-        clear()
-        presence.value = []
-        recovered.value = null
-      }
+      // Another room: its messages, members and recovery state are not this one's.
+      if (previous && previous[1] !== name) reset()
       if (!connection || !name) return
+      // Another connection (a changed URL) joins afresh and replays the history: never shown twice.
+      if (shown) reset()
       client = ProtocolClient.for(connection)
       clientId.value = client.clientId
       try {
@@ -231,6 +266,7 @@ export function useChannel<T = unknown>(
         fail(cause)
         return
       }
+      shown = true
       stops.push(
         client.onWelcome((welcome) => (clientId.value = welcome.clientId)),
         client.onError(fail),
@@ -241,6 +277,17 @@ export function useChannel<T = unknown>(
   )
   if (getCurrentScope()) onScopeDispose(leave)
 
+  // A connection that failed for good says why in `error`; the error goes once it opens again.
+  let failed: Error | null = null
+  watch(socket.status, (status) => {
+    if (status === 'failed') {
+      error.value = failed = failure(socket.lastClose.value, socket.error.value?.message)
+    } else if (status === 'open' && failed) {
+      if (error.value === failed) error.value = null
+      failed = null
+    }
+  })
+
   const notReady = (what: string): Promise<never> =>
     Promise.reject(
       new RealtimeProtocolError(
@@ -249,17 +296,16 @@ export function useChannel<T = unknown>(
       ),
     )
 
-  const send = (id: string, data: T, ephemeral: boolean | undefined, timeout: number | undefined): Promise<AckFrame> => {
-    const name = toValue(topic)
-    if (!client || !name) return notReady('publish')
-    const promise = client.publish(name, data, { id, ephemeral, timeout: timeout ?? options.publishTimeout })
+  const send = (name: string, id: string, data: T, ephemeral: boolean | undefined, timeout: number | undefined): Promise<AckFrame> => {
+    const promise = client!.publish(name, data, { id, ephemeral, timeout: timeout ?? options.publishTimeout })
     if (ephemeral) return promise
     if (socket.status.value === 'open') setPending(id, { state: 'sent' })
     promise.then(
       () => setPending(id, null),
       (cause: RealtimeProtocolError) => {
         setPending(id, { state: 'failed', error: cause })
-        fail(cause)
+        // A closed or failed connection already says so in `status` and `error`.
+        if (cause.code !== 'closed' && cause.code !== 'failed') fail(cause)
       },
     )
     return promise
@@ -279,29 +325,35 @@ export function useChannel<T = unknown>(
     subscribed,
     recovered,
     error,
+    lastClose: socket.lastClose,
     presence,
     pending,
     invalid,
     status: socket.status,
     clientId,
     publish(data, publishOptions = {}) {
+      const name = toValue(topic)
+      // Nothing can carry it: refuse at once, and list nothing that will never be sent.
+      if (!client || !name) return notReady('publish')
       const id = publishOptions.id ?? randomId()
       if (!publishOptions.ephemeral && !pending.value.some((p) => p.id === id)) {
-        pending.value = [...pending.value, { id, data, state: 'pending' }]
+        pending.value = [...pending.value, { id, topic: name, data, state: 'pending' }]
       }
-      return send(id, data, publishOptions.ephemeral, publishOptions.timeout)
+      return send(name, id, data, publishOptions.ephemeral, publishOptions.timeout)
     },
     retry(id) {
       const entry = pending.value.find((p) => p.id === id)
       if (!entry) return undefined
+      if (!client) return notReady('retry')
       setPending(id, { state: socket.status.value === 'open' ? 'sent' : 'pending', error: undefined })
-      return send(id, entry.data, false, undefined)
+      return send(entry.topic, id, entry.data, false, undefined)
     },
     request<R>(data?: unknown, requestOptions: { timeout?: number; method?: string } = {}) {
       const method = requestOptions.method ?? toValue(topic)
       if (!client || !method) return notReady('request')
       return client.request<R>(method, data, { timeout: requestOptions.timeout })
     },
+    reconnect: socket.reconnect,
     clear,
   }
 }

@@ -1,4 +1,4 @@
-import type { ShallowRef } from 'vue'
+import { ref, type ShallowRef } from 'vue'
 import { describe, expectTypeOf, it } from 'vitest'
 import {
   closeCodeInfo,
@@ -10,6 +10,7 @@ import {
   useWebSocket,
   useChannel,
   type ChannelMessage,
+  type GapInfo,
   type PendingPublish,
   type UseChannelOptions,
   type CloseCodeInfo,
@@ -153,6 +154,20 @@ describe('useChannel types', () => {
     // @ts-expect-error a payload of the wrong shape does not type-check
     channel.publish({ body: 'nope' })
     expectTypeOf<UseChannelOptions<Chat>['parse']>().toEqualTypeOf<((value: unknown) => Chat) | undefined>()
+  })
+
+  it('takes a token as a string, a getter or a ref; returns lastClose, reconnect and pending topics', () => {
+    const token = ref<string | null>('t')
+    useChannel('room:a', { token: 'abc' })
+    useChannel('room:a', { token: () => token.value })
+    const channel = useChannel('room:a', { token, onGap: (info) => expectTypeOf(info).toEqualTypeOf<GapInfo>() })
+    // @ts-expect-error a token is text
+    useChannel('room:a', { token: 42 })
+    expectTypeOf(channel.lastClose.value).toEqualTypeOf<CloseInfo | null>()
+    expectTypeOf(channel.reconnect).toEqualTypeOf<() => void>()
+    expectTypeOf(channel.pending.value[0].topic).toEqualTypeOf<string>()
+    expectTypeOf<GapInfo['epoch']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf(createRealtime).parameter(0).toMatchTypeOf<{ token?: string | (() => string | null | undefined) } | undefined>()
   })
 })
 

@@ -1,0 +1,122 @@
+// @vitest-environment happy-dom
+/**
+ * useChannel against the real server: URL and topic switches, two views of one topic, and the
+ * `pending` list (issue 14 bugs 5, 6, 7 and 16).
+ */
+import { mount } from '@vue/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { defineComponent, h, nextTick, ref } from 'vue'
+import { ConnectionManager } from '../../src/core/manager'
+import { createRealtimeServer, type RealtimeServer, type RealtimeServerOptions } from '../../src/server'
+import { useChannel, type UseChannelOptions, type UseChannelReturn } from '../../src/vue/useChannel'
+import { waitFor } from '../support/wait'
+import { NodeWebSocket } from './helpers'
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A server on loopback; `stored(topic)` lists the data published to a topic, in order. */
+async function startServer(options: RealtimeServerOptions = {}): Promise<RealtimeServer & { stored: (topic: string) => unknown[] }> {
+  const server = createRealtimeServer({ port: 0, host: '127.0.0.1', ...options })
+  await server.ready
+  cleanups.push(() => server.close({ timeout: 200 }))
+  const published: { topic: string; data: unknown }[] = []
+  server.on('publish', (message) => published.push(message))
+  return Object.assign(server, { stored: (topic: string) => published.filter((m) => m.topic === topic).map((m) => m.data) })
+}
+
+function manager(): ConnectionManager {
+  const m = new ConnectionManager({ WebSocket: NodeWebSocket, reconnect: { minDelay: 20, maxDelay: 200 }, idleTimeout: 0 })
+  cleanups.push(() => m.dispose())
+  return m
+}
+
+/** Mounts one component holding every channel `setup` returns. */
+function mountChannels<T>(setup: () => UseChannelReturn<T>[]): UseChannelReturn<T>[] {
+  let channels: UseChannelReturn<T>[] = []
+  const wrapper = mount(
+    defineComponent({
+      setup() {
+        channels = setup()
+        return () => h('div')
+      },
+    }),
+  )
+  cleanups.push(() => wrapper.unmount())
+  return channels
+}
+
+const seqs = <T>(channel: UseChannelReturn<T>) => channel.messages.value.map((m) => m.seq)
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+describe('useChannel joins', () => {
+  it('a changed URL with the same topic shows the history once (bug 5)', async () => {
+    const server = await startServer()
+    for (let i = 1; i <= 5; i++) await server.publish('room:url', i)
+    const url = ref(`${server.url}?v=1`)
+    const m = manager()
+    const [channel] = mountChannels(() => [useChannel<number>('room:url', { url, manager: m })])
+    await waitFor(() => channel.subscribed.value && channel.messages.value.length === 5)
+    url.value = `${server.url}?v=2`
+    await waitFor(() => m.connections.size === 1 && [...m.connections.keys()][0].includes('?v=2'))
+    await waitFor(() => channel.subscribed.value)
+    await server.publish('room:url', 6)
+    await waitFor(() => channel.messages.value.some((msg) => msg.seq === 6))
+    expect(seqs(channel)).toEqual(range(1, 6))
+  })
+
+  it('a second useChannel on the same topic gets subscribed, recovered, presence and its history (bug 6)', async () => {
+    const server = await startServer()
+    for (let i = 1; i <= 8; i++) await server.publish('room:twice', i)
+    const m = manager()
+    const [first] = mountChannels(() => [useChannel<number>('room:twice', { url: server.url, manager: m, history: 3 })])
+    await waitFor(() => first.subscribed.value && first.messages.value.length === 3)
+    const [second] = mountChannels(() => [useChannel<number>('room:twice', { url: server.url, manager: m, history: 5 })])
+    await waitFor(() => second.subscribed.value)
+    await waitFor(() => second.messages.value.length === 5)
+    expect(second.recovered.value).toBe(true)
+    expect(second.presence.value.map((p) => p.clientId)).toEqual([second.clientId.value])
+    expect(seqs(second)).toEqual(range(4, 8))
+    expect(seqs(first)).toEqual(range(6, 8))
+    expect(server.clients.size).toBe(1)
+  })
+
+  it('retry(id) after a topic switch publishes into the topic of the message (bug 7)', async () => {
+    let allow = false
+    const server = await startServer({ authorize: (_user, _topic, action) => action !== 'publish' || allow })
+    const topic = ref('room:a')
+    const [channel] = mountChannels(() => [useChannel<string>(() => topic.value, { url: server.url, manager: manager() })])
+    await waitFor(() => channel.subscribed.value)
+    await expect(channel.publish('for room a')).rejects.toMatchObject({ code: 'forbidden' })
+    const [failed] = channel.pending.value
+    expect(failed).toMatchObject({ topic: 'room:a', state: 'failed' })
+    topic.value = 'room:b'
+    await waitFor(() => channel.subscribed.value)
+    allow = true
+    await channel.retry(failed.id)
+    expect(server.stored('room:a')).toEqual(['for room a'])
+    expect(server.stored('room:b')).toEqual([])
+    expect(channel.pending.value).toEqual([])
+  })
+
+  it('publish() without a connection or a topic rejects and leaves no pending entry (bug 16)', async () => {
+    const server = await startServer()
+    const url = ref<string | undefined>(undefined)
+    const topic = ref<string | undefined>('room:none')
+    const m = manager()
+    const [channel] = mountChannels(() => [useChannel<string>(() => topic.value, { url, manager: m })])
+    await expect(channel.publish('lost?')).rejects.toMatchObject({ code: 'no_connection' })
+    expect(channel.pending.value).toEqual([])
+    url.value = server.url
+    topic.value = undefined
+    await nextTick()
+    await expect(channel.publish('lost?')).rejects.toMatchObject({ code: 'no_connection' })
+    expect(channel.pending.value).toEqual([])
+    topic.value = 'room:none'
+    await waitFor(() => channel.subscribed.value)
+    expect(channel.pending.value).toEqual([])
+    expect(server.stored('room:none')).toEqual([])
+  })
+})
