@@ -3,22 +3,11 @@
  * protocol's subprotocol kept in front of the user's, the token as a connection option; and
  * how a connection that failed for good is explained in `useChannel`'s `error`.
  */
-import { toValue, type MaybeRefOrGetter } from 'vue'
 import { mergeOptions } from '../core/manager'
 import { PROTOCOL } from '../core/protocol'
 import { protocolConnectionOptions, RealtimeProtocolError } from '../core/protocolClient'
 import type { CloseInfo, ConnectionOptions } from '../core/types'
-
-/** One getter per token ref, so channels sharing a ref pass the same option (no conflict warning). */
-const tokenGetters = new WeakMap<object, () => string | null | undefined>()
-
-/** The `token` connection option for a string, a getter or a ref. */
-function tokenOption(token: MaybeRefOrGetter<string | null | undefined>): ConnectionOptions['token'] {
-  if (token == null || typeof token === 'string' || typeof token === 'function') return token ?? undefined
-  let getter = tokenGetters.get(token)
-  if (!getter) tokenGetters.set(token, (getter = () => toValue(token)))
-  return getter
-}
+import { tokenOption, type TokenSource } from './token'
 
 /** The protocol's subprotocol first, then the user's (never replaced by them). */
 function channelProtocols(user: string | string[] | undefined): string | string[] {
@@ -45,7 +34,7 @@ export function failure(close: CloseInfo | null, reason: string | undefined): Re
 /** The connection options of a channel: the protocol's, the user's, and the token. */
 export function channelConnectionOptions(
   user: ConnectionOptions | undefined,
-  token: MaybeRefOrGetter<string | null | undefined> | undefined,
+  token: TokenSource | undefined,
 ): ConnectionOptions {
   const options: ConnectionOptions = { ...user, protocols: channelProtocols(user?.protocols) }
   if (token !== undefined) options.token = tokenOption(token)

@@ -7,11 +7,23 @@ import { ConnectionManager, getDefaultManager } from '../core'
 import type { ConnectionOptions } from '../core/types'
 import { realtimeKey, realtimeUrlKey } from './context'
 import { setupDevtools, type RealtimeDevtools } from './devtools'
+import { tokenOption, type TokenSource } from './token'
 
 /** Options of `createRealtime`: defaults for every connection of the app, plus the plugin's own. */
-export interface RealtimeOptions extends ConnectionOptions {
-  /** The app's default WebSocket URL, read with `useRealtimeUrl()` (e.g. `useWebSocket(useRealtimeUrl())`). @default undefined */
+export interface RealtimeOptions extends Omit<ConnectionOptions, 'token'> {
+  /**
+   * The app's default WebSocket URL, read with `useRealtimeUrl()` (e.g. `useWebSocket(useRealtimeUrl())`);
+   * every `useChannel` without its own `url` connects here. @default undefined
+   */
   url?: string | URL
+  /**
+   * Auth token of every connection of the app, sent as the subprotocol
+   * `vue-realtime.token.<token>` after the connection's own subprotocols (never in the URL, a
+   * key, the store or devtools). A ref or getter is read again before every connection attempt,
+   * so a refreshed token is used on the next reconnect. A consumer's own `token` overrides it.
+   * @default undefined
+   */
+  token?: TokenSource
   /**
    * Devtools timeline of frames in/out, status changes, closes and errors. `true` registers with
    * the Vue Devtools when present (development only); an object with `addTimelineEvent(event)`
@@ -35,8 +47,8 @@ export interface RealtimePlugin {
  * Every connection option given here is the default of every connection of the app.
  */
 export function createRealtime(options: RealtimeOptions = {}): RealtimePlugin {
-  const { url, devtools = true, ...defaults } = options
-  const manager = new ConnectionManager(defaults)
+  const { url, devtools = true, token, ...defaults } = options
+  const manager = new ConnectionManager(token === undefined ? defaults : { ...defaults, token: tokenOption(token) })
   const defaultUrl = url === undefined ? undefined : String(url)
   return {
     manager,

@@ -24,6 +24,7 @@ import type { ConnectionManager } from '../core'
 import type { CloseInfo, ConnectionOptions, ConnectionStatus } from '../core/types'
 import { channelConnectionOptions, failure } from './channelConnection'
 import { reportError } from './dev'
+import type { TokenSource } from './token'
 import { createMessageBuffer } from './messageBuffer'
 import { useRealtimeUrl } from './plugin'
 import { useWebSocket } from './useWebSocket'
@@ -70,7 +71,7 @@ export interface UseChannelOptions<T> {
    * connection, whose first acquirer's token applies.
    * @default the `token` given to `createRealtime`, else none
    */
-  token?: MaybeRefOrGetter<string | null | undefined>
+  token?: TokenSource
   /**
    * Connection options (heartbeat, reconnect...) for this URL. Its `protocols` are offered after
    * the protocol's own `vue-realtime.v1`, never instead of it.

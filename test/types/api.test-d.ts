@@ -167,7 +167,11 @@ describe('useChannel types', () => {
     expectTypeOf(channel.reconnect).toEqualTypeOf<() => void>()
     expectTypeOf(channel.pending.value[0].topic).toEqualTypeOf<string>()
     expectTypeOf<GapInfo['epoch']>().toEqualTypeOf<string | undefined>()
-    expectTypeOf(createRealtime).parameter(0).toMatchTypeOf<{ token?: string | (() => string | null | undefined) } | undefined>()
+    createRealtime({ token: 'abc' })
+    createRealtime({ token: () => token.value })
+    createRealtime({ token })
+    // @ts-expect-error a token is text
+    createRealtime({ token: 42 })
   })
 })
 

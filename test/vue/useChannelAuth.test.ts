@@ -73,11 +73,17 @@ describe('useChannel tokens', () => {
     expect(joined(server)).toEqual([{ token: 't-1' }])
   })
 
-  it('takes the token from createRealtime({ token }) too', async () => {
-    const { server, offered } = await authServer(new Set(['app']))
-    const channel = mountChannel(server.url, {}, { token: () => 'app' })
+  it('takes the token from createRealtime({ token }) too, a ref read again on every attempt', async () => {
+    const valid = new Set(['app-1'])
+    const { server, offered } = await authServer(valid)
+    const token = ref('app-1')
+    const channel = mountChannel(server.url, {}, { token })
     await waitFor(() => channel.subscribed.value)
-    expect(offered.map((o) => o.token)).toEqual(['app'])
+    valid.add('app-2')
+    token.value = 'app-2'
+    channel.reconnect()
+    await waitFor(() => offered.length === 2 && channel.subscribed.value)
+    expect(offered.map((o) => o.token)).toEqual(['app-1', 'app-2'])
   })
 
   it("a user's protocols never remove the protocol's own", async () => {
