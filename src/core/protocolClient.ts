@@ -125,6 +125,8 @@ export class ProtocolClient {
   private readonly errorListeners = new Set<(error: RealtimeProtocolError) => void>()
   private readonly welcomeListeners = new Set<(frame: WelcomeFrame) => void>()
   private readonly stops: (() => void)[]
+  /** Is the socket the last `open` announced still in hand? (It ends with a `close`, or a status past `open`.) */
+  private socketLive = false
   private readonly link: TopicLink = {
     open: () => this.connection.state.status === 'open',
     send: (frame) => this.write(frame),
@@ -133,6 +135,8 @@ export class ProtocolClient {
 
   constructor(readonly connection: Connection) {
     this.env = resolveEnvironment(connection.options.environment)
+    // Made for a connection already open: its socket is in hand without an `open` event.
+    this.socketLive = connection.state.status === 'open'
     this.stops = [
       connection.on('open', () => this.onOpen()),
       connection.on('message', (data) => this.onFrame(data)),
@@ -140,6 +144,8 @@ export class ProtocolClient {
       connection.on('state', (state) => {
         if (state.status === 'closed') this.rejectAll('closed', 'the connection was closed')
         else if (state.status === 'failed') this.rejectAll('failed', `the connection failed (${state.lastClose?.name ?? 'retries exhausted'})`)
+        // A socket replaced or dropped without a `close` event is lost all the same.
+        if (this.socketLive && state.status !== 'open' && state.status !== 'closing') this.onSocketLost()
       }),
     ]
   }
@@ -306,6 +312,7 @@ export class ProtocolClient {
   }
 
   private onOpen(): void {
+    this.socketLive = true
     // Rejoin every topic from its last (epoch, sequence), then resend what was never acked, in order.
     for (const state of this.topics.values()) state.rejoin()
     for (const entry of this.pending.values()) {
@@ -314,6 +321,8 @@ export class ProtocolClient {
   }
 
   private onSocketLost(): void {
+    if (!this.socketLive) return
+    this.socketLive = false
     for (const state of this.topics.values()) state.lost()
     for (const [key, entry] of [...this.pending]) {
       if (entry.sent && !entry.resend) {

@@ -271,7 +271,11 @@ export function useChannel<T = unknown>(
       stops.push(
         client.onWelcome((welcome) => (clientId.value = welcome.clientId)),
         client.onError(fail),
-        connection.on('close', () => (subscribed.value = false)),
+        // Joined means joined on the socket in hand: any other status (a socket replaced by
+        // reconnect(), closing, lost) waits for the next `subscribed`.
+        connection.on('state', (state) => {
+          if (state.status !== 'open') subscribed.value = false
+        }),
       )
     },
     { immediate: true },

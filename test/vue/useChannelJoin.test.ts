@@ -119,4 +119,18 @@ describe('useChannel joins', () => {
     expect(channel.pending.value).toEqual([])
     expect(server.stored('room:none')).toEqual([])
   })
+
+  it('reconnect() on an open link: not subscribed until the new socket joins; a request in flight is told (model counterexample)', async () => {
+    const server = await startServer({ onRequest: { never: () => new Promise(() => {}) } })
+    const [channel] = mountChannels(() => [useChannel<number>('room:again', { url: server.url, manager: manager() })])
+    await waitFor(() => channel.subscribed.value)
+    const asked = channel.request(undefined, { method: 'never', timeout: 10_000 })
+    const settled = asked.catch((error: { code?: string }) => error.code)
+    const joins: boolean[] = []
+    channel.reconnect()
+    joins.push(channel.subscribed.value)
+    await waitFor(() => channel.subscribed.value)
+    expect(joins).toEqual([false])
+    expect(await settled).toBe('connection_lost')
+  })
 })
