@@ -20,7 +20,10 @@ export interface TopicListener {
   presence?(frame: PresenceFrame): void
   /** A server error about this topic (e.g. `forbidden`, `too_many_topics`). */
   error?(error: Error): void
-  /** The replay after a reconnect could not cover the gap, or the topic's epoch changed: reload a snapshot. */
+  /**
+   * Messages were missed and cannot be replayed (the replay after a reconnect fell short, or the
+   * topic's epoch changed): from now on the subscriber is not `recovered`; reload a snapshot.
+   */
   gap?(info: GapInfo): void
 }
 
@@ -125,8 +128,15 @@ export class TopicSubscription {
     if (seq === undefined) return this.#each(this.#members, (l) => l.message?.(frame))
     if (this.#asked.length > 0) return this.#hold(frame)
     if (!this.joined) return
-    if (changed(this.epoch, frame.epoch) || seq > this.lastSeq + 1) {
-      // A new numbering, or a hole in the live stream: hold it and let a resume sort it out.
+    if (changed(this.epoch, frame.epoch)) {
+      // The numbering restarted while subscribed (an engine lost its data): whatever came
+      // before this message in the new epoch is gone. Say so, then follow the new numbering.
+      const gap: GapInfo = { topic: this.topic, since: this.lastSeq, head: seq, epoch: frame.epoch! }
+      this.#each(this.#joinedMembers(), (l) => l.gap?.(gap))
+      this.epoch = frame.epoch
+      this.lastSeq = seq - 1
+    } else if (seq > this.lastSeq + 1) {
+      // A hole in the live stream (a lost fan-out): hold this one and let a resume fill it.
       this.#hold(frame)
       return this.#resume()
     }

@@ -229,6 +229,7 @@ export function useChannel<T = unknown>(
     presence: onPresence,
     error: fail,
     gap(info) {
+      recovered.value = false
       call('onGap', options.onGap, info)
     },
   }
