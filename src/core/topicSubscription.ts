@@ -227,14 +227,15 @@ export class TopicSubscription {
       const replay = switched ? [] : upToHead.filter((m) => m.seq! > since)
       // Complete means since+1..head, each once; a head below `since` means the server lost history.
       const recovered = !switched && (resumed?.recovered ?? true) && replay.length === head - since
+      // The gap first: what the replay brings (the newest messages) comes after the hole.
+      if (!recovered) {
+        const gap: GapInfo = { topic: this.topic, since, head, ...(epoch !== undefined ? { epoch } : {}) }
+        this.#each(joined, (l) => l.gap?.(gap))
+      }
       for (const message of replay) this.#each(joined, (l) => l.message?.(message))
       if (resumed || !recovered) {
         const answer = recovered === frame.recovered ? frame : { ...frame, recovered }
         this.#each(joined, (l) => l.subscribed?.(answer))
-      }
-      if (!recovered) {
-        const gap: GapInfo = { topic: this.topic, since, head, ...(epoch !== undefined ? { epoch } : {}) }
-        this.#each(joined, (l) => l.gap?.(gap))
       }
     }
 

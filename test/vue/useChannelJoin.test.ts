@@ -6,7 +6,9 @@
 import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineComponent, h, nextTick, ref } from 'vue'
+import { createManualEnvironment } from '../../src/core/environment'
 import { ConnectionManager } from '../../src/core/manager'
+import type { GapInfo } from '../../src/core/protocolClient'
 import { createRealtimeServer, type RealtimeServer, type RealtimeServerOptions } from '../../src/server'
 import { useChannel, type UseChannelOptions, type UseChannelReturn } from '../../src/vue/useChannel'
 import { waitFor } from '../support/wait'
@@ -132,5 +134,26 @@ describe('useChannel joins', () => {
     await waitFor(() => channel.subscribed.value)
     expect(joins).toEqual([false])
     expect(await settled).toBe('connection_lost')
+  })
+
+  it('a rejoin the history cannot cover: recovered false, onGap before the newest are appended', async () => {
+    const server = await startServer({ historyLimit: 5 })
+    const env = createManualEnvironment()
+    const m = new ConnectionManager({ WebSocket: NodeWebSocket, reconnect: { minDelay: 20, maxDelay: 200 }, idleTimeout: 0, environment: env })
+    cleanups.push(() => m.dispose())
+    const gaps: { info: GapInfo; shown: number }[] = []
+    const [channel] = mountChannels(() => [
+      useChannel<number>('room:gap', { url: server.url, manager: m, onGap: (info) => gaps.push({ info, shown: channel.messages.value.length }) }),
+    ])
+    await waitFor(() => channel.subscribed.value)
+    await server.publish('room:gap', 1)
+    await waitFor(() => channel.messages.value.length === 1)
+    env.emit({ type: 'offline' })
+    for (let i = 2; i <= 20; i++) await server.publish('room:gap', i)
+    env.emit({ type: 'online' })
+    await waitFor(() => channel.subscribed.value && channel.messages.value.length === 6)
+    expect(channel.recovered.value).toBe(false)
+    expect(gaps).toEqual([{ info: expect.objectContaining({ topic: 'room:gap', since: 1, head: 20 }), shown: 1 }])
+    expect(seqs(channel)).toEqual([1, 16, 17, 18, 19, 20])
   })
 })
