@@ -17,7 +17,10 @@ function channelProtocols(user: string | string[] | undefined): string | string[
 
 /** `error` for a connection that failed for good, naming the cause and the fix; the token never appears. */
 export function failure(close: CloseInfo | null, reason: string | undefined): RealtimeProtocolError {
-  if (!close) return new RealtimeProtocolError('failed', `vue-realtime: the channel's connection failed: ${reason ?? 'retries exhausted'}. Call reconnect() to try again.`)
+  if (!close) {
+    const why = (reason ?? 'retries exhausted').replace(/^vue-realtime: /, '').replace(/\.$/, '')
+    return new RealtimeProtocolError('failed', `vue-realtime: the channel's connection failed: ${why}. Call reconnect() to try again.`)
+  }
   const what = `${close.code} ${close.name}${close.reason ? `: ${close.reason}` : ''}`
   if (close.retryable) {
     return new RealtimeProtocolError('failed', `vue-realtime: the channel's connection gave up reconnecting (last close: ${what}). Call reconnect() to try again.`, { cause: close })

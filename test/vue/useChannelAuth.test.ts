@@ -129,12 +129,23 @@ describe('useChannel tokens', () => {
     expect(channel.status.value).toBe('open')
   })
 
-  it('a connection that gives up reconnecting says so in `error`', async () => {
+  it('a connection that never opened and gives up says why in `error`', async () => {
     const { server } = await authServer(new Set())
     const url = server.url
     await server.close({ timeout: 200 })
     const channel = mountChannel(url, {}, { reconnect: { retries: 1, minDelay: 10, maxDelay: 20 } })
     await waitFor(() => channel.status.value === 'failed')
-    expect(channel.error.value?.message).toMatch(/gave up reconnecting \(last close: 1006/)
+    expect(channel.error.value?.message).toMatch(/^vue-realtime: the channel's connection failed: Could not connect to .*\(1006 Abnormal Closure\)\. Call reconnect\(\) to try again\.$/)
+    expect(channel.lastClose.value).toBeNull()
+  })
+
+  it('a link that was open and then gives up names its last close in `error`', async () => {
+    const { server } = await authServer(new Set(['t']))
+    const channel = mountChannel(server.url, { token: 't' }, { reconnect: { retries: 1, minDelay: 10, maxDelay: 20 } })
+    await waitFor(() => channel.subscribed.value)
+    await server.close({ code: 1012, timeout: 200 })
+    await waitFor(() => channel.status.value === 'failed')
+    expect(channel.lastClose.value).toMatchObject({ code: 1012 })
+    expect(channel.error.value?.message).toMatch(/gave up reconnecting \(last close: 1012 Service Restart/)
   })
 })
