@@ -3,6 +3,7 @@
  * joins the first, and an ephemeral publish is written at most once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { createManualEnvironment } from '../../src/core/environment'
 import { createFaultProxy } from '../support/proxy'
 import { waitFor } from '../support/wait'
 import { createRig } from './helpers'
@@ -77,5 +78,17 @@ describe('publish', () => {
     await expect(moved).resolves.toMatchObject({ type: 'ack' })
     await waitFor(() => seen.messages.length === 1)
     expect(seen.messages[0]).toMatchObject({ ephemeral: true, data: { x: 1 } })
+  })
+
+  it('a publish right after the clock jumped on an open link (a laptop waking) is written after the probe and acked (bug 1; model counterexample)', async () => {
+    const server = await rig.startServer()
+    let offset = 0
+    const env = createManualEnvironment({ now: () => Date.now() + offset })
+    const c = rig.client(server.url, { environment: env, heartbeat: { interval: 500, timeout: 1_000 } })
+    c.open()
+    await waitFor(() => c.protocol.clientId !== null)
+    offset += 40_000
+    await expect(c.protocol.publish('room:wake', 'after sleep', { timeout: 3_000 })).resolves.toMatchObject({ seq: 1 })
+    expect(c.connection.state.status).toBe('open')
   })
 })
