@@ -1,12 +1,17 @@
 /**
- * The client side of topic epochs (issue 9, docs/protocol.md "Epochs"), against a scripted
- * `ws` server that plays the server's part frame by frame: the client resumes with `since` and
- * `epoch`, and a changed epoch is always reported (`recovered` false, `gap`), never skipped.
+ * The client side of topic epochs (issue 9, docs/protocol.md "Epochs"): against a scripted `ws`
+ * server that plays the server's part frame by frame, then against the real server. The client
+ * resumes with `since` and `epoch`, and a changed epoch is always reported (`recovered` false,
+ * `gap`), never skipped.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { PROTOCOL } from '../../src/core/protocol'
+import { createFaultProxy } from '../support/proxy'
 import { once, waitFor } from '../support/wait'
 import { createRig } from './helpers'
 
@@ -170,5 +175,66 @@ describe('epochs', () => {
     expect(watcher.gaps[0]).toEqual({ topic: 'room:e', since: 3, head: 0 })
     server.send(message(1))
     await waitFor(() => watcher.messages.length === 4)
+  })
+})
+
+describe('epochs against the real server', () => {
+  it('a memory server that restarted numbers the topic in a new epoch: the resume is a gap, never a continuation', async () => {
+    const first = await rig.startServer()
+    const port = first.port
+    const proxy = await createFaultProxy({ target: { port } })
+    rig.defer(() => proxy.close())
+    const c = rig.client(proxy.url())
+    const watcher = c.watch('room:restart', 10)
+    c.open()
+    await waitFor(() => watcher.joins.length === 1)
+    await first.publish('room:restart', 'old 1')
+    await waitFor(() => watcher.messages.length === 1)
+    const oldEpoch = c.protocol.epoch('room:restart')
+    expect(oldEpoch).toBeTypeOf('string')
+
+    // Down, restarted empty, and three messages in before the client is back.
+    await proxy.refuse(true)
+    await first.close({ code: 1012, timeout: 200 })
+    await waitFor(() => c.connection.state.status !== 'open')
+    const second = await rig.startServer({ port })
+    for (const text of ['new 1', 'new 2', 'new 3']) await second.publish('room:restart', text)
+    await proxy.refuse(false)
+
+    await waitFor(() => watcher.joins.length === 2)
+    expect(watcher.joins[1]).toMatchObject({ recovered: false, seq: 3 })
+    expect(watcher.joins[1].epoch).not.toBe(oldEpoch)
+    expect(watcher.gaps).toEqual([{ topic: 'room:restart', since: 1, head: 3, epoch: watcher.joins[1].epoch }])
+    // Nothing of the new numbering was shown as if it followed the old one.
+    expect(watcher.messages.map((m) => m.data)).toEqual(['old 1'])
+    await second.publish('room:restart', 'new 4')
+    await waitFor(() => watcher.messages.length === 2)
+    expect(watcher.messages[1]).toMatchObject({ data: 'new 4', seq: 4, epoch: watcher.joins[1].epoch })
+    expect(c.protocol.epoch('room:restart')).toBe(watcher.joins[1].epoch)
+  })
+
+  it('resumes with since and epoch, and a persistent server answers in the same epoch with the replay', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vue-realtime-epoch-'))
+    rig.defer(() => rmSync(dataDir, { recursive: true, force: true }))
+    const first = await rig.startServer({ dataDir })
+    const port = first.port
+    const c = rig.client(first.url)
+    const sent: string[] = []
+    c.connection.on('frameOut', ({ data }) => typeof data === 'string' && data.includes('"subscribe"') && sent.push(data))
+    const watcher = c.watch('room:kept', 10)
+    c.open()
+    await waitFor(() => watcher.joins.length === 1)
+    await first.publish('room:kept', 1)
+    await waitFor(() => watcher.messages.length === 1)
+    const epoch = c.protocol.epoch('room:kept')
+    await first.close({ code: 1012, timeout: 200 })
+    await waitFor(() => c.connection.state.status !== 'open')
+    const second = await rig.startServer({ dataDir, port })
+    await second.publish('room:kept', 2)
+    await waitFor(() => watcher.joins.length === 2 && watcher.messages.length === 2)
+    expect(JSON.parse(sent[1])).toEqual({ type: 'subscribe', topic: 'room:kept', since: 1, epoch })
+    expect(watcher.joins[1]).toMatchObject({ recovered: true, epoch })
+    expect(watcher.seqs()).toEqual([1, 2])
+    expect(watcher.gaps).toEqual([])
   })
 })
