@@ -174,9 +174,10 @@ export function useChannel<T = unknown>(
     error.value = cause instanceof Error ? cause : new Error(String(cause))
   }
 
-  const setPending = (id: string, patch: Partial<PendingPublish<T>> | null): void => {
+  /** An entry is one message: its id on its topic (ids are unique per topic). */
+  const setPending = (topic: string, id: string, patch: Partial<PendingPublish<T>> | null): void => {
     const list = pending.value
-    const index = list.findIndex((p) => p.id === id)
+    const index = list.findIndex((p) => p.id === id && p.topic === topic)
     if (index === -1) return
     const next = [...list]
     if (patch === null) next.splice(index, 1)
@@ -305,11 +306,11 @@ export function useChannel<T = unknown>(
   const send = (name: string, id: string, data: T, ephemeral: boolean | undefined, timeout: number | undefined): Promise<AckFrame> => {
     const promise = client!.publish(name, data, { id, ephemeral, timeout: timeout ?? options.publishTimeout })
     if (ephemeral) return promise
-    if (socket.status.value === 'open') setPending(id, { state: 'sent' })
+    if (socket.status.value === 'open') setPending(name, id, { state: 'sent' })
     promise.then(
-      () => setPending(id, null),
+      () => setPending(name, id, null),
       (cause: RealtimeProtocolError) => {
-        setPending(id, { state: 'failed', error: cause })
+        setPending(name, id, { state: 'failed', error: cause })
         // A closed or failed connection already says so in `status` and `error`.
         if (cause.code !== 'closed' && cause.code !== 'failed') fail(cause)
       },
@@ -342,16 +343,17 @@ export function useChannel<T = unknown>(
       // Nothing can carry it: refuse at once, and list nothing that will never be sent.
       if (!client || !name) return notReady('publish')
       const id = publishOptions.id ?? randomId()
-      if (!publishOptions.ephemeral && !pending.value.some((p) => p.id === id)) {
+      if (!publishOptions.ephemeral && !pending.value.some((p) => p.id === id && p.topic === name)) {
         pending.value = [...pending.value, { id, topic: name, data, state: 'pending' }]
       }
       return send(name, id, data, publishOptions.ephemeral, publishOptions.timeout)
     },
     retry(id) {
-      const entry = pending.value.find((p) => p.id === id)
+      // A failed one first, should the id be listed on two topics.
+      const entry = pending.value.find((p) => p.id === id && p.state === 'failed') ?? pending.value.find((p) => p.id === id)
       if (!entry) return undefined
       if (!client) return notReady('retry')
-      setPending(id, { state: socket.status.value === 'open' ? 'sent' : 'pending', error: undefined })
+      setPending(entry.topic, id, { state: socket.status.value === 'open' ? 'sent' : 'pending', error: undefined })
       return send(entry.topic, id, entry.data, false, undefined)
     },
     request<R>(data?: unknown, requestOptions: { timeout?: number; method?: string } = {}) {

@@ -103,6 +103,25 @@ describe('useChannel joins', () => {
     expect(channel.pending.value).toEqual([])
   })
 
+  it('pending entries are per topic: the same id acked on another topic leaves a failed one listed', async () => {
+    let allow = false
+    const server = await startServer({ authorize: (_user, topic, action) => action !== 'publish' || topic !== 'room:a' || allow })
+    const topic = ref('room:a')
+    const [channel] = mountChannels(() => [useChannel<string>(() => topic.value, { url: server.url, manager: manager() })])
+    await waitFor(() => channel.subscribed.value)
+    await expect(channel.publish('in a', { id: 'same' })).rejects.toMatchObject({ code: 'forbidden' })
+    topic.value = 'room:b'
+    await waitFor(() => channel.subscribed.value)
+    await channel.publish('in b', { id: 'same' })
+    await nextTick()
+    expect(channel.pending.value).toMatchObject([{ id: 'same', topic: 'room:a', state: 'failed' }])
+    allow = true
+    await channel.retry('same')
+    expect(channel.pending.value).toEqual([])
+    expect(server.stored('room:a')).toEqual(['in a'])
+    expect(server.stored('room:b')).toEqual(['in b'])
+  })
+
   it('publish() without a connection or a topic rejects and leaves no pending entry (bug 16)', async () => {
     const server = await startServer()
     const url = ref<string | undefined>(undefined)
