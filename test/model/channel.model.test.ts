@@ -1,0 +1,317 @@
+/**
+ * Model-based test of channels (issue 14): fast-check generates sequences of publishes (new
+ * id, the same id again, ephemeral), topic and URL switches (also racing a live message),
+ * server drops (cut, reset, blackhole), server restarts (memory or persistent store),
+ * offline/online, clock jumps and user closes, and runs them against the real server behind
+ * the loopback fault proxy, with two `useChannel` views on one manager. After every step:
+ * - each view's messages are of its topic, stored by the server under that seq and id, in
+ *   sequence order, each once, with no hole (nor a jump to another numbering) unless the view
+ *   was told of a gap;
+ * - no publish timed out on a link that stayed open and healthy;
+ * - a connection the user closed stays closed.
+ * At the end, with every fault healed: every view is joined and live, a publish from each view
+ * is acked, every publish promise settled (once), failed publishes are the only ones listed as
+ * pending, and after dispose nothing is pending and no timer is left.
+ *
+ * FC_RUNS sets the number of runs (default 40, about 15 s). Reproduce a failure with the seed
+ * it prints: FC_SEED=<seed> FC_PATH=<path> FC_REPLAY=<replayPath>. FC_DEBUG=1 prints every
+ * run's commands.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { waitFor } from '../support/wait'
+import { ChannelWorld, PUBLISH_TIMEOUT, TOPICS, URLS, type View } from './channelWorld'
+
+interface Model {
+  serverUp: boolean
+  online: boolean
+  blackholed: boolean
+}
+
+type Cmd = fc.AsyncCommand<Model, ChannelWorld>
+
+/** Lets sockets and timers run a little between two commands (one turn of the event loop). */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Waits, bounded, until every view that can be joined is; never fails (faults may prevent it). */
+async function quiet(world: ChannelWorld, timeout = 1_500): Promise<void> {
+  await waitFor(
+    () =>
+      world.views.every((v) => {
+        const status = v.channel.status.value
+        return !v.topic.value || !v.url.value || v.channel.subscribed.value || status === 'closed' || status === 'offline'
+      }),
+    { timeout },
+  ).catch(() => {})
+}
+
+// ── invariants ─────────────────────────────────────────────────────────────────
+
+function checkView(world: ChannelWorld, view: View): void {
+  const messages = view.channel.messages.value
+  let before: number[] = []
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]
+    const where = `view ${view.index} message #${i} (${m.topic} seq ${m.seq}, id ${String(m.id)})`
+    expect(m.topic, `${where}: of another topic than ${view.topic.value}`).toBe(view.topic.value)
+    const by = world.storedBy(m)
+    expect(by.length, `${where}: not what the server stored under that seq`).toBeGreaterThan(0)
+    const previous = messages[i - 1]
+    // Consecutive means the next seq of the same numbering (a memory server that restarted numbers anew).
+    const next = previous !== undefined && m.seq === previous.seq! + 1 && by.some((g) => before.includes(g))
+    before = by
+    if (previous === undefined || next) continue
+    expect(
+      view.gapAfter.has(previous),
+      `${where}: follows seq ${previous.seq} without a gap being reported (seqs ${messages.map((x) => x.seq).join(',')})`,
+    ).toBe(true)
+  }
+}
+
+function checkInvariants(world: ChannelWorld): void {
+  for (const view of world.views) checkView(world, view)
+  for (const connection of world.closedByUser) {
+    if (!world.manager.connections.has(connection.key)) continue
+    expect(['closing', 'closed'], `${connection.key} was closed by the user and must stay closed`).toContain(connection.status)
+  }
+  for (const record of world.publishes) {
+    expect(record.settled).toBeLessThanOrEqual(1)
+    expect(record.lostOnOpenLink, 'a publish timed out on a link that stayed open').toBeUndefined()
+  }
+}
+
+/** Runs a command's action, then the invariants. */
+function command(name: string, check: (m: Readonly<Model>) => boolean, run: (m: Model, w: ChannelWorld) => Promise<void> | void): Cmd {
+  return {
+    check,
+    async run(m, w) {
+      await run(m, w)
+      await tick()
+      checkInvariants(w)
+    },
+    toString: () => name,
+  }
+}
+
+const always = () => true
+
+// ── commands ───────────────────────────────────────────────────────────────────
+
+const view = fc.constantFrom(0, 1)
+
+const publish = fc.tuple(view, fc.constantFrom('new', 'again', 'ephemeral')).map(([v, kind]) =>
+  command(`publish(view ${v}, ${kind})`, always, (_m, w) => {
+    const target = w.views[v]
+    const earlier = target.ids.filter((p) => p.topic === target.topic.value)
+    if (kind === 'again' && earlier.length > 0) {
+      const again = earlier[w.counter % earlier.length]
+      w.publish(target, again.data, { id: again.id })
+    } else {
+      w.publish(target, { n: ++w.counter, by: `v${v}` }, { ephemeral: kind === 'ephemeral' })
+    }
+  }),
+)
+
+const commands = [
+  // Listed three times: publishes are what every other command is there to disturb.
+  publish,
+  publish,
+  publish,
+  fc.constantFrom(...TOPICS).map((topic) =>
+    command(`server publishes to ${topic}`, (m) => m.serverUp, async (_m, w) => {
+      await w.server?.publish(topic, { n: ++w.counter, by: 'server' })
+    }),
+  ),
+  fc.tuple(view, fc.constantFrom<string | undefined>(...TOPICS, ...TOPICS, undefined)).map(([v, topic]) =>
+    command(`view ${v} topic → ${topic}`, always, (_m, w) => {
+      w.views[v].topic.value = topic
+    }),
+  ),
+  // Races: a live message in flight while a view leaves and rejoins, or two views swap topics.
+  fc.tuple(fc.constantFrom(...TOPICS), view, fc.constantFrom('A→B→A', 'swap')).map(([topic, v, how]) =>
+    command(`server publishes to ${topic}, at once view ${v} ${how}`, (m) => m.serverUp, async (_m, w) => {
+      await w.server?.publish(topic, { n: ++w.counter, by: 'server' })
+      const [one, other] = [w.views[v], w.views[1 - v]]
+      if (how === 'swap') {
+        ;[one.topic.value, other.topic.value] = [other.topic.value, one.topic.value]
+        return
+      }
+      const was = one.topic.value
+      one.topic.value = TOPICS.find((t) => t !== was)
+      await Promise.resolve() // the watcher leaves `was` and joins the other topic
+      await Promise.resolve()
+      one.topic.value = was
+    }),
+  ),
+  fc.tuple(view, fc.constantFrom<string | undefined>(...URLS, ...URLS, undefined)).map(([v, path]) =>
+    command(`view ${v} url → ${path}`, always, (_m, w) => {
+      const url = path === undefined ? undefined : w.url(path)
+      // Acquiring a connection reopens it: that is the user opening it again.
+      const next = url === undefined ? undefined : w.manager.get(url, 'vue-realtime.v1')
+      if (next) w.closedByUser.delete(next)
+      w.views[v].url.value = url
+    }),
+  ),
+  fc.constantFrom('cut', 'reset').map((how) =>
+    command(`proxy ${how}`, always, (_m, w) => {
+      if (how === 'cut') w.proxy.cut()
+      else w.proxy.reset()
+    }),
+  ),
+  fc.constant(
+    command('proxy blackhole', (m) => !m.blackholed, (m, w) => {
+      w.proxy.blackhole()
+      w.blackholes++
+      m.blackholed = w.blackholed = true
+    }),
+  ),
+  fc.constant(
+    command('proxy resume', (m) => m.blackholed, (m, w) => {
+      w.proxy.resume()
+      m.blackholed = w.blackholed = false
+    }),
+  ),
+  fc.constant(
+    command('server stop (1012)', (m) => m.serverUp, async (m, w) => {
+      await w.stopServer()
+      m.serverUp = false
+    }),
+  ),
+  fc.constant(
+    command('server start on the same port', (m) => !m.serverUp, async (m, w) => {
+      await w.startServer()
+      m.serverUp = true
+    }),
+  ),
+  fc.constant(
+    command('offline', (m) => m.online, (m, w) => {
+      w.env.emit({ type: 'offline' })
+      m.online = false
+    }),
+  ),
+  fc.constant(
+    command('online', (m) => !m.online, (m, w) => {
+      w.env.emit({ type: 'online' })
+      m.online = true
+    }),
+  ),
+  // A laptop waking up (the clock jumps) and the user sending at once.
+  fc.tuple(fc.constantFrom(40_000, -40_000), view).map(([ms, v]) =>
+    command(`clock jumps ${ms} ms, view ${v} publishes`, always, (_m, w) => {
+      w.clockOffset += ms
+      w.publish(w.views[v], { n: ++w.counter, by: `v${v}` }, {})
+    }),
+  ),
+  view.map((v) =>
+    command(`user closes view ${v}'s connection`, always, (_m, w) => {
+      const connection = w.connectionOf(w.views[v])
+      if (!connection) return
+      connection.close()
+      w.closedByUser.add(connection)
+    }),
+  ),
+  view.map((v) =>
+    command(`view ${v} reconnect()`, always, (_m, w) => {
+      const connection = w.connectionOf(w.views[v])
+      if (connection) w.closedByUser.delete(connection)
+      w.views[v].channel.reconnect()
+    }),
+  ),
+  fc.constant(command('wait until quiet', always, (_m, w) => quiet(w))),
+]
+
+// ── the end of a run ───────────────────────────────────────────────────────────
+
+/** Heals every fault, then checks that everything is live and that nothing is lost or left behind. */
+async function finish(world: ChannelWorld): Promise<void> {
+  if (world.blackholed) world.proxy.resume()
+  world.env.emit({ type: 'online' })
+  if (!world.server) await world.startServer()
+  await waitFor(() => [...world.manager.connections.values()].every((c) => c.status !== 'closing'), { timeout: 5_000, message: 'user closes to complete' })
+  for (const view of world.views) {
+    if (!view.topic.value || !view.url.value) continue
+    const connection = world.connectionOf(view)
+    if (connection && (connection.status === 'closed' || connection.status === 'failed')) {
+      world.closedByUser.delete(connection)
+      view.channel.reconnect()
+    }
+  }
+  const live = world.views.filter((v) => v.topic.value && v.url.value)
+  // Joined on a socket of the server now running (a stop resolves before clients see their close).
+  const server = world.server!
+  await waitFor(() => live.every((v) => v.channel.subscribed.value && server.clients.has(v.channel.clientId.value ?? '')), {
+    timeout: 10_000,
+    message: 'every view to join the running server after healing',
+  })
+
+  // Live: a server publish reaches every view of its topic; a publish from each view is acked and seen.
+  for (const topic of new Set(live.map((v) => v.topic.value!))) {
+    const marker = await server.publish(topic, { n: ++world.counter, by: 'marker' })
+    await waitFor(() => live.filter((v) => v.topic.value === topic).every((v) => v.channel.messages.value.some((m) => m.id === marker.id)), {
+      timeout: 10_000,
+      message: `the marker of ${topic} to reach every view`,
+    })
+  }
+  for (const view of live) {
+    const record = world.publish(view, { n: ++world.counter, by: `final-v${view.index}` }, {})
+    await waitFor(() => record.outcome, { timeout: PUBLISH_TIMEOUT + 2_000, message: `view ${view.index}'s final publish to settle` })
+    expect(record.outcome, `view ${view.index}'s final publish on a healed link`).toHaveProperty('ack')
+    await waitFor(() => live.filter((v) => v.topic.value === view.topic.value).every((v) => v.channel.messages.value.some((m) => m.id === record.id)), {
+      timeout: 10_000,
+      message: `view ${view.index}'s final publish to reach every view of its topic`,
+    })
+  }
+
+  // Every publish promise settles (ack, refusal or timeout), once.
+  await waitFor(() => world.publishes.every((p) => p.settled === 1), { timeout: PUBLISH_TIMEOUT + 3_000, message: 'every publish to settle' })
+  checkInvariants(world)
+  for (const record of world.publishes) {
+    if (record.ephemeral || !record.outcome || !('ack' in record.outcome)) continue
+    const seq = record.outcome.ack.seq
+    expect(seq, `the ack of stored publish ${record.id} has a seq`).toBeTypeOf('number')
+    if (world.persistent) expect(world.truth.get(`0|${record.topic}|${seq}`), `acked ${record.id} is stored under seq ${seq}`).toBe(record.id)
+  }
+  await waitFor(() => world.views.every((v) => v.channel.pending.value.every((p) => p.state === 'failed')), {
+    timeout: 2_000,
+    message: 'only failed publishes listed as pending once all settled',
+  })
+  for (const view of world.views) {
+    for (const entry of view.channel.pending.value) {
+      const record = [...world.publishes].reverse().find((p) => p.view === view.index && p.id === entry.id && p.topic === entry.topic)
+      expect(record?.outcome, `pending entry ${entry.id} (${entry.topic}) of view ${view.index} matches a rejected publish`).toHaveProperty('error')
+    }
+  }
+
+  // Dispose: nothing pending, every connection closed, no timer left.
+  for (const view of world.views) view.scope.stop()
+  world.manager.dispose()
+  await waitFor(() => [...world.connections].every((c) => c.status === 'closed' || c.status === 'failed'), { timeout: 5_000, message: 'every connection to close' })
+  expect(world.pendingCalls(), 'protocol calls still pending after dispose').toBe(0)
+  await waitFor(() => world.timers.live.size === 0, { timeout: 3_000, message: 'no timer left after dispose' })
+}
+
+describe('channels, model-based, against the real server behind the fault proxy', () => {
+  it('keep every invariant under generated sequences of publishes, switches and faults', async () => {
+    const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.FC_REPLAY }), async (persistent, cmds) => {
+        const world = new ChannelWorld(persistent)
+        try {
+          await world.start()
+          await quiet(world, 5_000)
+          await fc.asyncModelRun(() => ({ model: { serverUp: true, online: true, blackholed: false }, real: world }), cmds)
+          await finish(world)
+          if (process.env.FC_DEBUG) console.log(String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '))
+        } finally {
+          await world.dispose()
+          world.cleanupFiles()
+        }
+      }),
+      {
+        numRuns: Number(process.env.FC_RUNS ?? 40),
+        ...(seed !== undefined ? { seed, path: process.env.FC_PATH } : {}),
+        plugins: [fc.interruptAfterTimeLimit(150_000)],
+      },
+    )
+  }, 200_000)
+})
