@@ -18,8 +18,13 @@ export interface TopicListener {
   /** This subscriber joined (and after a reconnect: rejoined). `recovered` false: see `gap`. */
   subscribed?(frame: SubscribedFrame): void
   presence?(frame: PresenceFrame): void
-  /** A server error about this topic (e.g. `forbidden`, `too_many_topics`). */
+  /** A server error about this topic (e.g. a publish refused with `forbidden`). */
   error?(error: Error): void
+  /**
+   * The server refused the subscription (`forbidden`, `too_many_topics`...): not subscribed on
+   * this socket; the next reconnect asks again. Without it, `error` is called.
+   */
+  refused?(error: Error): void
   /**
    * Messages were missed and cannot be replayed (the replay after a reconnect fell short, or the
    * topic's epoch changed): from now on the subscriber is not `recovered`; reload a snapshot.
@@ -170,12 +175,18 @@ export class TopicSubscription {
   /** An `error` answering a subscribe of this topic (`forbidden`, `too_many_topics`...). */
   refused(error: Error): void {
     this.#asked.shift()
-    this.#each(this.#members, (l) => l.error?.(error))
-    if (this.#asked.length > 0) return
-    if (this.#answer) return this.#settle(this.#answer)
-    // Nothing answered this round: what was held goes on as live messages.
-    this.#resumed = null
-    for (const frame of this.#takeHeld()) this.message(frame)
+    // A later subscribe in flight decides; this one only informs.
+    if (this.#asked.length > 0) return this.#each(this.#members, (l) => l.error?.(error))
+    // The last answer is the state: the topic is not subscribed on this socket any more.
+    this.#resumed = this.#answer = null
+    // What arrived before the refusal and follows on is still shown (and never asked for again here).
+    for (const frame of this.#takeHeld()) {
+      if (!this.joined || changed(this.epoch, frame.epoch) || frame.seq! <= this.lastSeq) continue
+      if (frame.seq !== this.lastSeq + 1) break
+      this.lastSeq = frame.seq!
+      this.#each(this.#joinedMembers(), (l) => l.message?.(frame))
+    }
+    this.#each(this.#members, (l) => (l.refused ? l.refused(error) : l.error?.(error)))
   }
 
   /** Any other error about this topic. */

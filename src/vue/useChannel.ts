@@ -229,6 +229,10 @@ export function useChannel<T = unknown>(
     },
     presence: onPresence,
     error: fail,
+    refused(cause) {
+      subscribed.value = false
+      fail(cause)
+    },
     gap(info) {
       recovered.value = false
       call('onGap', options.onGap, info)

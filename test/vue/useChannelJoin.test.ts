@@ -122,6 +122,27 @@ describe('useChannel joins', () => {
     expect(server.stored('room:b')).toEqual(['in b'])
   })
 
+  it('a refused subscribe: error, not subscribed; refused again on a held topic, every view of it says so', async () => {
+    let allow = true
+    const server = await startServer({ authorize: (_user, _topic, action) => action !== 'subscribe' || allow })
+    const m = manager()
+    const [first] = mountChannels(() => [useChannel<number>('room:locked', { url: server.url, manager: m })])
+    await waitFor(() => first.subscribed.value)
+    allow = false
+    const [second] = mountChannels(() => [useChannel<number>('room:locked', { url: server.url, manager: m })])
+    await waitFor(() => second.error.value !== null)
+    expect(second.error.value).toMatchObject({ code: 'forbidden' })
+    expect(second.subscribed.value).toBe(false)
+    // The last answer is the state: the topic is no longer subscribed on this socket.
+    expect(first.subscribed.value).toBe(false)
+    expect(first.error.value).toMatchObject({ code: 'forbidden' })
+    allow = true
+    first.reconnect()
+    await waitFor(() => first.subscribed.value && second.subscribed.value)
+    await server.publish('room:locked', 1)
+    await waitFor(() => first.messages.value.length === 1 && second.messages.value.length === 1)
+  })
+
   it('publish() without a connection or a topic rejects and leaves no pending entry (bug 16)', async () => {
     const server = await startServer()
     const url = ref<string | undefined>(undefined)
