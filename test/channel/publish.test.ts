@@ -3,10 +3,13 @@
  * joins the first, and an ephemeral publish is written at most once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { Connection } from '../../src/core/connection'
 import { createManualEnvironment } from '../../src/core/environment'
+import { mergeOptions } from '../../src/core/manager'
+import { ProtocolClient, protocolConnectionOptions } from '../../src/core/protocolClient'
 import { createFaultProxy } from '../support/proxy'
 import { waitFor } from '../support/wait'
-import { createRig } from './helpers'
+import { createRig, NodeWebSocket } from './helpers'
 
 const rig = createRig()
 afterEach(() => rig.cleanup())
@@ -90,5 +93,20 @@ describe('publish', () => {
     offset += 40_000
     await expect(c.protocol.publish('room:wake', 'after sleep', { timeout: 3_000 })).resolves.toMatchObject({ seq: 1 })
     expect(c.connection.state.status).toBe('open')
+  })
+
+  it('a client made for a connection already open still tells a request in flight that its socket was lost', async () => {
+    const server = await rig.startServer({ onRequest: { never: () => new Promise(() => {}) } })
+    const proxy = await createFaultProxy({ target: { port: server.port } })
+    rig.defer(() => proxy.close())
+    const connection = new Connection(proxy.url(), mergeOptions(protocolConnectionOptions, { WebSocket: NodeWebSocket, reconnect: { minDelay: 20, maxDelay: 200 } }))
+    rig.defer(() => connection.dispose())
+    connection.open()
+    await waitFor(() => connection.state.status === 'open')
+    const client = ProtocolClient.for(connection)
+    const asked = client.request('never', null, { timeout: 10_000 }).catch((error: { code?: string }) => error.code)
+    await waitFor(() => server.clients.size === 1)
+    proxy.cut()
+    expect(await asked).toBe('connection_lost')
   })
 })
