@@ -1,33 +1,13 @@
 import type { Connection } from './connection'
-import { TopicSubscription, type TopicLink, type TopicListener } from './topicSubscription'
 import { resolveEnvironment } from './environment'
-import {
-  PROTOCOL,
-  parseServerFrame,
-  isValidTopic,
-  type AckFrame,
-  type ErrorFrame,
-  type FrameId,
-  type WelcomeFrame,
-} from './protocol'
-import type { ConnectionOptions, RealtimeEnvironment, Serializer, TimerHandle } from './types'
+import { keyOf, PendingAnswers } from './pendingAnswers'
+import { PROTOCOL, parseServerFrame, isValidTopic, type AckFrame, type ErrorFrame, type WelcomeFrame } from './protocol'
+import { RealtimeProtocolError } from './protocolError'
+import { TopicSubscription, type TopicLink, type TopicListener } from './topicSubscription'
+import type { ConnectionOptions, Serializer } from './types'
 
-/** How long `publish` and `request` wait for the server's answer by default, ms. */
-export const DEFAULT_ANSWER_TIMEOUT = 10_000
-
-/** An error the server sent (`error` frame or `response.error`), or a client-side timeout/close. */
-export class RealtimeProtocolError extends Error {
-  constructor(
-    /** Protocol error code (`forbidden`, `invalid_topic`, `timeout`, `closed`...). */
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-    this.name = 'RealtimeProtocolError'
-  }
-}
-
+export { DEFAULT_ANSWER_TIMEOUT } from './pendingAnswers'
+export { RealtimeProtocolError } from './protocolError'
 export type { GapInfo, TopicListener } from './topicSubscription'
 
 export interface SubscribeOptions {
@@ -56,23 +36,6 @@ export interface RequestOptions {
   timeout?: number
 }
 
-interface Waiter {
-  timer: TimerHandle
-  resolve(value: unknown): void
-  reject(error: RealtimeProtocolError): void
-}
-
-interface Pending {
-  frame: string
-  sent: boolean
-  /** Stored publishes are resent after a reconnect (the server dedupes); requests and ephemeral publishes are not: they may have run. */
-  resend: boolean
-  /** The topic of a publish (its ack tells the topic's epoch). */
-  topic?: string
-  /** Every call waiting for this answer; each has its own timeout. */
-  waiters: Set<Waiter>
-}
-
 /** The connection options the protocol needs: its subprotocol, JSON pings, raw text frames. */
 export const protocolConnectionOptions: ConnectionOptions<unknown, unknown> = {
   protocols: PROTOCOL,
@@ -91,9 +54,6 @@ export function randomId(): string {
 }
 
 const clients = new WeakMap<Connection, ProtocolClient>()
-
-/** A pending answer's key: publishes and requests are told apart (an ack never settles a request). */
-const keyOf = (kind: 'publish' | 'request', id: FrameId): string => `${kind}:${typeof id}:${id}`
 
 /**
  * Speaks the vue-realtime protocol (docs/protocol.md) over one `Connection`: topic
@@ -120,8 +80,7 @@ export class ProtocolClient {
   invalidFrames = 0
 
   private readonly topics = new Map<string, TopicSubscription>()
-  private readonly pending = new Map<string, Pending>()
-  private readonly env: RealtimeEnvironment
+  private readonly pending: PendingAnswers
   private readonly errorListeners = new Set<(error: RealtimeProtocolError) => void>()
   private readonly welcomeListeners = new Set<(frame: WelcomeFrame) => void>()
   private readonly stops: (() => void)[]
@@ -134,7 +93,7 @@ export class ProtocolClient {
   }
 
   constructor(readonly connection: Connection) {
-    this.env = resolveEnvironment(connection.options.environment)
+    this.pending = new PendingAnswers(connection, resolveEnvironment(connection.options.environment))
     // Made for a connection already open: its socket is in hand without an `open` event.
     this.socketLive = connection.state.status === 'open'
     this.stops = [
@@ -142,8 +101,8 @@ export class ProtocolClient {
       connection.on('message', (data) => this.onFrame(data)),
       connection.on('close', () => this.onSocketLost()),
       connection.on('state', (state) => {
-        if (state.status === 'closed') this.rejectAll('closed', 'the connection was closed')
-        else if (state.status === 'failed') this.rejectAll('failed', `the connection failed (${state.lastClose?.name ?? 'retries exhausted'})`)
+        if (state.status === 'closed') this.pending.rejectAll('closed', 'the connection was closed')
+        else if (state.status === 'failed') this.pending.rejectAll('failed', `the connection failed (${state.lastClose?.name ?? 'retries exhausted'})`)
         // A socket replaced or dropped without a `close` event is lost all the same.
         if (this.socketLive && state.status !== 'open' && state.status !== 'closing') this.onSocketLost()
       }),
@@ -194,23 +153,24 @@ export class ProtocolClient {
   publish<T>(topic: string, data: T, options: PublishOptions = {}): Promise<AckFrame> {
     const id = options.id ?? randomId()
     const what = `publish to "${topic}"`
-    const existing = this.pending.get(keyOf('publish', id))
-    if (existing && existing.topic !== topic) {
+    const key = keyOf('publish', id)
+    const pendingOn = this.pending.topicOf(key)
+    if (this.pending.has(key) && pendingOn !== topic) {
       return Promise.reject(
         new RealtimeProtocolError(
           'duplicate_id',
-          `vue-realtime: ${what} refused: the id ${JSON.stringify(id)} is already waiting for an ack on "${existing.topic}". Give every message its own id.`,
+          `vue-realtime: ${what} refused: the id ${JSON.stringify(id)} is already waiting for an ack on "${pendingOn}". Give every message its own id.`,
         ),
       )
     }
     const frame = { type: 'publish', topic, id, data, ...(options.ephemeral ? { ephemeral: true } : {}) }
-    return this.track<AckFrame>(keyOf('publish', id), frame, options.timeout, { resend: !options.ephemeral, topic }, what)
+    return this.pending.track<AckFrame>(key, frame, options.timeout, { resend: !options.ephemeral, topic }, what)
   }
 
   /** Sends a request to the server's `onRequest(method, data)`; resolves with its response. */
   request<R = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<R> {
     const id = randomId()
-    return this.track<R>(keyOf('request', id), { type: 'request', id, method, data }, options.timeout, { resend: false }, `request "${method}"`)
+    return this.pending.track<R>(keyOf('request', id), { type: 'request', id, method, data }, options.timeout, { resend: false }, `request "${method}"`)
   }
 
   /** Errors not tied to a topic or a pending call (bad frames, server errors, throwing listeners). */
@@ -232,79 +192,12 @@ export class ProtocolClient {
   /** Detaches from the connection and rejects everything pending. */
   dispose(): void {
     for (const stop of this.stops) stop()
-    this.rejectAll('closed', 'the protocol client was disposed')
+    this.pending.rejectAll('closed', 'the protocol client was disposed')
     this.topics.clear()
     clients.delete(this.connection)
   }
 
   // ── internals ────────────────────────────────────────────────────────────────
-
-  private track<R>(key: string, frame: object, timeout = DEFAULT_ANSWER_TIMEOUT, kind: Pick<Pending, 'resend' | 'topic'>, what: string): Promise<R> {
-    let text: string
-    try {
-      text = JSON.stringify(frame)
-    } catch (cause) {
-      return Promise.reject(
-        new TypeError(`vue-realtime: ${what} could not be JSON-encoded (${(cause as Error).message}); send plain data.`, { cause }),
-      )
-    }
-    const { status } = this.connection.state
-    if (status === 'closed' || status === 'failed') {
-      return Promise.reject(new RealtimeProtocolError(status, `vue-realtime: ${what} failed: the connection is ${status}. Call open() or reconnect() first.`))
-    }
-    return new Promise<R>((resolve, reject) => {
-      // The same id again joins the publish in flight: one frame, one ack for every caller.
-      let entry = this.pending.get(key)
-      const fresh = !entry
-      entry ??= { frame: text, sent: false, ...kind, waiters: new Set() }
-      const waiter: Waiter = {
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        timer: this.env.setTimeout(() => {
-          // Only this caller gives up; the publish stays while anyone else waits for it.
-          entry.waiters.delete(waiter)
-          if (entry.waiters.size === 0 && this.pending.get(key) === entry) this.pending.delete(key)
-          reject(
-            new RealtimeProtocolError(
-              'timeout',
-              `vue-realtime: ${what} got no answer within ${timeout} ms (connection ${this.connection.state.status}). ` +
-                'It may still arrive; retry with the same id to avoid a duplicate.',
-            ),
-          )
-        }, timeout),
-      }
-      entry.waiters.add(waiter)
-      if (!fresh) return
-      this.pending.set(key, entry)
-      if (this.connection.state.status === 'open') this.sendPending(entry)
-    })
-  }
-
-  private sendPending(entry: Pending): void {
-    // Written once on this socket (after a probe or a drain if need be), or reported unwritten
-    // when the socket is lost first: then the next open sends it again.
-    this.connection.sendFrame(entry.frame, (written) => {
-      entry.sent = written
-    })
-  }
-
-  private settle(key: string, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
-    const entry = this.pending.get(key)
-    if (!entry) return false
-    this.pending.delete(key)
-    for (const waiter of entry.waiters) {
-      this.env.clearTimeout(waiter.timer)
-      if ('error' in outcome) waiter.reject(outcome.error)
-      else waiter.resolve(outcome.value)
-    }
-    return true
-  }
-
-  private rejectAll(code: string, why: string): void {
-    for (const [key] of [...this.pending]) {
-      this.settle(key, { error: new RealtimeProtocolError(code, `vue-realtime: ${why} before the server answered.`) })
-    }
-  }
 
   private write(frame: object): void {
     // A frame lost with its socket needs no resend: every open rejoins every topic.
@@ -315,28 +208,14 @@ export class ProtocolClient {
     this.socketLive = true
     // Rejoin every topic from its last (epoch, sequence), then resend what was never acked, in order.
     for (const state of this.topics.values()) state.rejoin()
-    for (const entry of this.pending.values()) {
-      if (!entry.sent || entry.resend) this.sendPending(entry)
-    }
+    this.pending.opened()
   }
 
   private onSocketLost(): void {
     if (!this.socketLive) return
     this.socketLive = false
     for (const state of this.topics.values()) state.lost()
-    for (const [key, entry] of [...this.pending]) {
-      if (entry.sent && !entry.resend) {
-        const ephemeral = key.startsWith('publish:')
-        this.settle(key, {
-          error: new RealtimeProtocolError(
-            'connection_lost',
-            ephemeral
-              ? 'vue-realtime: the connection was lost before the server acked the ephemeral publish; it may or may not have been delivered, and is never resent.'
-              : 'vue-realtime: the connection was lost before the server answered the request; it may or may not have run.',
-          ),
-        })
-      } else entry.sent = false
-    }
+    this.pending.lost()
   }
 
   private onFrame(data: unknown): void {
@@ -358,13 +237,13 @@ export class ProtocolClient {
         return this.topics.get(frame.topic)?.presence(frame)
       case 'ack': {
         const key = keyOf('publish', frame.id)
-        const topic = this.pending.get(key)?.topic
-        this.settle(key, { value: frame })
+        const topic = this.pending.topicOf(key)
+        this.pending.settle(key, { value: frame })
         if (topic !== undefined) this.topics.get(topic)?.acked(frame)
         return
       }
       case 'response':
-        this.settle(
+        this.pending.settle(
           keyOf('request', frame.id),
           frame.error
             ? { error: new RealtimeProtocolError(frame.error.code, `vue-realtime: the server answered with ${frame.error.code}: ${frame.error.message}`) }
@@ -382,7 +261,7 @@ export class ProtocolClient {
     const error = new RealtimeProtocolError(frame.code, `vue-realtime: the server refused ${frame.frame ?? 'a frame'}${frame.topic ? ` on "${frame.topic}"` : ''}: ${frame.message} (${frame.code})`)
     if (frame.ref !== undefined) {
       const kinds = frame.frame === 'request' ? (['request'] as const) : frame.frame === 'publish' ? (['publish'] as const) : (['publish', 'request'] as const)
-      for (const kind of kinds) if (this.settle(keyOf(kind, frame.ref), { error })) return
+      for (const kind of kinds) if (this.pending.settle(keyOf(kind, frame.ref), { error })) return
     }
     const state = frame.topic ? this.topics.get(frame.topic) : undefined
     if (state && frame.frame === 'subscribe') return state.refused(error)

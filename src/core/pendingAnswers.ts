@@ -1,0 +1,155 @@
+import type { Connection } from './connection'
+import type { FrameId } from './protocol'
+import { RealtimeProtocolError } from './protocolError'
+import type { RealtimeEnvironment, TimerHandle } from './types'
+
+/** How long `publish` and `request` wait for the server's answer by default, ms. */
+export const DEFAULT_ANSWER_TIMEOUT = 10_000
+
+/** A pending answer's key: publishes and requests are told apart (an ack never settles a request). */
+export const keyOf = (kind: 'publish' | 'request', id: FrameId): string => `${kind}:${typeof id}:${id}`
+
+interface Waiter {
+  timer: TimerHandle
+  resolve(value: unknown): void
+  reject(error: RealtimeProtocolError): void
+}
+
+/** How a frame is carried across reconnects. */
+export interface AnswerKind {
+  /** Stored publishes are resent after a reconnect (the server dedupes); requests and ephemeral publishes are not: they may have run. */
+  resend: boolean
+  /** The topic of a publish (its ack tells the topic's epoch). */
+  topic?: string
+}
+
+interface Pending extends AnswerKind {
+  frame: string
+  /** Written on the socket in hand. */
+  sent: boolean
+  /** Every call waiting for this answer; each has its own timeout. */
+  waiters: Set<Waiter>
+}
+
+/**
+ * The publishes and requests of one `ProtocolClient` that wait for the server's answer: each
+ * frame written once per socket, resent after a reconnect when that is safe, settled once by
+ * its answer, and each caller's own timeout. Owns every timer it starts.
+ */
+export class PendingAnswers {
+  readonly #pending = new Map<string, Pending>()
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly env: RealtimeEnvironment,
+  ) {}
+
+  get size(): number {
+    return this.#pending.size
+  }
+
+  /** The topic of the publish waiting under `key`, if one is. */
+  topicOf(key: string): string | undefined {
+    return this.#pending.get(key)?.topic
+  }
+
+  has(key: string): boolean {
+    return this.#pending.has(key)
+  }
+
+  /**
+   * Sends `frame` (now if the link is open, else on the next open) and resolves with its answer.
+   * The same key again joins the frame in flight: one frame, one answer for every caller.
+   */
+  track<R>(key: string, frame: object, timeout = DEFAULT_ANSWER_TIMEOUT, kind: AnswerKind, what: string): Promise<R> {
+    let text: string
+    try {
+      text = JSON.stringify(frame)
+    } catch (cause) {
+      return Promise.reject(
+        new TypeError(`vue-realtime: ${what} could not be JSON-encoded (${(cause as Error).message}); send plain data.`, { cause }),
+      )
+    }
+    const { status } = this.connection.state
+    if (status === 'closed' || status === 'failed') {
+      return Promise.reject(new RealtimeProtocolError(status, `vue-realtime: ${what} failed: the connection is ${status}. Call open() or reconnect() first.`))
+    }
+    return new Promise<R>((resolve, reject) => {
+      let entry = this.#pending.get(key)
+      const fresh = !entry
+      entry ??= { frame: text, sent: false, ...kind, waiters: new Set() }
+      const waiter: Waiter = {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer: this.env.setTimeout(() => {
+          // Only this caller gives up; the frame stays while anyone else waits for its answer.
+          entry.waiters.delete(waiter)
+          if (entry.waiters.size === 0 && this.#pending.get(key) === entry) this.#pending.delete(key)
+          reject(
+            new RealtimeProtocolError(
+              'timeout',
+              `vue-realtime: ${what} got no answer within ${timeout} ms (connection ${this.connection.state.status}). ` +
+                'It may still arrive; retry with the same id to avoid a duplicate.',
+            ),
+          )
+        }, timeout),
+      }
+      entry.waiters.add(waiter)
+      if (!fresh) return
+      this.#pending.set(key, entry)
+      if (this.connection.state.status === 'open') this.#send(entry)
+    })
+  }
+
+  /** The answer to `key` arrived: every caller waiting for it settles. False if none waited. */
+  settle(key: string, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
+    const entry = this.#pending.get(key)
+    if (!entry) return false
+    this.#pending.delete(key)
+    for (const waiter of entry.waiters) {
+      this.env.clearTimeout(waiter.timer)
+      if ('error' in outcome) waiter.reject(outcome.error)
+      else waiter.resolve(outcome.value)
+    }
+    return true
+  }
+
+  rejectAll(code: string, why: string): void {
+    for (const key of [...this.#pending.keys()]) {
+      this.settle(key, { error: new RealtimeProtocolError(code, `vue-realtime: ${why} before the server answered.`) })
+    }
+  }
+
+  /** A socket opened: send, in order, what was never written and what is safe to resend. */
+  opened(): void {
+    for (const entry of this.#pending.values()) {
+      if (!entry.sent || entry.resend) this.#send(entry)
+    }
+  }
+
+  /** The socket was lost: what was written and must not run twice is reported lost; the rest waits. */
+  lost(): void {
+    for (const [key, entry] of [...this.#pending]) {
+      if (!entry.sent || entry.resend) {
+        entry.sent = false
+        continue
+      }
+      this.settle(key, {
+        error: new RealtimeProtocolError(
+          'connection_lost',
+          key.startsWith('publish:')
+            ? 'vue-realtime: the connection was lost before the server acked the ephemeral publish; it may or may not have been delivered, and is never resent.'
+            : 'vue-realtime: the connection was lost before the server answered the request; it may or may not have run.',
+        ),
+      })
+    }
+  }
+
+  #send(entry: Pending): void {
+    // Written once on this socket (after a probe or a drain if need be), or reported unwritten
+    // when the socket is lost first: then the next open sends it again.
+    this.connection.sendFrame(entry.frame, (written) => {
+      entry.sent = written
+    })
+  }
+}
