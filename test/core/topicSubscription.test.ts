@@ -1,0 +1,81 @@
+/**
+ * TopicSubscription's bookkeeping without a network (the network paths are proven against a
+ * scripted and the real server in test/channel): bounded holding, throwing listeners, removal
+ * during a callback, and a refusal followed by a later answer.
+ */
+import { describe, expect, it } from 'vitest'
+import type { MessageFrame, SubscribeFrame, SubscribedFrame } from '../../src/core/protocol'
+import { TopicSubscription, type GapInfo, type TopicListener } from '../../src/core/topicSubscription'
+
+function setup() {
+  const sent: SubscribeFrame[] = []
+  const reported: unknown[] = []
+  const topic = new TopicSubscription('t', { open: () => true, send: (f) => sent.push(f), report: (e) => reported.push(e) })
+  const watch = (history = 0, extra: Partial<TopicListener> = {}) => {
+    const seen = { seqs: [] as (number | undefined)[], joins: [] as SubscribedFrame[], gaps: [] as GapInfo[], errors: [] as Error[] }
+    const handle = topic.add(
+      { message: (m) => seen.seqs.push(m.seq), subscribed: (s) => seen.joins.push(s), gap: (g) => seen.gaps.push(g), error: (e) => seen.errors.push(e), ...extra },
+      history,
+    )
+    return { seen, handle }
+  }
+  return { topic, sent, reported, watch }
+}
+
+const message = (seq: number): MessageFrame => ({ type: 'message', topic: 't', seq, id: `m${seq}`, data: seq, from: 's', ts: 0 })
+const answer = (seq: number, recovered = true): SubscribedFrame => ({ type: 'subscribed', topic: 't', seq, recovered, presence: [] })
+
+describe('TopicSubscription', () => {
+  it('holds at most a bounded number of messages while a subscribe is in flight; what it dropped is a gap', () => {
+    const { topic, watch } = setup()
+    const { seen } = watch(0)
+    topic.answered(answer(0))
+    topic.add({}, 5) // a second subscriber: one more subscribe in flight, so messages are held
+    const total = 10_001
+    for (let seq = 1; seq <= total; seq++) topic.message(message(seq))
+    topic.answered(answer(total))
+    expect(seen.seqs).toHaveLength(total - 1)
+    expect(seen.seqs[0]).toBe(2)
+    expect(seen.gaps).toEqual([{ topic: 't', since: 0, head: total }])
+    expect(seen.joins.at(-1)?.recovered).toBe(false)
+  })
+
+  it('a throwing listener is reported and the others still get every message', () => {
+    const { topic, reported, watch } = setup()
+    watch(0, { message: () => { throw new Error('boom') } })
+    const { seen } = watch(0)
+    topic.answered(answer(0))
+    topic.answered(answer(0))
+    topic.message(message(1))
+    topic.message(message(2))
+    expect(seen.seqs).toEqual([1, 2])
+    expect(reported.map((e) => (e as Error).message)).toEqual(['boom', 'boom'])
+  })
+
+  it('a subscriber removed by another one\'s callback is not called any more', () => {
+    const { topic, watch } = setup()
+    let second: object | undefined
+    watch(0, { message: () => second && topic.remove(second) })
+    const other = watch(0)
+    second = other.handle
+    topic.answered(answer(0))
+    topic.answered(answer(0))
+    topic.message(message(1))
+    expect(other.seen.seqs).toEqual([])
+  })
+
+  it('a refused subscribe with a later one in flight only informs; the later answer joins', () => {
+    const { topic, sent, watch } = setup()
+    const { seen } = watch(3)
+    topic.add({}, 0)
+    expect(sent).toHaveLength(2)
+    topic.refused(new Error('forbidden'))
+    expect(seen.errors.map((e) => e.message)).toEqual(['forbidden'])
+    expect(seen.joins).toEqual([])
+    topic.message(message(4))
+    topic.message(message(5))
+    topic.answered(answer(5))
+    expect(seen.seqs).toEqual([4, 5])
+    expect(seen.joins).toHaveLength(1)
+  })
+})
