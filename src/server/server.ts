@@ -262,6 +262,18 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     return { ...result, duplicate }
   }
 
+  /** Resolves when every tracked socket has emitted `close`, or after `timeout` ms. */
+  async function socketsGone(timeout: number): Promise<void> {
+    if (sockets.size === 0) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await new Promise<void>((resolve) => {
+      onSocketsGone = resolve
+      timer = setTimeout(resolve, timeout)
+    })
+    clearTimeout(timer)
+    onSocketsGone = null
+  }
+
   let closing: Promise<void> | null = null
   function close(closeOptions: CloseOptions = {}): Promise<void> {
     closing ??= (async () => {
@@ -272,17 +284,12 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
       httpServer?.off('upgrade', onUpgrade)
       pending.destroyAll()
       for (const client of clients.values()) client.close(code, reason)
-      if (sockets.size > 0) {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        await new Promise<void>((resolve) => {
-          onSocketsGone = resolve
-          timer = setTimeout(resolve, timeout)
-        })
-        clearTimeout(timer)
-        onSocketsGone = null
-      }
-      // Whoever did not finish the closing handshake in time is cut off.
+      await socketsGone(timeout)
+      // Whoever did not finish the closing handshake in time is cut off. `ws` emits their
+      // `close` only after its receiver has drained, a few ticks later: wait for those too, so
+      // their leaves reach the engine before it closes.
       for (const ws of sockets) ws.terminate()
+      await socketsGone(timeout)
       // An `authorize` hook or an engine that hangs must not hold the shutdown forever.
       await frames.drain(timeout)
       await topics.close()

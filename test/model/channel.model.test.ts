@@ -306,6 +306,8 @@ describe('channels, model-based, against the real server behind the fault proxy'
           await world.dispose()
           world.cleanupFiles()
         }
+        // Shutdowns included: a server that reports an error lost or mishandled something.
+        expect(world.serverErrors, 'errors the server reported').toEqual([])
       }),
       {
         numRuns: Number(process.env.FC_RUNS ?? 40),
@@ -314,4 +316,24 @@ describe('channels, model-based, against the real server behind the fault proxy'
       },
     )
   }, 200_000)
+})
+
+describe('channels, shrunk counterexamples', () => {
+  it('a blackholed link, a server stop and a URL switch: the server reports no error (its engine closed before the cut sockets left)', async () => {
+    const world = new ChannelWorld(false)
+    try {
+      await world.start()
+      await quiet(world, 5_000)
+      world.proxy.blackhole()
+      world.blackholes++
+      world.blackholed = true
+      await world.stopServer()
+      world.views[0].url.value = world.url('/?v=0')
+      await finish(world)
+    } finally {
+      await world.dispose()
+      world.cleanupFiles()
+    }
+    expect(world.serverErrors, 'errors the server reported').toEqual([])
+  }, 60_000)
 })

@@ -106,6 +106,8 @@ export class ChannelWorld {
   readonly closes = new WeakMap<Connection, number>()
   counter = 0
   readonly dataDir: string | undefined
+  /** What any server instance reported through its `error` event: must stay empty. */
+  readonly serverErrors: string[] = []
 
   constructor(readonly persistent: boolean) {
     this.dataDir = persistent ? mkdtempSync(join(tmpdir(), 'vue-realtime-model-')) : undefined
@@ -135,6 +137,7 @@ export class ChannelWorld {
       historyLimit: HISTORY_LIMIT,
       ...(this.dataDir ? { dataDir: this.dataDir } : {}),
     })
+    server.on('error', (error) => this.serverErrors.push(error.message))
     await server.ready
     this.port = server.port
     const generation = this.persistent ? 0 : ++this.generation
