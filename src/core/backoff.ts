@@ -6,22 +6,29 @@ export type ResolvedReconnectOptions = Required<Omit<ReconnectOptions, 'shouldRe
   Pick<ReconnectOptions, 'shouldReconnect'>
 
 /**
- * Defaults chosen by simulating and then measuring (`npm run bench`, scenarios c and f):
- * a herd of 300 clients must not put more than 15% of its attempts in any 100 ms window,
- * yet 90% must be back within 1.6 s of a 500 ms outage and a lone client within 1.5 s of a
- * 1 s restart. The first retry, drawn uniformly from [0, minDelay], gives every client a
- * random phase; later retries keep that phase with little jitter, so the herd stays spread
- * while each client keeps retrying about every `minDelay` early on. More jitter or a larger
- * factor re-bunches the herd or slows the lone client (simulated: factor 1.3 / jitter 0.25
- * put the restart median at ~1.38 s, 1.2 / 0.1 at ~1.34 s, with the same herd peak ~13%).
- * `maxDelay` is reached after ~23 retries, about 2.5 minutes into an outage.
+ * Defaults chosen by simulating (`node bench/sim/herd.mjs`) and then measuring (`npm run bench`,
+ * scenarios c and f). A herd of 300 clients must put at most 45 attempts (15 % of the clients)
+ * in any 100 ms, whether the server is ready at once or refuses for 500 ms or 2 s; 90 % must be
+ * back within 1 s (ready) and 1.5 s (after 500 ms of refusal); a lone client within 1.5 s
+ * (median) of a restart that refuses for 1 s.
+ *
+ * Each client keeps a random phase: its first retry lands anywhere in the first period, later
+ * retries follow every `minDelay`, then `minDelay·factor`, ... So while the server refuses,
+ * the herd's attempts stay spread at about clients / minDelay per ms, and the first retry after
+ * an outage of length T comes within about minDelay/2 of T for a lone client. The two pull
+ * against each other: a lone client back within 1.5 s of a 1 s refusal needs an attempt rate
+ * of one per ~1 s per client, which for 300 clients is 30 per 100 ms on average, ~43 at the
+ * random peak. 1,000 ms sits on that frontier (simulated: peaks 42 / 43 / 44, lone median
+ * 1.50 s). Full jitter (AWS, "Exponential Backoff and Jitter") with the same first window
+ * misses both (simulated: peaks 42 / 50 / 55, p90 2.0 s after 500 ms, lone median 1.9 s).
+ * `maxDelay` is reached after ~10 retries, about 75 s into an outage.
  */
 export const RECONNECT_DEFAULTS: ResolvedReconnectOptions = {
   retries: Number.POSITIVE_INFINITY,
-  minDelay: 500,
+  minDelay: 1_000,
   maxDelay: 30_000,
-  factor: 1.2,
-  jitter: 0.1,
+  factor: 1.5,
+  jitter: 0.2,
   minUptime: 5_000,
   maxElapsed: Number.POSITIVE_INFINITY,
 }
@@ -32,9 +39,17 @@ const MAX_EXPONENT = 64
 /**
  * Delay before retry number `attempt` (1-based), ms.
  *
- * The exponential is clamped to `maxDelay` *before* jitter is applied, so clients that have
- * all reached the cap still spread out (clamping after jitter, as socket.io-client does,
- * collapses them onto the same instant).
+ * Retry n ≥ 2 waits minDelay·factor^(n-2) × (1 ± jitter). The exponential is clamped to
+ * `maxDelay` *before* jitter is applied, so clients that have all reached the cap still
+ * spread out (clamping after jitter, as socket.io-client does, collapses them onto one instant).
+ *
+ * The first retry is drawn from the residual-life (equilibrium) distribution of the second
+ * retry's interval D = minDelay × (1 ± jitter): uniform up to minDelay·(1 - jitter), then
+ * tapering to zero at minDelay·(1 + jitter). A plain uniform [0, minDelay] would stop abruptly
+ * while the jittered second retries of the earliest clients already begin, doubling the herd's
+ * rate around t = minDelay; drawn this way, first and second retries together arrive at a
+ * constant rate (a stationary renewal process), so jitter costs the herd nothing. Sampled as
+ * U × D̃, where D̃ is D length-biased.
  */
 export function backoffDelay(
   attempt: number,
@@ -42,9 +57,15 @@ export function backoffDelay(
   random: () => number,
 ): number {
   const { minDelay, maxDelay, factor, jitter } = options
-  if (attempt <= 1) return random() * Math.min(minDelay, maxDelay)
-  const base = Math.min(maxDelay, minDelay * Math.max(1, factor) ** Math.min(attempt - 2, MAX_EXPONENT))
   const spread = Math.min(1, Math.max(0, jitter))
+  if (attempt <= 1) {
+    const period = Math.min(minDelay, maxDelay)
+    const low = period * (1 - spread)
+    const high = period * (1 + spread)
+    const phase = random()
+    return phase * Math.sqrt(low * low + random() * (high * high - low * low))
+  }
+  const base = Math.min(maxDelay, minDelay * Math.max(1, factor) ** Math.min(attempt - 2, MAX_EXPONENT))
   return base * (1 - spread + 2 * spread * random())
 }
 

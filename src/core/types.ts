@@ -155,16 +155,17 @@ export interface ReconnectOptions {
   /** Maximum number of retries in a row before `failed`. @default Infinity */
   retries?: number
   /**
-   * Base delay, ms. The first retry is drawn uniformly from [0, minDelay] (so a herd of
-   * clients dropped together spreads out); retry n ≥ 2 waits minDelay·factor^(n-2) × (1 ± jitter).
-   * @default 500
+   * Base delay, ms. The first retry lands anywhere in the first ~minDelay (so a herd of clients
+   * dropped together spreads out; see `backoffDelay`); retry n ≥ 2 waits
+   * minDelay·factor^(n-2) × (1 ± jitter).
+   * @default 1_000
    */
   minDelay?: number
   /** Upper bound of the un-jittered delay, ms (clamped before jitter, so jitter survives the cap). @default 30_000 */
   maxDelay?: number
-  /** Growth factor of the delay per retry. @default 1.2 */
+  /** Growth factor of the delay per retry. @default 1.5 */
   factor?: number
-  /** Relative jitter of retries after the first: delay × (1 ± jitter). @default 0.1 */
+  /** Relative jitter of retries after the first: delay × (1 ± jitter). @default 0.2 */
   jitter?: number
   /** The retry count resets only after the socket stayed open this long, ms. @default 5_000 */
   minUptime?: number

@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { backoffDelay, RECONNECT_DEFAULTS } from '../../src/core/backoff'
 import { Connection } from '../../src/core/connection'
 import { createManualEnvironment } from '../../src/core/environment'
 import type { ConnectionOptions, ConnectionStatus } from '../../src/core/types'
 import { FakeWebSocket } from './fakeSocket'
 
 const URL = 'ws://127.0.0.1:1/socket'
+/** The first retry's delay under the default reconnect options and this file's random() = 0.5. */
+const FIRST_RETRY = backoffDelay(1, RECONNECT_DEFAULTS, () => 0.5)
 let env: ReturnType<typeof createManualEnvironment>
 
 function connect<In = unknown, Out = unknown>(options: ConnectionOptions<In, Out> = {}) {
@@ -54,7 +57,7 @@ describe('Connection state machine', () => {
     // An attempt that never opened is an error; lastClose keeps the close of the last open link.
     expect(connection.state.error).toMatchObject({ kind: 'connect-timeout' })
     expect(connection.state.lastClose).toBeNull()
-    vi.advanceTimersByTime(500)
+    vi.advanceTimersByTime(FIRST_RETRY)
     expect(FakeWebSocket.instances).toHaveLength(2)
   })
 
@@ -128,7 +131,7 @@ describe('Connection state machine', () => {
     connection.open()
     FakeWebSocket.last.accept().serverClose(1008)
     expect(connection.state.status).toBe('reconnecting')
-    vi.advanceTimersByTime(500)
+    vi.advanceTimersByTime(FIRST_RETRY)
     FakeWebSocket.last.accept().serverClose(1012)
     expect(connection.state.status).toBe('failed')
   })
@@ -176,8 +179,7 @@ describe('Connection state machine', () => {
     connection.open()
     const now = Date.now()
     FakeWebSocket.last.accept().serverClose(1006)
-    // random() = 0.5 → first retry at minDelay / 2.
-    expect(connection.state.nextRetryAt).toBe(now + 250)
+    expect(connection.state.nextRetryAt).toBe(Math.round(now + FIRST_RETRY))
   })
 
   it('reports a throwing listener without breaking the connection', () => {
@@ -231,7 +233,7 @@ describe('heartbeat', () => {
     expect(closes).toEqual(['heartbeat timeout'])
     expect(connection.state.status).toBe('reconnecting')
     expect(connection.state.lastClose).toMatchObject({ code: 1006, reason: 'heartbeat timeout', wasClean: false })
-    vi.advanceTimersByTime(500)
+    vi.advanceTimersByTime(FIRST_RETRY)
     expect(FakeWebSocket.instances).toHaveLength(2)
   })
 
@@ -261,7 +263,7 @@ describe('heartbeat', () => {
     vi.advanceTimersByTime(60)
     expect(connection.state.status).toBe('reconnecting')
     expect(socket.terminated).toBe(true)
-    vi.advanceTimersByTime(500)
+    vi.advanceTimersByTime(FIRST_RETRY)
     FakeWebSocket.last.accept()
     expect(FakeWebSocket.last.sent).toEqual(['hello', 'again'])
   })

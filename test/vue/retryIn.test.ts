@@ -20,8 +20,8 @@ describe('retryIn', () => {
     vi.useFakeTimers()
     FakeWebSocket.reset()
     const env = countingEnvironment({ random: () => 0.5 })
-    // The first retry waits random × minDelay = 2.5 s.
-    const manager = new ConnectionManager({ WebSocket: FakeWebSocket, environment: env, heartbeat: false, reconnect: { minDelay: 5_000 } })
+    // Without jitter the first retry waits random × minDelay = 2.5 s.
+    const manager = new ConnectionManager({ WebSocket: FakeWebSocket, environment: env, heartbeat: false, reconnect: { minDelay: 5_000, jitter: 0 } })
     const scope = effectScope()
     const ws = scope.run(() => useWebSocket('ws://127.0.0.1:1/', { manager }))!
     expect(ws.retryIn.value).toBeNull()
