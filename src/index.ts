@@ -8,6 +8,7 @@ export type {
   RealtimePlugin,
   UseWebSocketOptions,
   UseWebSocketReturn,
+  FlushMode,
   RealtimeDevtools,
   RealtimeTimelineEvent,
 } from './vue'

@@ -1,8 +1,22 @@
-import { shallowRef, triggerRef, type ShallowRef } from 'vue'
+import { getCurrentScope, onScopeDispose, shallowRef, triggerRef, type ShallowRef } from 'vue'
 
 /**
- * A bounded list of inbound messages as one reactive ref. The array is mutated in place and
- * triggered once per microtask, so a firehose costs one push per message, not one array copy.
+ * When a list of inbound messages tells Vue it changed:
+ * - `'frame'`: once per animation frame in a browser, so a firehose re-renders at most once
+ *   per paint. Where frames stop (a hidden tab) a timer takes over; where there are no frames
+ *   at all (Node, SSR, tests without a DOM), a microtask.
+ * - `'microtask'`: once per microtask, i.e. after each WebSocket message event (each is a task
+ *   of its own in a browser), so every message gets a render of its own.
+ * - `'sync'`: on every message, before the next one is handled.
+ *
+ * `onMessage` callbacks run synchronously for every message in every mode.
+ */
+export type FlushMode = 'frame' | 'microtask' | 'sync'
+
+/**
+ * A bounded list of inbound messages as one reactive ref. Messages are collected as they come
+ * and added to the array in place once per batch (see `FlushMode`), with one trigger: a firehose
+ * costs a push or two per message, not an array copy, and one render per frame, not one per message.
  */
 export interface MessageBuffer<T> {
   /** Newest last, at most `max` after each flush. */
@@ -11,34 +25,86 @@ export interface MessageBuffer<T> {
   clear: () => void
 }
 
-/** @param onFlush runs after each batched trigger (e.g. to publish the last message). */
-export function createMessageBuffer<T>(max: number, onFlush?: () => void): MessageBuffer<T> {
-  const buffer: T[] = []
-  const messages = shallowRef<readonly T[]>(buffer)
-  let scheduled = false
+export interface MessageBufferOptions {
+  /** @default 'frame' */
+  flush?: FlushMode
+  /** Runs after each batched trigger (e.g. to publish the last message). */
+  onFlush?: () => void
+}
+
+/**
+ * With `'frame'`, the longest a batch waits for an animation frame before a timer flushes it
+ * anyway: frames stop in a hidden tab (and may stall in an occluded window), but watchers and
+ * stores there still need their messages. Browsers throttle this timer to ~1 s in hidden tabs,
+ * where nothing is painted; a visible page paints every ~16 ms, well before it fires.
+ */
+export const FRAME_FALLBACK_MS = 100
+
+type Schedule = (run: () => void) => () => void
+
+const microtask: Schedule = (run) => {
+  let live = true
+  queueMicrotask(() => live && run())
+  return () => (live = false)
+}
+
+/** The next animation frame, or the fallback timer if frames have stopped; whichever comes first. */
+const frame: Schedule = (run) => {
+  if (typeof requestAnimationFrame !== 'function') return microtask(run)
+  let id: number | undefined
+  const timer = setTimeout(() => {
+    if (id !== undefined) cancelAnimationFrame(id)
+    run()
+  }, FRAME_FALLBACK_MS)
+  const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden'
+  if (!hidden) {
+    id = requestAnimationFrame(() => {
+      clearTimeout(timer)
+      run()
+    })
+  }
+  return () => {
+    clearTimeout(timer)
+    if (id !== undefined) cancelAnimationFrame(id)
+  }
+}
+
+export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onFlush }: MessageBufferOptions = {}): MessageBuffer<T> {
+  const list: T[] = []
+  const messages = shallowRef<readonly T[]>(list)
+  // Messages since the last flush: `messages` changes only when it triggers, so what a reader
+  // sees always matches what watchers and renders were told.
+  const pending: T[] = []
+  const schedule = mode === 'frame' ? frame : microtask
+  let cancel: (() => void) | null = null
 
   const flush = (): void => {
-    scheduled = false
-    if (buffer.length > max) buffer.splice(0, buffer.length - max)
+    cancel = null
+    const keep = Math.min(max, pending.length)
+    if (list.length + keep > max) list.splice(0, list.length + keep - max)
+    for (let i = pending.length - keep; i < pending.length; i++) list.push(pending[i])
+    pending.length = 0
     triggerRef(messages)
     onFlush?.()
   }
+
+  // The pending frame or timer belongs to the scope that made the buffer.
+  if (getCurrentScope()) onScopeDispose(() => cancel?.())
 
   return {
     messages,
     push(message) {
       if (max > 0) {
-        buffer.push(message)
-        // Bound memory even if a huge synchronous batch arrives before the next flush.
-        if (buffer.length > 2 * max) buffer.splice(0, buffer.length - max)
+        pending.push(message)
+        // Bound memory even if a huge batch arrives before the next flush.
+        if (pending.length > 2 * max) pending.splice(0, pending.length - max)
       }
-      if (!scheduled) {
-        scheduled = true
-        queueMicrotask(flush)
-      }
+      if (mode === 'sync') flush()
+      else cancel ??= schedule(flush)
     },
     clear() {
-      buffer.length = 0
+      list.length = 0
+      pending.length = 0
       triggerRef(messages)
     },
   }

@@ -25,7 +25,7 @@ import type { CloseInfo, ConnectionOptions, ConnectionStatus } from '../core/typ
 import { channelConnectionOptions, failure } from './channelConnection'
 import { reportError } from './dev'
 import type { TokenSource } from './token'
-import { createMessageBuffer } from './messageBuffer'
+import { createMessageBuffer, type FlushMode } from './messageBuffer'
 import { useRealtimeUrl } from './plugin'
 import { useWebSocket } from './useWebSocket'
 
@@ -84,6 +84,12 @@ export interface UseChannelOptions<T> {
   history?: number
   /** Keep at most this many messages in `messages`. @default 1000 */
   maxMessages?: number
+  /**
+   * When `messages` updates: `'frame'` (one update per animation frame; a timer in hidden tabs,
+   * a microtask outside browsers), `'microtask'` or `'sync'` (see `useWebSocket`'s `flush`).
+   * `onMessage` runs for every message in every mode. @default 'frame'
+   */
+  flush?: FlushMode
   /**
    * Validates and types an inbound payload: return it (typed) or throw. A zod or valibot
    * schema's `parse` plugs in. Invalid messages are dropped, counted in `invalid` and
@@ -162,7 +168,7 @@ export function useChannel<T = unknown>(
     manager: options.manager,
   })
 
-  const { messages, push, clear } = createMessageBuffer<ChannelMessage<T>>(max)
+  const { messages, push, clear } = createMessageBuffer<ChannelMessage<T>>(max, { flush: options.flush })
   const subscribed = shallowRef(false)
   const recovered = shallowRef<boolean | null>(null)
   const error = shallowRef<Error | null>(null)

@@ -33,7 +33,7 @@ import type {
   WebSocketData,
 } from '../core/types'
 import { resolveManager } from './context'
-import { createMessageBuffer } from './messageBuffer'
+import { createMessageBuffer, type FlushMode } from './messageBuffer'
 import { reportError, warn } from './dev'
 
 /** Options of `useWebSocket`: the connection's options plus this consumer's own. */
@@ -42,6 +42,14 @@ export interface UseWebSocketOptions<In = unknown, Out = unknown> extends Connec
   immediate?: boolean
   /** Keep at most this many messages in `messages`; the oldest go first. @default 1000 */
   maxMessages?: number
+  /**
+   * When `messages` and `data` update. `'frame'`: a burst becomes one update per animation
+   * frame, so a firehose renders once per paint (a timer takes over in hidden tabs, a microtask
+   * outside browsers). `'microtask'`: after every message event. `'sync'`: on every message.
+   * `onMessage` runs for every message, synchronously, in every mode.
+   * @default 'frame'
+   */
+  flush?: FlushMode
   /** Keep only the messages for which this returns `true` (in `messages`, `data` and `onMessage`). @default undefined (keep all) */
   filter?: (message: In) => boolean
   /** Called when the connection opens (and on every reopen). @default undefined */
@@ -64,7 +72,7 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   status: Readonly<ShallowRef<ConnectionStatus>>
   /**
    * Decoded inbound messages, newest last, at most `maxMessages`. The array is updated in place
-   * (one reactive trigger per batch, not one copy per message): copy it to keep a snapshot.
+   * (one reactive trigger per batch, see `flush`, not one copy per message): copy it to keep a snapshot.
    */
   messages: Readonly<ShallowRef<readonly In[]>>
   /** The last message (watch `messages` or use `onMessage` to see every one). */
@@ -128,6 +136,7 @@ export function useWebSocket<In = unknown, Out = unknown>(
   const {
     immediate = true,
     maxMessages = 1000,
+    flush,
     filter,
     onOpen,
     onMessage,
@@ -144,10 +153,13 @@ export function useWebSocket<In = unknown, Out = unknown>(
 
   const data = shallowRef<In | undefined>()
   let last: In | undefined
-  const { messages, push, clear } = createMessageBuffer<In>(max, () => {
-    // An equal message still triggers: every message counts, none is coalesced.
-    if (Object.is(data.value, last)) triggerRef(data)
-    else data.value = last
+  const { messages, push, clear } = createMessageBuffer<In>(max, {
+    flush,
+    onFlush() {
+      // An equal message still triggers: every message counts, none is coalesced.
+      if (Object.is(data.value, last)) triggerRef(data)
+      else data.value = last
+    },
   })
 
   const callbackFailed = (name: string, cause: unknown): void => {

@@ -1,0 +1,167 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { effectScope, watch, type EffectScope } from 'vue'
+import { createMessageBuffer, FRAME_FALLBACK_MS, type FlushMode, type MessageBuffer } from '../../src/vue/messageBuffer'
+
+let scope: EffectScope
+
+/** A buffer made in a scope (as the composables make it) with a count of its reactive triggers and flush callbacks. */
+function buffer(max: number, flush?: FlushMode) {
+  let triggers = 0
+  let flushes = 0
+  let made!: MessageBuffer<number>
+  scope.run(() => {
+    made = createMessageBuffer<number>(max, { flush, onFlush: () => flushes++ })
+    watch(made.messages, () => triggers++, { flush: 'sync' })
+  })
+  return { ...made, triggers: () => triggers, flushes: () => flushes }
+}
+
+function setVisibility(state: 'visible' | 'hidden'): void {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state })
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'requestAnimationFrame', 'cancelAnimationFrame', 'queueMicrotask'] })
+  scope = effectScope()
+  setVisibility('visible')
+})
+afterEach(() => {
+  scope.stop()
+  // Spies and stubs first: they saved the fake timers' functions, which useRealTimers then replaces.
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+  vi.useRealTimers()
+})
+
+describe("flush: 'frame' (the default)", () => {
+  it('turns a burst into one update at the next animation frame, with every message in it', () => {
+    const b = buffer(1_000)
+    for (let i = 0; i < 500; i++) b.push(i)
+    vi.runAllTicks()
+    // Nothing yet: not even a microtask later.
+    expect(b.triggers()).toBe(0)
+    expect(b.messages.value).toHaveLength(0)
+    vi.advanceTimersToNextFrame()
+    expect(b.triggers()).toBe(1)
+    expect(b.flushes()).toBe(1)
+    expect(b.messages.value).toEqual(Array.from({ length: 500 }, (_, i) => i))
+    // The fallback timer was cancelled: no second update.
+    vi.advanceTimersByTime(FRAME_FALLBACK_MS * 2)
+    expect(b.triggers()).toBe(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('keeps the newest max across frames', () => {
+    const b = buffer(3)
+    for (let i = 0; i < 10; i++) b.push(i)
+    vi.advanceTimersToNextFrame()
+    expect(b.messages.value).toEqual([7, 8, 9])
+    b.push(10)
+    vi.advanceTimersToNextFrame()
+    expect(b.messages.value).toEqual([8, 9, 10])
+    expect(b.triggers()).toBe(2)
+  })
+
+  it('flushes on a timer in a hidden tab, where animation frames stop', () => {
+    setVisibility('hidden')
+    const raf = vi.spyOn(globalThis, 'requestAnimationFrame')
+    const b = buffer(100)
+    b.push(1)
+    b.push(2)
+    expect(raf).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(FRAME_FALLBACK_MS - 1)
+    expect(b.triggers()).toBe(0)
+    vi.advanceTimersByTime(1)
+    expect(b.triggers()).toBe(1)
+    expect(b.messages.value).toEqual([1, 2])
+  })
+
+  it('flushes on the timer if a requested frame never comes (the tab was hidden after it was asked for)', () => {
+    vi.stubGlobal('requestAnimationFrame', () => 1)
+    const cancelled = vi.fn()
+    vi.stubGlobal('cancelAnimationFrame', cancelled)
+    const b = buffer(100)
+    b.push(1)
+    vi.advanceTimersByTime(FRAME_FALLBACK_MS)
+    expect(b.triggers()).toBe(1)
+    expect(cancelled).toHaveBeenCalledWith(1)
+  })
+
+  it('falls back to a microtask where there are no animation frames (Node, SSR)', () => {
+    vi.stubGlobal('requestAnimationFrame', undefined)
+    const b = buffer(100)
+    b.push(1)
+    b.push(2)
+    expect(b.triggers()).toBe(0)
+    vi.runAllTicks()
+    expect(b.triggers()).toBe(1)
+    expect(b.messages.value).toEqual([1, 2])
+  })
+
+  it('leaves no frame or timer behind when its scope is disposed', () => {
+    const b = buffer(100)
+    b.push(1)
+    expect(vi.getTimerCount()).toBeGreaterThan(0)
+    scope.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    vi.advanceTimersByTime(FRAME_FALLBACK_MS * 2)
+    expect(b.flushes()).toBe(0)
+  })
+})
+
+describe("flush: 'microtask'", () => {
+  it('updates once after a synchronous burst, before any frame', () => {
+    const b = buffer(100, 'microtask')
+    for (let i = 0; i < 50; i++) b.push(i)
+    expect(b.triggers()).toBe(0)
+    vi.runAllTicks()
+    expect(b.triggers()).toBe(1)
+    expect(b.messages.value).toHaveLength(50)
+    b.push(50)
+    vi.runAllTicks()
+    expect(b.triggers()).toBe(2)
+    expect(b.messages.value.at(-1)).toBe(50)
+  })
+})
+
+describe("flush: 'sync'", () => {
+  it('updates on every message', () => {
+    const b = buffer(2, 'sync')
+    b.push(1)
+    expect(b.messages.value).toEqual([1])
+    b.push(2)
+    b.push(3)
+    expect(b.triggers()).toBe(3)
+    expect(b.flushes()).toBe(3)
+    expect(b.messages.value).toEqual([2, 3])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('clear and bounds', () => {
+  it('clear() empties what is shown and what is waiting for the next flush', () => {
+    const b = buffer(100)
+    b.push(1)
+    vi.advanceTimersToNextFrame()
+    b.push(2)
+    b.clear()
+    expect(b.messages.value).toEqual([])
+    vi.advanceTimersToNextFrame()
+    expect(b.messages.value).toEqual([])
+  })
+
+  it('holds at most 2 × max between flushes, however large the burst', () => {
+    const b = buffer(10)
+    for (let i = 0; i < 100_000; i++) b.push(i)
+    vi.advanceTimersToNextFrame()
+    expect(b.messages.value).toEqual(Array.from({ length: 10 }, (_, i) => 99_990 + i))
+  })
+
+  it('keeps nothing with max 0, but still tells its flush callback', () => {
+    const b = buffer(0, 'sync')
+    b.push(1)
+    expect(b.messages.value).toEqual([])
+    expect(b.flushes()).toBe(1)
+  })
+})
