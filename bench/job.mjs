@@ -1,9 +1,9 @@
-// One benchmark job in a fresh process: `node bench/job.mjs <scenario> <library>`.
+// One benchmark job in a fresh process: `node bench/job.mjs <scenario> <library> [variant]`.
 // Prints exactly one JSON line on stdout ({ scenario, library, status: 'ok'|'skipped'|'error', ... })
 // and exits; run.mjs collects it. Anything else a library logs goes to stderr.
 import { Skip } from './lib/build.mjs'
 
-const [scenarioId, library] = process.argv.slice(2)
+const [scenarioId, library, variantId] = process.argv.slice(2)
 // Create the lazy stdio handles now, so the handle count before and after a scenario compares like with like.
 void process.stdout, void process.stderr
 // Keep stdout for the result line only.
@@ -15,7 +15,9 @@ try {
   const scenario = await import(`./scenarios/${scenarioId}.mjs`)
   const needsAdapter = scenario.meta.adapter !== false
   const adapter = needsAdapter ? await import(`./adapters/${library}.mjs`) : null
-  const metrics = await scenario.run({ library, adapter })
+  const variant = variantId ? scenario.meta.variants?.find((v) => v.id === variantId) : undefined
+  if (variantId && !variant) throw new Error(`scenario ${scenarioId} has no variant ${variantId}`)
+  const metrics = await scenario.run({ library, adapter, variant })
   result = { scenario: scenarioId, library, status: 'ok', ...metrics }
 } catch (error) {
   result =

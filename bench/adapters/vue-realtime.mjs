@@ -14,11 +14,17 @@ export const features = { heartbeat: true, reconnect: true, queue: true, shared:
 const lib = await load('client')
 const vue = await import('vue')
 
+/**
+ * `BENCH_RECONNECT='{"minDelay":900}'` tries other reconnect options (for exploring schedules
+ * with the real Connection, as bench/sim/herd.mjs does on paper); every committed figure uses the defaults.
+ */
+const reconnectOverride = process.env.BENCH_RECONNECT ? JSON.parse(process.env.BENCH_RECONNECT) : undefined
+
 function connectionOptions(opts) {
   return {
     WebSocket,
     heartbeat: opts.heartbeat ? { interval: opts.heartbeat.interval, timeout: opts.heartbeat.timeout } : false,
-    reconnect: opts.reconnect !== false,
+    reconnect: opts.reconnect === false ? false : (reconnectOverride ?? true),
   }
 }
 

@@ -26,3 +26,15 @@ export function forkServer(file, args, timeout = 10_000) {
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before reporting its port`)))
   })
 }
+
+/** Sends `message` to a forked helper and resolves with its next reply (bounded). */
+export function ask(server, message, timeout = 10_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(message)} within ${timeout} ms`)), timeout)
+    server.child.once('message', (reply) => {
+      clearTimeout(timer)
+      resolve(reply)
+    })
+    server.send(message)
+  })
+}

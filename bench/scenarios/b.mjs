@@ -13,7 +13,9 @@ export const meta = {
   id: 'b',
   title: 'Half-open link (heartbeat 1000/1000): detection and open again',
   libraries: ['ws', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io'],
-  concurrency: 6, // idle waits; jobs do not compete for CPU
+  rounds: 5,
+  peerRounds: 1,
+  concurrency: 10, // idle waits; jobs do not compete for CPU
   timeoutMs: 60_000,
   columns: [
     { key: 'heartbeat', label: 'heartbeat' },
