@@ -1,8 +1,10 @@
-// The fan-out server of scenario i, in its own process. `node fanout-server.mjs vr|io`.
+// The fan-out server of scenario i, in its own process. `node fanout-server.mjs vr|io|raw`.
 // vr: createRealtimeServer (vue-realtime/server) with presence off and no rate limit (the
 //     publisher sends 100 frames/s, the default limit); stored publishes, as a chat would do.
 // io: a socket.io server; every connection joins one room, a 'pub' event is broadcast to it
 //     with io.to(room).emit('m', …).
+// raw: the limit of a Node server on `ws`: a publisher's frame (URL ?role=publisher) is encoded
+//     once and that one buffer is sent to every other client.
 // Tells its port over IPC.
 import http from 'node:http'
 
@@ -17,6 +19,24 @@ if (kind === 'vr') {
   server.on('error', () => {})
   await server.ready
   port = server.port
+} else if (kind === 'raw') {
+  const { WebSocketServer } = await import('ws')
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
+  const subscribers = new Set()
+  wss.on('connection', (ws, req) => {
+    ws.on('error', () => {})
+    if (!req.url?.includes('role=publisher')) {
+      subscribers.add(ws)
+      ws.on('close', () => subscribers.delete(ws))
+      return
+    }
+    ws.on('message', (data) => {
+      const frame = Buffer.from(data)
+      for (const s of subscribers) s.send(frame, { binary: false })
+    })
+  })
+  await new Promise((resolve) => wss.once('listening', resolve))
+  port = wss.address().port
 } else {
   const { Server } = await import('socket.io')
   const httpServer = http.createServer()
