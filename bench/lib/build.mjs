@@ -1,6 +1,7 @@
 // Bundles the TypeScript the bench needs into bench/.tmp (gitignored) so plain .mjs jobs can
-// import it: vue-realtime's client (src/index.ts), its server (src/server/index.ts) and the
-// fault proxy shared with the tests (test/support/proxy.ts). A missing or broken source is
+// import it: vue-realtime's client (src/index.ts), its server (src/server/index.ts), and what
+// the tests share with the bench: the fault proxy (test/support/proxy.ts) and the browser
+// firehose harness (test/support/firehose.ts). A missing or broken source is
 // reported as "not available yet", never thrown: peer rows must run without it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +16,7 @@ export const artifacts = {
   client: { entry: 'src/index.ts', out: 'vue-realtime.mjs', needs: ['src/core/connection.ts', 'src/core/manager.ts', 'src/vue/useWebSocket.ts'] },
   server: { entry: 'src/server/index.ts', out: 'vue-realtime-server.mjs', needs: ['src/server/index.ts'] },
   proxy: { entry: 'test/support/proxy.ts', out: 'proxy.mjs', needs: ['test/support/proxy.ts'] },
+  firehose: { entry: 'test/support/firehose.ts', out: 'firehose.mjs', needs: ['test/support/firehose.ts', 'test/support/firehosePage.ts'] },
 }
 
 /** Where `vue-realtime` and its subpaths resolve: the TypeScript sources. */
@@ -45,7 +47,7 @@ export async function buildAll() {
         platform: 'node',
         target: 'node20',
         // Resolved at run time from node_modules, exactly as users would get them.
-        external: ['vue', 'pinia', 'ws', '@vue/*'],
+        external: ['vue', 'pinia', 'ws', '@vue/*', 'esbuild'],
         alias,
         logLevel: 'silent',
         define: { __DEV__: 'false', 'process.env.NODE_ENV': '"production"' },
