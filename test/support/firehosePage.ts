@@ -34,6 +34,8 @@ export interface FirehoseStats {
   renders: number
   /** The animation frame (a counter, see `frame`) each render happened in. */
   renderFrames: number[]
+  /** Epoch ms of every render. */
+  renderTimes: number[]
   /** Animation frames so far; the ticker runs first in every frame. */
   frame: number
   /** Epoch ms of every animation frame. */
@@ -49,7 +51,7 @@ const keep = Number(params.get('keep') ?? 200)
 const flush = (params.get('flush') ?? undefined) as FlushMode | undefined
 const epoch = (t: number): number => performance.timeOrigin + t
 
-const stats: FirehoseStats = { consumer, open: false, handled: 0, shown: 0, lastShown: 0, renders: 0, renderFrames: [], frame: 0, frames: [], samples: [] }
+const stats: FirehoseStats = { consumer, open: false, handled: 0, shown: 0, lastShown: 0, renders: 0, renderFrames: [], renderTimes: [], frame: 0, frames: [], samples: [] }
 ;(window as unknown as { __firehose: FirehoseStats }).__firehose = stats
 
 // The frame ticker registers first and re-registers inside each frame, so it always runs before
@@ -112,6 +114,7 @@ const Firehose = defineComponent({
     onUpdated(() => {
       stats.renders++
       stats.renderFrames.push(stats.frame)
+      stats.renderTimes.push(epoch(performance.now()))
       stats.shown = list.value.length
       stats.lastShown = list.value.at(-1)?.seq ?? 0
     })
