@@ -138,7 +138,7 @@ function row(name, delay) {
     const h = herd(delay, refusal)
     cells.push(`${h.peak} (${Math.round((h.peak / CLIENTS) * 100)} %)`, `${h.attempts} / ${h.refused}`, `${(h.p90 / 1000).toFixed(2)} s`)
   }
-  cells.push(`${(lone(delay, LONE_REFUSAL).median / 1000).toFixed(2)} s`)
+  cells.push(`${(lone(delay, LONE_REFUSAL).median / 1000).toFixed(3)} s`)
   return `| ${cells.join(' | ')} |`
 }
 
@@ -177,7 +177,10 @@ async function main() {
     console.log(header().join('\n'))
     const defaults = backoff.RECONNECT_DEFAULTS
     console.log(row(`**vue-realtime defaults** (min ${defaults.minDelay}, ×${defaults.factor}, ±${defaults.jitter})`, ours(defaults)))
-    console.log(row('previous defaults (min 500, ×1.2, ±0.1)', ours({ ...defaults, minDelay: 500, factor: 1.2, jitter: 0.1 })))
+    // Before issue 11: first retry uniform over [0, 500], then 500·1.2^(n-2) × (1 ± 0.1).
+    const previous = (k, r) => (k === 1 ? r() * 500 : 500 * 1.2 ** (k - 2) * (1 + 0.1 * (2 * r() - 1)))
+    console.log(row('previous defaults (uniform first retry; min 500, ×1.2, ±0.1)', previous))
+    console.log(row('same phase-keeping, plain uniform first retry (min 980, ×1.5, ±0.2)', (k, r) => (k === 1 ? r() * 980 : backoff.backoffDelay(k, defaults, r))))
     for (const [name, delay] of Object.entries(alternatives(defaults.maxDelay))) console.log(row(name, delay))
   }
 }

@@ -18,14 +18,16 @@ export type ResolvedReconnectOptions = Required<Omit<ReconnectOptions, 'shouldRe
  * an outage of length T comes within about minDelay/2 of T for a lone client. The two pull
  * against each other: a lone client back within 1.5 s of a 1 s refusal needs an attempt rate
  * of one per ~1 s per client, which for 300 clients is 30 per 100 ms on average, ~43 at the
- * random peak. 1,000 ms sits on that frontier (simulated: peaks 42 / 43 / 44, lone median
- * 1.50 s). Full jitter (AWS, "Exponential Backoff and Jitter") with the same first window
- * misses both (simulated: peaks 42 / 50 / 55, p90 2.0 s after 500 ms, lone median 1.9 s).
+ * random peak. Both hold only for minDelay between ~960 and ~995 ms; 980 ms is the middle
+ * (simulated: peaks 43 / 44 / 44 per 100 ms when ready, refused 500 ms, refused 2 s; p90
+ * back 0.90 s and 1.40 s; lone median 1.494 s; at 1,000 ms the lone median is 1.504 s).
+ * Full jitter (AWS, "Exponential Backoff and Jitter") with a 1 s first window misses both
+ * (simulated: peaks 42 / 50 / 55, p90 2.0 s after 500 ms, lone median 1.9 s).
  * `maxDelay` is reached after ~10 retries, about 75 s into an outage.
  */
 export const RECONNECT_DEFAULTS: ResolvedReconnectOptions = {
   retries: Number.POSITIVE_INFINITY,
-  minDelay: 1_000,
+  minDelay: 980,
   maxDelay: 30_000,
   factor: 1.5,
   jitter: 0.2,

@@ -158,7 +158,7 @@ export interface ReconnectOptions {
    * Base delay, ms. The first retry lands anywhere in the first ~minDelay (so a herd of clients
    * dropped together spreads out; see `backoffDelay`); retry n ≥ 2 waits
    * minDelay·factor^(n-2) × (1 ± jitter).
-   * @default 1_000
+   * @default 980
    */
   minDelay?: number
   /** Upper bound of the un-jittered delay, ms (clamped before jitter, so jitter survives the cap). @default 30_000 */
