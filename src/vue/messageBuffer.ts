@@ -40,46 +40,26 @@ export interface MessageBufferOptions {
  */
 export const FRAME_FALLBACK_MS = 100
 
-type Schedule = (run: () => void) => () => void
-
-const microtask: Schedule = (run) => {
-  let live = true
-  queueMicrotask(() => live && run())
-  return () => (live = false)
-}
-
-/** The next animation frame, or the fallback timer if frames have stopped; whichever comes first. */
-const frame: Schedule = (run) => {
-  if (typeof requestAnimationFrame !== 'function') return microtask(run)
-  let id: number | undefined
-  const timer = setTimeout(() => {
-    if (id !== undefined) cancelAnimationFrame(id)
-    run()
-  }, FRAME_FALLBACK_MS)
-  const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden'
-  if (!hidden) {
-    id = requestAnimationFrame(() => {
-      clearTimeout(timer)
-      run()
-    })
-  }
-  return () => {
-    clearTimeout(timer)
-    if (id !== undefined) cancelAnimationFrame(id)
-  }
-}
-
 export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onFlush }: MessageBufferOptions = {}): MessageBuffer<T> {
   const list: T[] = []
   const messages = shallowRef<readonly T[]>(list)
   // Messages since the last flush: `messages` changes only when it triggers, so what a reader
   // sees always matches what watchers and renders were told.
   const pending: T[] = []
-  const schedule = mode === 'frame' ? frame : microtask
-  let cancel: (() => void) | null = null
+  let scheduled = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let frame: number | undefined
+
+  /** Cancels a pending frame and timer (a pending microtask just finds nothing to do). */
+  const cancel = (): void => {
+    clearTimeout(timer)
+    if (frame !== undefined) cancelAnimationFrame(frame)
+    timer = frame = undefined
+  }
 
   const flush = (): void => {
-    cancel = null
+    cancel()
+    scheduled = false
     const keep = Math.min(max, pending.length)
     if (list.length + keep > max) list.splice(0, list.length + keep - max)
     for (let i = pending.length - keep; i < pending.length; i++) list.push(pending[i])
@@ -89,7 +69,7 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
   }
 
   // The pending frame or timer belongs to the scope that made the buffer.
-  if (getCurrentScope()) onScopeDispose(() => cancel?.())
+  if (getCurrentScope()) onScopeDispose(cancel)
 
   return {
     messages,
@@ -99,8 +79,16 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
         // Bound memory even if a huge batch arrives before the next flush.
         if (pending.length > 2 * max) pending.splice(0, pending.length - max)
       }
-      if (mode === 'sync') flush()
-      else cancel ??= schedule(flush)
+      if (mode === 'sync') return flush()
+      if (scheduled) return
+      scheduled = true
+      if (mode === 'frame' && typeof requestAnimationFrame === 'function') {
+        // The next frame, or the timer if frames have stopped: whichever comes first flushes.
+        timer = setTimeout(flush, FRAME_FALLBACK_MS)
+        if (globalThis.document?.visibilityState !== 'hidden') frame = requestAnimationFrame(flush)
+      } else {
+        queueMicrotask(() => scheduled && flush())
+      }
     },
     clear() {
       list.length = 0
