@@ -13,7 +13,7 @@ import { sleep } from '../lib/util.mjs'
 const CLIENTS = Number(process.env.BENCH_FANOUT_CLIENTS ?? 1000)
 const CLIENT_PROCESSES = 1
 const RATE = 100
-const SECONDS = 5
+const SECONDS = 3
 const BUCKET_MS = 0.05
 const now = () => performance.timeOrigin + performance.now()
 
@@ -23,6 +23,7 @@ export const meta = {
   adapter: false,
   libraries: ['ws', 'vue-realtime', 'socket.io'],
   rounds: 5,
+  peerRounds: 2,
   baseline: 'ws',
   ratios: [
     { key: 'p99', label: 'p99 × raw ws' },

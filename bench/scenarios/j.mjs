@@ -31,7 +31,7 @@ export const meta = {
     { id: '20k', label: '20,000 msgs/s', rate: 20_000 },
   ],
   rounds: 5,
-  peerRounds: 2,
+  peerRounds: 1,
   baseline: 'raw-raf',
   ratios: [{ key: 'fps', label: 'fps × raw per-frame page' }],
   timeoutMs: 60_000,
