@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { luaText } from './scripts/lua-text.mjs'
 
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
 
@@ -8,6 +9,7 @@ const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
  * and the vitest configuration. The demo has its own config in `demo/vite.config.ts`.
  */
 export default defineConfig({
+  plugins: [luaText()],
   resolve: {
     alias: [
       { find: /^vue-realtime$/, replacement: src('index.ts') },
@@ -32,7 +34,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^node:/],
+      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^node:/],
       output: {
         preserveModules: true,
         preserveModulesRoot: fileURLToPath(new URL('./src', import.meta.url)),

@@ -29,6 +29,8 @@ async function startChat() {
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    // The Redis engine's scripts (src/server/redis/*.lua) are inlined as text.
+    loader: { '.lua': 'text' },
     logLevel: 'warning',
   })
   const { startChatServer } = await import(pathToFileURL(outfile).href)

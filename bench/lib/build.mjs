@@ -47,7 +47,9 @@ export async function buildAll() {
         platform: 'node',
         target: 'node20',
         // Resolved at run time from node_modules, exactly as users would get them.
-        external: ['vue', 'pinia', 'ws', '@vue/*', 'esbuild'],
+        external: ['vue', 'pinia', 'ws', 'redis', '@vue/*', 'esbuild'],
+        // The Redis engine's scripts (src/server/redis/*.lua) are inlined as text.
+        loader: { '.lua': 'text' },
         alias,
         logLevel: 'silent',
         define: { __DEV__: 'false', 'process.env.NODE_ENV': '"production"' },

@@ -3,6 +3,7 @@
  */
 export { createRealtimeServer } from './server'
 export { memoryEngine, type MemoryEngineOptions } from './engine-memory'
+export { redisEngine, type RedisEngineClient, type RedisEngineOptions, type RedisEngineSettings } from './engine-redis'
 export {
   EngineError,
   type BroadcastResult,

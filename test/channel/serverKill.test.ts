@@ -26,6 +26,8 @@ beforeAll(async () => {
     format: 'esm',
     platform: 'node',
     packages: 'external',
+    // The Redis engine's scripts (src/server/redis/*.lua) are inlined as text.
+    loader: { '.lua': 'text' },
     outfile: bundle,
     logLevel: 'silent',
   })

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { luaText } from '../../scripts/lua-text.mjs'
 
 /**
  * The consumer tier: the package as users install it (`npm run test:consumers`). setup.ts
@@ -9,6 +10,8 @@ import { defineConfig } from 'vitest/config'
  */
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
+  // The Redis engine's scripts (src/server/redis/*.lua), for tests that import src/server.
+  plugins: [luaText()],
   test: {
     include: ['test/consumers/**/*.test.ts'],
     exclude: ['test/consumers/app/**', 'node_modules/**'],

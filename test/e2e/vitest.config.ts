@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { luaText } from '../../scripts/lua-text.mjs'
 
 /**
  * End-to-end tests of the demo chat in headless Chromium (playwright-core):
@@ -7,6 +8,8 @@ import { defineConfig } from 'vitest/config'
  */
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
+  // The Redis engine's scripts (src/server/redis/*.lua), for tests that import src/server.
+  plugins: [luaText()],
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
     // Fails the run if the marker token of the secret-leak tests is printed anywhere.

@@ -52,7 +52,7 @@ beforeAll(async () => {
   mkdirSync(cache, { recursive: true })
   const dir = mkdtempSync(join(cache, 'vue-realtime-memory-'))
   const bundle = join(dir, 'server.mjs')
-  await build({ entryPoints: [join(__dirname, '../../src/server/index.ts')], bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: bundle, logLevel: 'silent' })
+  await build({ entryPoints: [join(__dirname, '../../src/server/index.ts')], bundle: true, format: 'esm', platform: 'node', packages: 'external', loader: { '.lua': 'text' }, outfile: bundle, logLevel: 'silent' })
   const script = join(dir, 'child.mjs')
   writeFileSync(
     script,
