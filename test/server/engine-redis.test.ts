@@ -2,11 +2,23 @@
  * The Redis engine against a real redis-server (test/support/redis.ts): the shared engine
  * conformance suite with two nodes as two engines on one Redis, and what only Redis has.
  */
+import { createServer } from 'node:net'
 import { createClient } from 'redis'
-import { afterAll, beforeAll } from 'vitest'
-import { redisEngine, type RealtimeEngine } from '../../src/server'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { EngineError, redisEngine, type EngineMessage, type RealtimeEngine, type RedisEngineSettings } from '../../src/server'
 import { startRedis, type RedisServer } from '../support/redis'
-import { engineConformance } from './engine-conformance'
+import { waitFor } from '../support/wait'
+import { draft, engineConformance } from './engine-conformance'
+
+/** A loopback port nobody listens on. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
 
 let redis: RedisServer
 let admin: ReturnType<typeof createClient>
@@ -52,4 +64,171 @@ engineConformance('redis', {
     const keys = await admin.keys(`${prefix}{${topic}}*`)
     if (keys.length) await admin.del(keys)
   },
+})
+
+describe('redisEngine on a real Redis', () => {
+  const engines: RealtimeEngine[] = []
+  function engine(options: Partial<RedisEngineSettings> = {}): RealtimeEngine {
+    const made = redisEngine({ url: redis.url, prefix: `own${run++}:`, ...options })
+    engines.push(made)
+    return made
+  }
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.close()))
+  })
+
+  async function listen(node: RealtimeEngine, topic: string) {
+    const seen: EngineMessage[] = []
+    const unsubscribe = await node.subscribe(topic, (event) => event.type === 'message' && seen.push(event.message))
+    return { seen, unsubscribe }
+  }
+  const seqs = (messages: EngineMessage[]) => messages.map((m) => m.seq)
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+  it('runs its scripts by SHA and sends them whole only after SCRIPT FLUSH (NOSCRIPT)', async () => {
+    const node = engine()
+    expect((await node.publish(draft('s'))).seq).toBe(1)
+    const calls = async (command: string) => Number((await admin.info('commandstats')).match(new RegExp(`cmdstat_${command}:calls=(\\d+)`))?.[1] ?? 0)
+    await admin.configResetStat()
+    expect((await node.publish(draft('s'))).seq).toBe(2)
+    expect({ evalsha: await calls('evalsha'), eval: await calls('eval') }).toEqual({ evalsha: 1, eval: 0 })
+    await admin.scriptFlush()
+    expect((await node.publish(draft('s'))).seq).toBe(3)
+    expect((await node.publish(draft('s'))).seq).toBe(4)
+    expect(await calls('eval')).toBe(1)
+    expect((await node.history('s', { since: 0, limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4])
+  })
+
+  it('fills a lost channel message from the stream before delivering the next one', async () => {
+    const node = engine({ prefix: 'lost:' })
+    const watch = await listen(node, 'room')
+    await node.publish(draft('room'))
+    await waitFor(() => watch.seen.length === 1)
+    // Seq 2 stored as publish.lua would, but its PUBLISH never reaches anyone.
+    const epoch = watch.seen[0].epoch
+    await admin.hIncrBy('lost:{room}:meta', 's', 1)
+    await admin.xAdd('lost:{room}:log', '2-0', { i: 'slost', h: JSON.stringify({ id: 'lost', from: 'x', ts: 1 }), d: '"gone?"' })
+    await node.publish(draft('room'))
+    await waitFor(() => watch.seen.length === 3, { message: 'three deliveries' })
+    expect(seqs(watch.seen)).toEqual([1, 2, 3])
+    expect(watch.seen[1]).toMatchObject({ id: 'lost', data: '"gone?"', epoch })
+  })
+
+  it('catches up after CLIENT KILL TYPE pubsub: a message stored while the pub/sub link was down arrives, with no later message', async () => {
+    const node = engine({ prefix: 'kill:' })
+    const watch = await listen(node, 'k')
+    for (let i = 0; i < 5; i++) await node.publish(draft('k'))
+    await waitFor(() => watch.seen.length === 5)
+    // One transaction: the pub/sub connection is cut, then seq 6 is stored; its PUBLISH reaches nobody.
+    await admin
+      .multi()
+      .addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub'])
+      .hIncrBy('kill:{k}:meta', 's', 1)
+      .xAdd('kill:{k}:log', '6-0', { i: 'ssix', h: JSON.stringify({ id: 'six', from: 'x', ts: 1 }), d: '6' })
+      .publish('kill:{k}', 'lost on purpose')
+      .exec()
+    await waitFor(() => watch.seen.length === 6, { message: 'seq 6 read from the stream after the re-subscribe', timeout: 10_000 })
+    for (let i = 0; i < 5; i++) await node.publish(draft('k'))
+    await waitFor(() => watch.seen.length === 11)
+    expect(seqs(watch.seen)).toEqual(range(1, 11))
+    expect(watch.seen[5]).toMatchObject({ id: 'six', data: '6' })
+  })
+
+  it('bounds what it keeps: the stream is capped, ids beyond the window are deleted, and every key it writes per message has a TTL', async () => {
+    const node = engine({ prefix: 'bound:', historyLimit: 5, dedupeWindow: 8, dedupeTtlMs: 60_000, topicTtlMs: 3_600_000 })
+    for (let i = 0; i < 30; i++) await node.publish(draft('b'))
+    expect(await admin.xLen('bound:{b}:log')).toBe(8)
+    const ids = await admin.keys('bound:{b}:id:*')
+    expect(ids).toHaveLength(8)
+    for (const key of [...ids, 'bound:{b}:meta', 'bound:{b}:log']) expect(await admin.pTTL(key)).toBeGreaterThan(0)
+    expect((await node.history('b', { since: 0, limit: 100 })).messages.map((m) => m.seq)).toEqual(range(26, 30))
+    await node.broadcast(draft('b', { id: 'typing' }))
+    expect(await admin.pTTL('bound:{b}:eph:styping')).toBeGreaterThan(0)
+  })
+
+  it('forgets an idle topic after topicTtlMs: it comes back with a new epoch', async () => {
+    const node = engine({ prefix: 'idle:', topicTtlMs: 200 })
+    const first = await node.publish(draft('i'))
+    await waitFor(async () => !(await node.exists('i')), { message: 'the idle topic expired' })
+    const again = await node.publish(draft('i'))
+    expect(again.seq).toBe(1)
+    expect(again.epoch).not.toBe(first.epoch)
+  })
+
+  it('answers an out-of-memory Redis with server_full, and works again once there is room', async () => {
+    const node = engine({ prefix: 'oom:' })
+    await node.publish(draft('o'))
+    await admin.configSet('maxmemory', '1')
+    try {
+      const refused = node.publish(draft('o', { data: JSON.stringify('x'.repeat(1000)) }))
+      await expect(refused).rejects.toBeInstanceOf(EngineError)
+      await expect(refused).rejects.toMatchObject({ code: 'server_full', message: expect.stringMatching(/out of memory.*retry later/) })
+    } finally {
+      await admin.configSet('maxmemory', '0')
+    }
+    expect((await node.publish(draft('o'))).seq).toBe(2)
+  })
+
+  it('uses a node-redis client it is given, and leaves it open on close', async () => {
+    const client = createClient({ url: redis.url })
+    client.on('error', () => {})
+    const node = redisEngine({ client, prefix: 'given:' })
+    await node.ready()
+    expect(client.isReady).toBe(true)
+    expect((await node.publish(draft('g'))).seq).toBe(1)
+    await node.close()
+    expect(client.isReady).toBe(true)
+    expect(await client.hGet('given:{g}:meta', 's')).toBe('1')
+    client.destroy()
+  })
+
+  it('validates its options', () => {
+    expect(() => redisEngine({} as never)).toThrow(/exactly one of "url".*or "client"/)
+    expect(() => redisEngine({ url: redis.url, client: createClient() } as never)).toThrow(/exactly one of/)
+    expect(() => redisEngine({ url: redis.url, historyLimit: -1 })).toThrow(/historyLimit.*integer >= 0/)
+    expect(() => redisEngine({ url: redis.url, nodeTtlMs: 1.5 })).toThrow(/nodeTtlMs/)
+  })
+
+  it('fails ready() with the cause and the fix when Redis cannot be reached, without the password', async () => {
+    const port = await freePort()
+    const node = redisEngine({ url: `redis://user:hunter2@127.0.0.1:${port}`, connectTimeout: 500 })
+    const failed = node.ready()
+    await expect(failed).rejects.toThrow(new RegExp(`could not reach Redis at redis://127.0.0.1:${port}.*within 500 ms \\(connect ECONNREFUSED.*start Redis or fix the url`))
+    await expect(failed).rejects.not.toThrow(/hunter2/)
+    await node.close()
+  })
+
+  // Last: it restarts the shared Redis.
+  it('rejects while Redis is away with an error naming it, and after a restart follows the new epoch', async () => {
+    const publisher = engine({ prefix: 'restart:' })
+    const subscriber = engine({ prefix: 'restart:' })
+    const watch = await listen(subscriber, 'r')
+    const before = await publisher.publish(draft('r'))
+    await publisher.publish(draft('r'))
+    await waitFor(() => watch.seen.length === 2)
+    redis.process!.kill('SIGKILL')
+    await waitFor(
+      async () => {
+        try {
+          await publisher.publish(draft('r'))
+          return false
+        } catch (error) {
+          return /redisEngine: Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unreachable.*until it is back/.test((error as Error).message)
+        }
+      },
+      { message: 'a publish rejected as unreachable' },
+    )
+    await redis.restart()
+    const after = await waitFor(() => publisher.publish(draft('r')).catch(() => null), { message: 'a publish after the restart', timeout: 15_000 })
+    expect(after.seq).toBe(1)
+    expect(after.epoch).not.toBe(before.epoch)
+    await publisher.publish(draft('r'))
+    await waitFor(() => watch.seen.some((m) => m.epoch === after.epoch && m.seq === 2), { message: 'the new epoch delivered', timeout: 15_000 })
+    expect(watch.seen.map((m) => [m.epoch === before.epoch ? 'old' : 'new', m.seq])).toEqual([
+      ['old', 1],
+      ['old', 2],
+      ['new', 1],
+      ['new', 2],
+    ])
+  })
 })

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryEngine, parseClientFrame, type RealtimeEngine, type RealtimeServer } from '../../src/server'
+import { memoryEngine, parseClientFrame, redisEngine, type RealtimeEngine, type RealtimeServer } from '../../src/server'
+import { startRedis, type RedisServer } from '../support/redis'
 import { withLatency } from './engine-latency'
 import { connect, startServer, type Frame, type TestClient } from './helpers'
 import { waitFor } from '../support/wait'
@@ -24,30 +25,46 @@ function prng(seed: number): () => number {
 }
 let random = prng(1)
 
+type Kind = 'instant' | 'slow' | 'redis'
 interface Cluster {
+  /** What the checks read from (every node sees the same store). */
   engine: RealtimeEngine
-  /** Two servers on the engine: two nodes. */
+  /** The engine of each server: one shared instance, or one per node (Redis). */
+  engines: RealtimeEngine[]
+  /** Two servers: two nodes. */
   servers: RealtimeServer[]
 }
-/** A synchronous memory engine, and one whose every call answers later (as Redis or SQL would). */
-const clusters: Record<'instant' | 'slow', Cluster> = {} as Record<'instant' | 'slow', Cluster>
+/**
+ * A synchronous memory engine, one whose every call answers later (as Redis or SQL would), and
+ * the Redis engine on a real redis-server with one engine (one pair of connections) per server.
+ */
+const clusters = {} as Record<Kind, Cluster>
 const errors: Error[] = []
 let run = 0
+let redis: RedisServer
 
 beforeAll(async () => {
+  redis = await startRedis()
   const memory = memoryEngine()
-  const engines = { instant: memory, slow: withLatency(memoryEngine(), () => random()) }
-  for (const [name, engine] of Object.entries(engines) as Array<[keyof typeof engines, RealtimeEngine]>) {
-    const options = { engine, maxPayload: MAX_PAYLOAD, maxDepth: MAX_DEPTH, rateLimit: false, newTopicLimit: false, onRequest: { echo: (data: unknown) => data } } as const
-    clusters[name] = { engine, servers: [await startServer(options), await startServer(options)] }
-    for (const server of clusters[name].servers) server.on('error', (e) => errors.push(e))
+  const slow = withLatency(memoryEngine(), () => random())
+  const nodes: Record<Kind, RealtimeEngine[]> = {
+    instant: [memory, memory],
+    slow: [slow, slow],
+    redis: [redisEngine({ url: redis.url, prefix: 'fuzz:' }), redisEngine({ url: redis.url, prefix: 'fuzz:' })],
   }
-})
+  for (const [name, engines] of Object.entries(nodes) as Array<[Kind, RealtimeEngine[]]>) {
+    const options = { maxPayload: MAX_PAYLOAD, maxDepth: MAX_DEPTH, rateLimit: false, newTopicLimit: false, onRequest: { echo: (data: unknown) => data } } as const
+    const servers = [await startServer({ ...options, engine: engines[0] }), await startServer({ ...options, engine: engines[1] })]
+    clusters[name] = { engine: engines[0], engines: [...new Set(engines)], servers }
+    for (const server of servers) server.on('error', (e) => errors.push(e))
+  }
+}, 60_000)
 afterAll(async () => {
-  for (const { engine, servers } of Object.values(clusters)) {
+  for (const { engines, servers } of Object.values(clusters)) {
     await Promise.all(servers.map((s) => s.close()))
-    await engine.close()
+    await Promise.all(engines.map((e) => e.close()))
   }
+  await redis?.stop()
 })
 
 const key = (id: unknown) => `${typeof id}:${String(id)}`
@@ -258,7 +275,7 @@ function checkStream(frames: Frame[], name: string, subscribes: Op[], head: numb
   else expect(pending.map((m) => m.seq)).toEqual(Array.from({ length: head - expectedNext + 1 }, (_, i) => expectedNext! + i))
 }
 
-describe.each(['instant', 'slow'] as const)('fuzz: concurrent frame sequences per topic, %s engine', (kind) => {
+describe.each(['instant', 'slow', 'redis'] as const)('fuzz: concurrent frame sequences per topic, %s engine', (kind) => {
   it('delivers every stored seq once, in order, to every subscriber, and answers every publish once', { timeout: 120_000 }, async () => {
     const { engine, servers } = clusters[kind]
     await fc.assert(

@@ -16,8 +16,8 @@ export interface RedisEngineClient {
   unsubscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>
   close(): Promise<void>
   destroy(): void
-  on(event: 'error' | 'ready', listener: (...args: never[]) => void): unknown
-  off(event: 'error' | 'ready', listener: (...args: never[]) => void): unknown
+  on(event: 'error' | 'ready', listener: (...args: unknown[]) => void): unknown
+  off(event: 'error' | 'ready', listener: (...args: unknown[]) => void): unknown
 }
 
 const PREFIX = '[vue-realtime/server] redisEngine:'
@@ -67,8 +67,8 @@ export class RedisConnection {
     this.owned = !options.client
   }
 
-  private readonly onError = (error: Error): void => {
-    this.lastError = error
+  private readonly onError = (error: unknown): void => {
+    this.lastError = error instanceof Error ? error : new Error(String(error))
   }
 
   private readonly onSubscriberReady = (): void => {
