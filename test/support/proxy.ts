@@ -34,9 +34,10 @@ export interface FaultProxy extends EventEmitter {
   /**
    * Stop forwarding both ways on every current connection without closing anything: a
    * half-open link (a dropped NAT mapping, a dead peer). Connections made afterwards pass
-   * normally, so a client that detects the dead link can reconnect.
+   * normally, so a client that detects the dead link can reconnect. `'down'` holds only what
+   * the target sends (requests arrive, answers never do); `'up'` only what the client sends.
    */
-  blackhole(): void
+  blackhole(direction?: 'both' | 'up' | 'down'): void
   /** Undo `blackhole()`: what was held back flows again, in order (FINs included). */
   resume(): void
   /** Destroy every current connection (both sides, FIN). */
@@ -271,10 +272,10 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     url(path = '/') {
       return `ws://127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`
     },
-    blackhole() {
+    blackhole(direction: 'both' | 'up' | 'down' = 'both') {
       for (const link of links) {
-        link.up.hold()
-        link.down.hold()
+        if (direction !== 'down') link.up.hold()
+        if (direction !== 'up') link.down.hold()
       }
     },
     resume() {

@@ -1,5 +1,5 @@
 import { EngineError } from '../engine'
-import type { LuaScript } from './scripts'
+import { SCRIPTS, type LuaScript } from './scripts'
 
 /**
  * What the engine needs of a node-redis client: `createClient()` from `redis` (v6) is one.
@@ -57,6 +57,12 @@ export class RedisConnection {
   private readonly where: string
   private readonly owned: boolean
   private subscriberReadyOnce = false
+  /**
+   * The scripts being loaded (SCRIPT LOAD) on the current connection; commands wait for it. Run
+   * by SHA before they are loaded, a burst of EVALSHA would fail NOSCRIPT and be sent again
+   * out of order (another node may load the script meanwhile), reordering one publisher's messages.
+   */
+  private loaded: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -69,6 +75,16 @@ export class RedisConnection {
 
   private readonly onError = (error: unknown): void => {
     this.lastError = error instanceof Error ? error : new Error(String(error))
+  }
+
+  private readonly onClientReady = (): void => {
+    this.loaded = this.loadScripts()
+  }
+
+  private async loadScripts(): Promise<void> {
+    await Promise.all(Object.values(SCRIPTS).map((script) => this.client.sendCommand(['SCRIPT', 'LOAD', script.source]))).catch(() => {
+      // Redis went away again: EVALSHA falls back to EVAL, and the next reconnect loads them.
+    })
   }
 
   private readonly onSubscriberReady = (): void => {
@@ -90,7 +106,10 @@ export class RedisConnection {
       this.client = redis.createClient({ url: this.options.url, disableOfflineQueue: true })
     }
     this.client.on('error', this.onError)
+    this.client.on('ready', this.onClientReady)
     if (!this.client.isOpen) await this.connect(this.client)
+    else this.onClientReady()
+    await this.loaded
     this.subscriber = this.client.duplicate()
     this.subscriber.on('error', this.onError)
     this.subscriber.on('ready', this.onSubscriberReady)
@@ -130,6 +149,7 @@ export class RedisConnection {
   /** Runs a script by SHA; sends its text (EVAL, which also caches it) when Redis lacks it. */
   async run(script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     if (!this.client?.isReady) throw this.unavailable()
+    await this.loaded
     const rest = [String(keys.length), ...keys, ...args.map(String)]
     try {
       return await this.client.sendCommand(['EVALSHA', script.sha, ...rest])
@@ -175,6 +195,7 @@ export class RedisConnection {
     }
     const client = this.client
     if (!client) return
+    client.off('ready', this.onClientReady)
     if (!this.owned) {
       client.off('error', this.onError)
       return
