@@ -182,6 +182,10 @@ describe('redisEngine on a real Redis', () => {
     client.destroy()
   })
 
+  it('fails a test that needs Redis, with the install command, when redis-server is missing', async () => {
+    await expect(startRedis({ binary: 'redis-server-that-is-not-installed' })).rejects.toThrow(/not installed.*apt-get install redis-server/)
+  })
+
   it('validates its options', () => {
     expect(() => redisEngine({} as never)).toThrow(/exactly one of "url".*or "client"/)
     expect(() => redisEngine({ url: redis.url, client: createClient() } as never)).toThrow(/exactly one of/)

@@ -9,7 +9,6 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
 /** Startup of a local redis-server takes milliseconds; this bounds a stuck one (slow CI included). */
 const START_TIMEOUT = 15_000
 const STOP_TIMEOUT = 10_000
@@ -36,9 +35,9 @@ function freePort(): Promise<number> {
   })
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
+function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], {
+    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
@@ -52,7 +51,7 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
       clearTimeout(timer)
       reject(
         error.code === 'ENOENT'
-          ? new Error(`redis-server is not installed (${BINARY} not found); install it with \`apt-get install redis-server\` (Debian/Ubuntu), or set REDIS_SERVER to its path.`)
+          ? new Error(`redis-server is not installed (${binary} not found); install it with \`apt-get install redis-server\` (Debian/Ubuntu), or set REDIS_SERVER to its path.`)
           : error,
       )
     })
@@ -85,15 +84,18 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
   clearTimeout(timer)
 }
 
-/** Starts a redis-server on a free loopback port (another one if that port was taken meanwhile). */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts a redis-server on a free loopback port (another one if that port was taken meanwhile).
+ * `binary` defaults to $REDIS_SERVER, else `redis-server` on the PATH.
+ */
+export async function startRedis({ binary = process.env.REDIS_SERVER ?? 'redis-server' }: { binary?: string } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vue-realtime-redis-'))
   let child: ChildProcess | null = null
   let port = 0
   for (let attempt = 1; !child; attempt++) {
     port = await freePort()
     try {
-      child = await launch(port, dir)
+      child = await launch(binary, port, dir)
     } catch (error) {
       if (attempt >= 3 || /not installed/.test((error as Error).message)) {
         rmSync(dir, { recursive: true, force: true })
@@ -116,7 +118,7 @@ export async function startRedis(): Promise<RedisServer> {
     async restart() {
       if (current) await kill(current, 'SIGKILL')
       current = null
-      current = await launch(port, dir)
+      current = await launch(binary, port, dir)
     },
   }
 }
