@@ -3,7 +3,7 @@
  * nickname login, room/DM authorization, and lobby/inbox notices for unread counts.
  * `demo/start.mjs` bundles and runs it; the e2e tests import `startChatServer` directly.
  */
-import { createRealtimeServer, RequestError, type RealtimeServer } from '../src/server/index'
+import { createRealtimeServer, RequestError, type RealtimeEngine, type RealtimeServer } from '../src/server/index'
 import {
   DEFAULT_ROOMS,
   LOBBY_TOPIC,
@@ -25,6 +25,8 @@ export interface ChatServerOptions {
   host?: string
   /** Where history is kept across restarts; memory only without it. */
   dataDir?: string
+  /** The engine to run on instead (`npm run demo:cluster`: a Redis engine per node); yours to close. */
+  engine?: RealtimeEngine
   /** Presence goes offline after 1.5 of these without a frame, ms. @default 15_000 */
   heartbeatInterval?: number
 }
@@ -51,6 +53,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     host: options.host ?? '127.0.0.1',
     path: '/ws',
     dataDir: options.dataDir,
+    engine: options.engine,
     historyLimit: HISTORY_LIMIT,
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     authenticate(_req, token) {
