@@ -1,7 +1,8 @@
 // Bundles the TypeScript the bench needs into bench/.tmp (gitignored) so plain .mjs jobs can
 // import it: vue-realtime's client (src/index.ts), its server (src/server/index.ts), and what
-// the tests share with the bench: the fault proxy (test/support/proxy.ts) and the browser
-// firehose harness (test/support/firehose.ts). A missing or broken source is
+// the tests share with the bench: the fault proxy (test/support/proxy.ts), the browser
+// firehose harness (test/support/firehose.ts) and the redis-server launcher
+// (test/support/redis.ts). A missing or broken source is
 // reported as "not available yet", never thrown: peer rows must run without it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +18,7 @@ export const artifacts = {
   server: { entry: 'src/server/index.ts', out: 'vue-realtime-server.mjs', needs: ['src/server/index.ts'] },
   proxy: { entry: 'test/support/proxy.ts', out: 'proxy.mjs', needs: ['test/support/proxy.ts'] },
   firehose: { entry: 'test/support/firehose.ts', out: 'firehose.mjs', needs: ['test/support/firehose.ts', 'test/support/firehosePage.ts'] },
+  redis: { entry: 'test/support/redis.ts', out: 'redis.mjs', needs: ['test/support/redis.ts'] },
 }
 
 /** Where `vue-realtime` and its subpaths resolve: the TypeScript sources. */
