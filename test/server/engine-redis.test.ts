@@ -5,7 +5,7 @@
 import { createServer } from 'node:net'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { EngineError, redisEngine, type EngineMessage, type RealtimeEngine, type RedisEngineSettings } from '../../src/server'
+import { EngineError, redisEngine, type EngineMessage, type RealtimeEngine, type RedisEngineClient, type RedisEngineSettings } from '../../src/server'
 import { startRedis, type RedisServer } from '../support/redis'
 import { waitFor } from '../support/wait'
 import { draft, engineConformance } from './engine-conformance'
@@ -184,6 +184,26 @@ describe('redisEngine on a real Redis', () => {
 
   it('fails a test that needs Redis, with the install command, when redis-server is missing', async () => {
     await expect(startRedis({ binary: 'redis-server-that-is-not-installed' })).rejects.toThrow(/not installed.*apt-get install redis-server/)
+  })
+
+  it('names a command timeout (node-redis gives up on a command that waited too long to be written)', async () => {
+    // node-redis' own error: an empty message, only its class says what happened. A stand-in client
+    // throws it, since a real one only does so when its event loop or socket stalls for seconds.
+    class TimeoutError extends Error {}
+    const subscriber = { isOpen: true, isReady: true, connect: async () => {}, subscribe: async () => {}, unsubscribe: async () => {}, on() {}, off() {}, destroy() {} }
+    const client = {
+      ...subscriber,
+      duplicate: () => ({ ...subscriber, duplicate: () => client, sendCommand: async () => null, close: async () => {} }),
+      close: async () => {},
+      async sendCommand(args: ReadonlyArray<string>) {
+        if (args[0] === 'EVALSHA' && args[3]?.endsWith(':meta')) throw new TimeoutError()
+        return args[0] === 'EVALSHA' ? 0 : 'OK'
+      },
+    } as unknown as RedisEngineClient
+    const node = redisEngine({ client, prefix: 'fake:' })
+    await node.ready()
+    await expect(node.publish(draft('p'))).rejects.toThrow(/Redis \(the given client\) did not answer the publish script within the client's command timeout \(TimeoutError\); Redis or this server is overloaded, retry later/)
+    await node.close()
   })
 
   it('validates its options', () => {

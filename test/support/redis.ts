@@ -4,10 +4,10 @@
  * that says how to install it: tests that need Redis fail, they never skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 
 /** Startup of a local redis-server takes milliseconds; this bounds a stuck one (slow CI included). */
 const START_TIMEOUT = 15_000
@@ -35,11 +35,24 @@ function freePort(): Promise<number> {
   })
 }
 
+/** The binary's path (a name is looked up on PATH), or null. */
+function locate(binary: string): string | null {
+  if (binary.includes('/')) return existsSync(binary) ? binary : null
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, binary))) return join(dir, binary)
+  }
+  return null
+}
+
+/** util-linux's setpriv (Debian has it): the server gets SIGKILL when its parent dies, so a killed test run leaves no redis-server behind. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
+
 function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction']
+    const child = SETPRIV
+      ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not start within ${START_TIMEOUT} ms: ${output.slice(-500)}`)), START_TIMEOUT)
     const fail = (error: Error): void => {
@@ -47,13 +60,9 @@ function launch(binary: string, port: number, dir: string): Promise<ChildProcess
       child.kill('SIGKILL')
       reject(error)
     }
-    child.once('error', (error: NodeJS.ErrnoException) => {
+    child.once('error', (error) => {
       clearTimeout(timer)
-      reject(
-        error.code === 'ENOENT'
-          ? new Error(`redis-server is not installed (${binary} not found); install it with \`apt-get install redis-server\` (Debian/Ubuntu), or set REDIS_SERVER to its path.`)
-          : error,
-      )
+      reject(error)
     })
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
@@ -88,7 +97,11 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
  * Starts a redis-server on a free loopback port (another one if that port was taken meanwhile).
  * `binary` defaults to $REDIS_SERVER, else `redis-server` on the PATH.
  */
-export async function startRedis({ binary = process.env.REDIS_SERVER ?? 'redis-server' }: { binary?: string } = {}): Promise<RedisServer> {
+export async function startRedis({ binary: name = process.env.REDIS_SERVER ?? 'redis-server' }: { binary?: string } = {}): Promise<RedisServer> {
+  const binary = locate(name)
+  if (!binary) {
+    throw new Error(`redis-server is not installed (${name} not found); install it with \`apt-get install redis-server\` (Debian/Ubuntu), or set REDIS_SERVER to its path.`)
+  }
   const dir = mkdtempSync(join(tmpdir(), 'vue-realtime-redis-'))
   let child: ChildProcess | null = null
   let port = 0
@@ -97,7 +110,7 @@ export async function startRedis({ binary = process.env.REDIS_SERVER ?? 'redis-s
     try {
       child = await launch(binary, port, dir)
     } catch (error) {
-      if (attempt >= 3 || /not installed/.test((error as Error).message)) {
+      if (attempt >= 3) {
         rmSync(dir, { recursive: true, force: true })
         throw error
       }

@@ -143,7 +143,12 @@ export class RedisConnection {
     if (text.startsWith('OOM')) {
       return new EngineError('server_full', `Redis is out of memory (${text}); retry later. Give Redis more maxmemory or lower historyLimit.`)
     }
-    return new Error(`${PREFIX} Redis refused ${what}: ${text}`, { cause: error })
+    const kind = error instanceof Error ? error.constructor.name : ''
+    if (/timeout/i.test(kind) || /timeout/i.test(text)) {
+      // node-redis gives up on a command after its command timeout (5 s by default); Redis may still run it.
+      return new Error(`${PREFIX} ${this.where} did not answer ${what} within the client's command timeout (${text || kind}); Redis or this server is overloaded, retry later.`, { cause: error })
+    }
+    return new Error(`${PREFIX} Redis refused ${what}: ${text || kind || 'no reason given'}`, { cause: error })
   }
 
   /** Runs a script by SHA; sends its text (EVAL, which also caches it) when Redis lacks it. */
