@@ -5,6 +5,7 @@
  */
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRig } from '../channel/helpers'
 import { createFaultProxy, type FaultProxy } from '../support/proxy'
 import { startRedis, type RedisServer } from '../support/redis'
 import { waitFor } from '../support/wait'
@@ -33,7 +34,10 @@ afterAll(async () => {
   await redis?.stop()
 })
 
+const rig = createRig()
+
 afterEach(async () => {
+  await rig.cleanup()
   await Promise.all(clients.splice(0).map((c) => c.close()))
   await Promise.all(nodes.splice(0).map((n) => n.close()))
   await Promise.all(proxies.splice(0).map((p) => p.close()))
@@ -156,13 +160,22 @@ describe('three server processes on one Redis', () => {
     for (const n of [y, z]) expect(n.errors).toEqual([])
   })
 
-  it('restart Redis mid-stream: every client sees the new epoch; resuming from the old one is recovered false; no node crashes', async () => {
+  it('restart Redis mid-stream: every client sees the new epoch (the channel client reports the gap); resuming from the old one is recovered false; no node crashes', async () => {
     const trio = await cluster(3)
     const subscribers = await Promise.all(trio.map((n) => client(n)))
+    // The library's own protocol client on every node too: what useChannel turns into recovered false and onGap.
+    const channels = trio.map((n) => {
+      const c = rig.client(n.url)
+      const watcher = c.watch('live')
+      c.open()
+      return watcher
+    })
     const publisher = await client(trio[0])
     for (const s of subscribers) await s.subscribe('live')
+    for (const w of channels) await waitFor(() => w.joins.length === 1, { message: 'the channel client joined', timeout: LONG })
     for (let i = 1; i <= 5; i++) await publisher.publish('live', `before${i}`, i)
     for (const s of subscribers) await waitFor(() => messages(s, 'live').length === 5)
+    for (const w of channels) await waitFor(() => w.messages.length === 5)
     const oldEpoch = messages(subscribers[0], 'live')[0].epoch
 
     await redis.restart()
@@ -187,6 +200,11 @@ describe('three server processes on one Redis', () => {
     for (const [i, s] of subscribers.entries()) {
       await waitFor(() => messages(s, 'live').filter((f) => f.epoch === newEpoch).length === 5, { message: `subscriber ${i}: the new epoch's 5 messages`, timeout: LONG })
       expect(messages(s, 'live').map((f) => [f.epoch === oldEpoch ? 'old' : 'new', f.seq])).toEqual([...range(1, 5).map((n) => ['old', n]), ...range(1, 5).map((n) => ['new', n])])
+    }
+    for (const [i, w] of channels.entries()) {
+      await waitFor(() => w.messages.length === 10, { message: `channel client ${i}: the new epoch's messages`, timeout: LONG })
+      expect(w.gaps).toEqual([expect.objectContaining({ topic: 'live', since: 5, epoch: newEpoch })])
+      expect(w.messages.map((m) => [m.epoch === oldEpoch ? 'old' : 'new', m.seq])).toEqual([...range(1, 5).map((n) => ['old', n]), ...range(1, 5).map((n) => ['new', n])])
     }
     const resumed = await client(trio[2])
     expect(await resumed.subscribe('live', { since: 5, epoch: oldEpoch })).toMatchObject({ seq: 5, epoch: newEpoch, recovered: false })
