@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { EngineError, redisEngine, type EngineMessage, type RealtimeEngine, type RedisEngineClient, type RedisEngineSettings } from '../../src/server'
+import { createFaultProxy } from '../support/proxy'
 import { startRedis, type RedisServer } from '../support/redis'
 import { waitFor } from '../support/wait'
 import { draft, engineConformance } from './engine-conformance'
@@ -132,6 +133,29 @@ describe('redisEngine on a real Redis', () => {
     await waitFor(() => watch.seen.length === 11)
     expect(seqs(watch.seen)).toEqual(range(1, 11))
     expect(watch.seen[5]).toMatchObject({ id: 'six', data: '6' })
+  })
+
+  it("removes the members of a node whose liveness key expired (a leave each), and the node restores them when it is back (a join each)", async () => {
+    // Node B reaches Redis through a proxy: holding B's commands back is B pausing past its TTL.
+    const proxy = await createFaultProxy({ target: { port: redis.port } })
+    const options = { prefix: 'live:', nodeTtlMs: 300 }
+    const a = engine(options)
+    const b = redisEngine({ url: `redis://127.0.0.1:${proxy.port}`, ...options })
+    engines.push(b)
+    await Promise.all([a.ready(), b.ready()])
+    const events: string[] = []
+    await a.subscribe('room', (e) => e.type === 'presence' && events.push(`${e.event}:${e.member.clientId}`))
+    await b.announce('room', 'join', { clientId: 'bob', online: true, lastSeen: 1 })
+    await waitFor(() => events.includes('join:bob'))
+    proxy.blackhole('up')
+    await waitFor(() => events.includes('leave:bob'), { message: "the leave of the paused node's member" })
+    expect(await a.members('room')).toEqual([])
+    // B's held renewals arrive: it is no longer registered, so it joins its members again.
+    proxy.resume()
+    await waitFor(() => events.filter((e) => e === 'join:bob').length === 2, { message: 'bob joined again' })
+    expect((await a.members('room')).map((m) => m.clientId)).toEqual(['bob'])
+    await b.close()
+    await proxy.close()
   })
 
   it('bounds what it keeps: the stream is capped, ids beyond the window are deleted, and every key it writes per message has a TTL', async () => {

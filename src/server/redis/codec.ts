@@ -3,8 +3,8 @@ import type { EngineEvent, EngineMessage, EnginePublish, PresenceEvent } from '.
 
 /**
  * Key and channel names of one prefix. A topic's keys share the hash tag `{topic}` (topics
- * never contain braces), so one topic's script touches one slot. reap.lua builds the presence
- * and channel names itself: keep them in step.
+ * never contain braces), so one topic's script touches one slot. reap.lua and members.lua build
+ * the node, presence and channel names themselves: keep them in step.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
@@ -31,9 +31,13 @@ export class RedisKeys {
   channel(topic: string): string {
     return `${this.prefix}{${topic}}`
   }
-  /** Sorted set of live nodes, scored by when their registration expires. */
+  /** Set of the ids of registered nodes (reap.lua removes the dead ones). */
   nodes(): string {
     return `${this.prefix}nodes`
+  }
+  /** A node's liveness key: it exists while the node renews it within the TTL. */
+  node(id: string): string {
+    return `${this.prefix}node:${id}`
   }
   /** Set of topics where a node has presence members (what reaping it must visit). */
   nodeTopics(node: string): string {

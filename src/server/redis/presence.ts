@@ -9,10 +9,10 @@ import { SCRIPTS } from './scripts'
 const REAP_BATCH = 10
 
 /**
- * This node's liveness and its presence members. The node registers in a sorted set scored by
- * when its registration expires, refreshed every third of the TTL; members are stored per topic
- * with their node's id. Every node reaps expired nodes every third of the TTL: their members
- * are removed and a `leave` published for each, so a killed node's members are gone within
+ * This node's liveness and its presence members. The node keeps a liveness key with the TTL,
+ * renewed every third of it, and its id in the set of nodes; members are stored per topic with
+ * their node's id. Every node reaps every third of the TTL: nodes whose key expired lose their
+ * members, and a `leave` is published for each, so a killed node's members are gone within
  * about 1.3 TTL. `members()` already leaves out members of an expired node.
  */
 export class NodePresence {
@@ -49,7 +49,7 @@ export class NodePresence {
   }
 
   private async beat(): Promise<void> {
-    const added = await this.redis.run(SCRIPTS.heartbeat, [this.keys.nodes()], [this.nodeId, this.ttl])
+    const added = await this.redis.run(SCRIPTS.heartbeat, [this.keys.node(this.nodeId), this.keys.nodes()], [this.nodeId, this.ttl])
     // Not registered although it was: reaped after a pause, or Redis lost its data. Its members come back.
     if (added === 1 && this.registered) await this.rejoin()
     this.registered = true
@@ -89,7 +89,7 @@ export class NodePresence {
   }
 
   async members(topic: string): Promise<PresenceMember[]> {
-    const reply = (await this.redis.run(SCRIPTS.members, [this.keys.presence(topic), this.keys.nodes()], [])) as string[]
+    const reply = (await this.redis.run(SCRIPTS.members, [this.keys.presence(topic)], [this.keys.prefix])) as string[]
     return reply.map((text) => JSON.parse(text) as PresenceMember)
   }
 

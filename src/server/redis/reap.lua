@@ -1,21 +1,27 @@
--- Removes dead nodes and their presence members, publishing a leave for each member, so
--- subscribers on every live node hear it exactly once (whichever node reaps first).
--- KEYS[1] nodes sorted set
+-- Removes dead nodes (liveness key expired) and their presence members, publishing a leave
+-- for each member, so subscribers on every live node hear it exactly once (whichever node
+-- reaps first).
+-- KEYS[1] set of node ids
 -- ARGV[1] key prefix   ARGV[2] at most this many nodes per call
 -- ARGV[3] a node to remove now (one closing itself), or '' for every expired one
 -- Returns the number of members removed.
 local prefix = ARGV[1]
-local dead
+local dead = {}
 if ARGV[3] ~= '' then
-  dead = { ARGV[3] }
+  dead[1] = ARGV[3]
+  redis.call('DEL', prefix .. 'node:' .. ARGV[3])
 else
-  local now = redis.call('TIME')
-  now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-  dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now), 'LIMIT', 0, ARGV[2])
+  local limit = tonumber(ARGV[2])
+  for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+    if #dead >= limit then break end
+    if redis.call('EXISTS', prefix .. 'node:' .. node) == 0 then
+      dead[#dead + 1] = node
+    end
+  end
 end
 local removed = 0
 for _, node in ipairs(dead) do
-  redis.call('ZREM', KEYS[1], node)
+  redis.call('SREM', KEYS[1], node)
   local topicsKey = prefix .. 'node:' .. node .. ':topics'
   for _, topic in ipairs(redis.call('SMEMBERS', topicsKey)) do
     local presence = prefix .. '{' .. topic .. '}:presence'

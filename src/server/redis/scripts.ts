@@ -28,7 +28,7 @@ export const SCRIPTS = {
   catchup: new LuaScript('catchup', catchup, 2),
   broadcast: new LuaScript('broadcast', broadcast, 1),
   announce: new LuaScript('announce', announce, 2),
-  members: new LuaScript('members', members, 2),
-  heartbeat: new LuaScript('heartbeat', heartbeat, 1),
+  members: new LuaScript('members', members, 1),
+  heartbeat: new LuaScript('heartbeat', heartbeat, 2),
   reap: new LuaScript('reap', reap, 1),
 } as const
