@@ -124,8 +124,11 @@ export class RedisConnection {
         this.options.connectTimeout,
       )
     })
+    const connecting = client.connect()
+    // Given up on at the timeout, it may still settle later (rejected when close() destroys the client).
+    connecting.catch(() => {})
     try {
-      await Promise.race([client.connect(), timeout])
+      await Promise.race([connecting, timeout])
     } finally {
       clearTimeout(timer)
     }
