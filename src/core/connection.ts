@@ -56,6 +56,8 @@ export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
   received: 0,
   sent: 0,
   error: null,
+  role: 'solo',
+  uncertain: 0,
 })
 
 export type { FrameSettled }

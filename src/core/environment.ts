@@ -1,4 +1,5 @@
 import { withDefaults } from './defaults'
+import { MemoryProfile, type MemoryTab } from './tabs/memory'
 import type { EnvironmentEvent, RealtimeEnvironment } from './types'
 
 interface EventTargetLike {
@@ -7,9 +8,9 @@ interface EventTargetLike {
 }
 
 /**
- * Listens to the browser's online/offline, visibilitychange and pagehide/pageshow events
- * (nothing when there is no `window` and `document`, as on the server). One DOM listener
- * set per subscriber; the returned remover removes exactly those.
+ * Listens to the browser's online/offline, visibilitychange, pagehide/pageshow and
+ * freeze/resume events (nothing when there is no `window` and `document`, as on the server).
+ * One DOM listener set per subscriber; the returned remover removes exactly those.
  */
 function subscribeToBrowser(listener: (event: EnvironmentEvent) => void): () => void {
   const { window: win, document: doc } = globalThis as { window?: Partial<EventTargetLike>; document?: EventTargetLike & { visibilityState?: string } }
@@ -24,6 +25,7 @@ function subscribeToBrowser(listener: (event: EnvironmentEvent) => void): () => 
       on(win as EventTargetLike, type, (event) => listener({ type, persisted: event.persisted === true })),
     ),
     on(doc, 'visibilitychange', () => listener({ type: doc.visibilityState === 'hidden' ? 'hidden' : 'visible' })),
+    ...(['freeze', 'resume'] as const).map((type) => on(doc, type, () => listener({ type }))),
   ]
   return () => removers.forEach((remove) => remove())
 }
@@ -36,9 +38,10 @@ function subscribeToBrowser(listener: (event: EnvironmentEvent) => void): () => 
  */
 export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {}): RealtimeEnvironment {
   const g = globalThis as {
-    navigator?: { onLine?: boolean }
+    navigator?: { onLine?: boolean; locks?: RealtimeEnvironment['locks'] }
     document?: { visibilityState?: string }
     WebSocket?: RealtimeEnvironment['WebSocket']
+    BroadcastChannel?: RealtimeEnvironment['BroadcastChannel']
   }
   const env = withDefaults<RealtimeEnvironment>(
     {
@@ -50,6 +53,9 @@ export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {})
       isOnline: () => g.navigator?.onLine !== false,
       isVisible: () => g.document?.visibilityState !== 'hidden',
       subscribe: subscribeToBrowser,
+      // Web Locks exist only in secure contexts; tab sharing falls back to one socket per tab without them.
+      locks: g.navigator?.locks,
+      BroadcastChannel: g.BroadcastChannel,
     },
     overrides,
   )
@@ -57,16 +63,34 @@ export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {})
   return { ...env, clearTimeout: (handle) => handle != null && clear(handle) }
 }
 
+/** A manual environment: one simulated tab, driven by the test. */
+export interface ManualEnvironment extends RealtimeEnvironment {
+  /** Simulates a browser event (and updates `online` / `visible`). */
+  emit(event: EnvironmentEvent): void
+  online: boolean
+  visible: boolean
+  /** The simulated browser profile whose in-memory locks and channels this tab uses. */
+  readonly profile: MemoryProfile
+  /** This tab in `profile`: `pause()`/`resume()` it (as a debugger would), or `crash()` it. */
+  readonly tab: MemoryTab
+}
+
 /**
  * A controllable environment for tests and for hosts without DOM events (React Native,
- * Electron main, workers): call `emit` to simulate the browser.
+ * Electron main, workers): call `emit` to simulate the browser. Each one is a tab of
+ * `profile` (a fresh one by default), with in-memory Web Locks and BroadcastChannel, so several
+ * tabs of one profile can share a socket in one process; its timers stop while the tab is
+ * paused and for good once it crashed.
  */
-export function createManualEnvironment(
-  base: Partial<RealtimeEnvironment> = {},
-): RealtimeEnvironment & { emit(event: EnvironmentEvent): void; online: boolean; visible: boolean } {
+export function createManualEnvironment(base: Partial<RealtimeEnvironment> = {}, profile = new MemoryProfile()): ManualEnvironment {
   const listeners = new Set<(event: EnvironmentEvent) => void>()
-  const env = {
-    ...resolveEnvironment(base),
+  const tab = profile.tab()
+  const resolved = resolveEnvironment({ locks: tab.locks, BroadcastChannel: tab.BroadcastChannel, ...base })
+  const env: ManualEnvironment = {
+    ...resolved,
+    setTimeout: (fn, ms) => resolved.setTimeout(() => tab.run(fn), ms),
+    profile,
+    tab,
     online: true,
     visible: true,
     isOnline: () => env.online,
@@ -76,9 +100,13 @@ export function createManualEnvironment(
       return () => listeners.delete(listener)
     },
     emit(event: EnvironmentEvent) {
+      if (tab.crashed) return
       if (event.type === 'online' || event.type === 'offline') env.online = event.type === 'online'
       if (event.type === 'visible' || event.type === 'hidden') env.visible = event.type === 'visible'
-      for (const listener of [...listeners]) listener(event)
+      // A paused tab handles the event when it resumes.
+      tab.run(() => {
+        for (const listener of [...listeners]) listener(event)
+      })
     },
   }
   return env

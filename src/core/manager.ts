@@ -53,6 +53,18 @@ function differingOptions(first: ConnectionOptions<unknown, unknown>, later: Con
   return differing
 }
 
+/** A plain connection, or one shared across tabs when `shareAcrossTabs` gives the way to share. */
+function createConnection<In, Out>(url: string | URL, options: ConnectionOptions<In, Out>): Connection<In, Out> {
+  const share = options.shareAcrossTabs
+  if (process.env.NODE_ENV !== 'production' && (share as unknown) === true) {
+    console.warn(
+      "[vue-realtime] shareAcrossTabs takes tabSharing(), not true: import { tabSharing } from 'vue-realtime' and pass " +
+        '`shareAcrossTabs: tabSharing()` (a value, so that apps that do not share carry none of its code). This connection is not shared.',
+    )
+  }
+  return typeof share === 'object' && share ? share.connect(url, options) : new Connection<In, Out>(url, options)
+}
+
 /**
  * Shares connections: one per URL + subprotocols, reference-counted. N consumers of a URL
  * share one socket; it closes `idleTimeout` after the last one releases it. One manager per
@@ -102,7 +114,7 @@ export class ConnectionManager {
       entry.idleTimer = null
       entry.refs++
     } else {
-      entry = { connection: new Connection<In, Out>(url, merged), refs: 1, idleTimer: null }
+      entry = { connection: createConnection(url, merged), refs: 1, idleTimer: null }
       this.#entries.set(key, entry)
       this.#emitter.emit('add', entry.connection)
     }

@@ -2,6 +2,7 @@
  * Public types of the framework-free core. Nothing here imports Vue or touches DOM globals:
  * the environment (WebSocket constructor, timers, clock, browser events) is injected.
  */
+import type { Connection } from './connection'
 
 /** `WebSocket.readyState` values: CONNECTING, OPEN, CLOSING, CLOSED. */
 export type ReadyState = 0 | 1 | 2 | 3
@@ -87,9 +88,17 @@ export interface RealtimeEnvironment {
   /**
    * Subscribe to environment events; returns the remover. Events:
    * `online`, `offline`, `visible`, `hidden`, `pagehide` (persisted: page goes into the
-   * bfcache), `pageshow` (persisted: page restored from the bfcache).
+   * bfcache), `pageshow` (persisted: page restored from the bfcache), `freeze` and `resume`
+   * (Page Lifecycle: the browser froze a background page, or thawed it).
    */
   subscribe: (listener: (event: EnvironmentEvent) => void) => () => void
+  /**
+   * Web Locks, which elect the tab that holds a socket shared across tabs (`shareAcrossTabs`).
+   * @default navigator.locks (secure contexts only)
+   */
+  locks?: LockManagerLike
+  /** Carries frames between the tabs that share a socket. @default globalThis.BroadcastChannel */
+  BroadcastChannel?: BroadcastChannelConstructor
 }
 
 export type EnvironmentEvent =
@@ -99,6 +108,37 @@ export type EnvironmentEvent =
   | { type: 'hidden' }
   | { type: 'pagehide'; persisted: boolean }
   | { type: 'pageshow'; persisted: boolean }
+  | { type: 'freeze' }
+  | { type: 'resume' }
+
+/** Options of one Web Locks request (the subset the core uses). */
+export interface LockRequestOptions {
+  /** Take the lock from its holder at once (its request rejects with an `AbortError`). */
+  steal?: boolean
+  /** Abort a request that is still waiting. */
+  signal?: AbortSignal
+}
+
+/** The subset of `navigator.locks` (the Web Locks API's `LockManager`) the core uses. */
+export interface LockManagerLike {
+  /**
+   * Waits for the exclusive lock `name`, calls `callback` while holding it and keeps it until the
+   * promise `callback` returns settles. The returned promise rejects with an `AbortError` when the
+   * request is aborted or the held lock is stolen.
+   */
+  request(name: string, options: LockRequestOptions, callback: (lock: unknown) => unknown): Promise<unknown>
+}
+
+/** The subset of `BroadcastChannel` the core uses. */
+export interface BroadcastChannelLike {
+  postMessage(message: unknown): void
+  close(): void
+  onmessage: ((event: { data: unknown }) => void) | null
+}
+
+export interface BroadcastChannelConstructor {
+  new (name: string): BroadcastChannelLike
+}
 
 /** What the core knows of a close code. */
 export interface CloseCodeInfo {
@@ -201,6 +241,26 @@ export interface Serializer<In = unknown, Out = unknown> {
   decode: (data: unknown) => In
 }
 
+/**
+ * Which tab holds a connection's socket: `leader` (this tab holds it for every tab), `follower`
+ * (another tab, or a shared worker, holds it and relays it here), `solo` (this tab holds its
+ * own socket: `shareAcrossTabs` is off, or the browser cannot share).
+ */
+export type TabRole = 'leader' | 'follower' | 'solo'
+
+/**
+ * How connections are shared across the tabs of one browser profile: made by `tabSharing()`
+ * (`vue-realtime`), given as the `shareAcrossTabs` option. Its members are internal.
+ */
+export interface TabSharing {
+  /**
+   * @internal Creates the connection for `url`: shared when the browser can share, else a plain
+   * one. The manager disposes it when the tab no longer uses it: a shared one then hands its
+   * socket over (or leaves the group) instead of closing it for every tab.
+   */
+  connect<In, Out>(url: string | URL, options: ConnectionOptions<In, Out>): Connection<In, Out>
+}
+
 /** Options of one connection (shared by every consumer of it). */
 export interface ConnectionOptions<In = unknown, Out = unknown> {
   /** WebSocket subprotocols. Part of the connection's key. */
@@ -240,6 +300,13 @@ export interface ConnectionOptions<In = unknown, Out = unknown> {
   idleTimeout?: number
   /** Close with 1001 on `pagehide` and reopen on a persisted `pageshow` (bfcache). @default true */
   closeOnPageHide?: boolean
+  /**
+   * One socket per URL for all the tabs of this origin, instead of one per tab:
+   * `shareAcrossTabs: tabSharing()` (import `tabSharing` from `vue-realtime`; it is a value so
+   * that apps which do not share carry none of its code). See the `tabs` guide.
+   * @default undefined (one socket per tab)
+   */
+  shareAcrossTabs?: TabSharing | false
   /** Injected environment (timers, clock, browser events); tests pass fakes here. */
   environment?: Partial<RealtimeEnvironment>
 }
@@ -307,6 +374,14 @@ export interface ConnectionState {
   /** Outbound frames written to a socket (heartbeats excluded). */
   sent: number
   error: RealtimeErrorInfo | null
+  /** Which tab holds the socket (see `TabRole`); `solo` unless `shareAcrossTabs` is on. */
+  role: TabRole
+  /**
+   * Sends of this tab that the tab holding the shared socket accepted, then went away before
+   * writing them: they may or may not have reached the server (reported through `error` too).
+   * Always 0 for a `solo` connection.
+   */
+  uncertain: number
 }
 
 /** Events of a `Connection`. Each listener gets one argument. */

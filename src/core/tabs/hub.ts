@@ -1,0 +1,255 @@
+/**
+ * The leader's side of a shared socket: owns the one real `Connection` of a group for one
+ * leadership term (in the leader tab, or in a SharedWorker), posts its state, its inbound
+ * frames (once, batched per microtask) and its events to the other tabs, and writes what they
+ * send. A new term gets a new hub and a new socket; a hub never outlives its term.
+ */
+import { Connection } from '../connection'
+import { jsonSerializer } from '../serializer'
+import type {
+  ConnectionOptions,
+  ConnectionState,
+  EnvironmentEvent,
+  RealtimeEnvironment,
+  RealtimeErrorInfo,
+  SendOptions,
+  SendResult,
+  TimerHandle,
+  WebSocketData,
+} from '../types'
+import { BEAT_MS } from './leaderWatch'
+import { Encoded, shareState, type Command, type LeaderMessage, type TabMessage } from './wire'
+
+type Body<M> = M extends unknown ? Omit<M, 'e' | 'from'> : never
+export type LeaderBody = Body<LeaderMessage>
+
+/** The leader tab's own consumers, served directly (no cloning, no decoding twice). */
+export interface LocalView<In> {
+  /** Every leader message, synchronously; `error` carries the original error (with its cause). */
+  leader(message: LeaderMessage): void
+  message(data: In): void
+  frame(event: 'frameIn' | 'frameOut', data: unknown): void
+}
+
+export interface HubOptions<In, Out> {
+  url: string
+  /** The connection's options (functions included: the hub runs in the tab or worker that has them). */
+  options: ConnectionOptions<In, Out>
+  env: RealtimeEnvironment
+  epoch: number
+  /** The leader's tab id. */
+  id: string
+  /** Posts to every other tab of the group. */
+  post: (message: LeaderMessage) => void
+  local?: LocalView<In>
+  /** The token to connect with, read on every attempt. */
+  token: () => string | null | undefined
+  /** Is the hub's own page visible? (A worker has no page: never.) */
+  visible: () => boolean
+}
+
+export class Hub<In = unknown, Out = unknown> {
+  readonly epoch: number
+  readonly id: string
+  /** The group's real connection for this term. */
+  readonly connection: Connection<In, Out>
+  readonly #options: HubOptions<In, Out>
+  /** The other tabs that said hello, and whether each is visible. */
+  readonly #tabs = new Map<string, boolean>()
+  readonly #envListeners = new Set<(event: EnvironmentEvent) => void>()
+  readonly #stops: Array<() => void>
+  #visible: boolean
+  #frames: unknown[] = []
+  #protocol = ''
+  /** Another tab's send waits in the outbox: say `flushed` once it is empty. */
+  #tabsQueued = false
+  #beat: TimerHandle | null = null
+  #started = false
+  #disposed = false
+
+  constructor(options: HubOptions<In, Out>) {
+    this.#options = options
+    this.epoch = options.epoch
+    this.id = options.id
+    const { env, local } = options
+    this.#visible = options.visible()
+    const serializer = options.options.serializer ?? (jsonSerializer as NonNullable<ConnectionOptions<In, Out>['serializer']>)
+    let raw: unknown
+    this.connection = new Connection<In, Out>(options.url, {
+      ...options.options,
+      shareAcrossTabs: undefined,
+      // The tab owns page-hide: it hands the socket over instead of pausing it.
+      closeOnPageHide: false,
+      token: options.token,
+      serializer: {
+        // Other tabs encode their own sends (so that encoding errors throw in the tab that sent).
+        encode: (value) => (value instanceof Encoded ? value.data : serializer.encode(value as Out)),
+        decode: (data) => {
+          const message = serializer.decode(data)
+          raw = data
+          return message
+        },
+      },
+      // Retries and probes follow the group's visibility, not only this page's: a hidden leader
+      // must still reconnect while another tab shows the connection.
+      environment: {
+        ...env,
+        isVisible: () => this.#visible,
+        subscribe: (listener) => {
+          this.#envListeners.add(listener)
+          return () => this.#envListeners.delete(listener)
+        },
+      },
+    })
+    const c = this.connection
+    this.#stops = [
+      env.subscribe((event) => {
+        if (event.type === 'online' || event.type === 'offline') this.#envEvent(event)
+        else if (event.type === 'visible' || event.type === 'hidden') this.#visibility()
+      }),
+      c.on('state', (state) => this.#state(state)),
+      c.on('open', ({ protocol }) => {
+        this.#protocol = protocol
+        this.#emit({ t: 'open', protocol })
+      }),
+      c.on('message', (data) => {
+        this.#frame(raw)
+        local?.message(data)
+      }),
+      c.on('close', (info) => this.#emit({ t: 'close', info })),
+      c.on('error', (error) => this.#emit({ t: 'error', error: { kind: error.kind, message: error.message } }, error)),
+    ]
+    if (local) this.#stops.push(c.on('frameIn', ({ data }) => local.frame('frameIn', data)), c.on('frameOut', ({ data }) => local.frame('frameOut', data)))
+  }
+
+  /** Announces the term (with the state after `open`, so tabs never see a new leader idle), then beats. */
+  start(open: boolean, stolen: boolean): void {
+    if (open) this.connection.open()
+    this.#started = true
+    this.#emit({ t: 'lead', state: this.#shared(this.connection.state), stolen })
+    this.#scheduleBeat()
+  }
+
+  /** A message from another tab. */
+  receive(message: TabMessage): void {
+    switch (message.t) {
+      case 'hello':
+        this.#tabs.set(message.from, message.visible)
+        this.#visibility()
+        this.#emit({ t: 'snap', to: message.from, state: this.#shared(this.connection.state) })
+        if (message.open && (this.connection.status === 'idle' || this.connection.status === 'closed')) this.connection.open()
+        return
+      case 'vis':
+        this.#tabs.set(message.from, message.visible)
+        return this.#visibility()
+      case 'leave':
+        this.#tabs.delete(message.from)
+        return this.#visibility()
+      case 'ping':
+        return this.#emit({ t: 'pong', to: message.from })
+      case 'send': {
+        if (message.e !== this.epoch) return
+        const result = this.#write(message.data, message)
+        if (message.volatile) return
+        if (result === 'queued') this.#tabsQueued = true
+        return this.#emit({ t: 'ok', to: message.from, id: message.id, result })
+      }
+      case 'cmd':
+        if (message.e === this.epoch) this.command(message.op, message.code, message.reason)
+    }
+  }
+
+  /** A send of the leader tab's own consumers (throws as `Connection.send` does). */
+  write(data: unknown, options?: SendOptions): SendResult {
+    return this.connection.send(data as Out, options)
+  }
+
+  command(op: Command, code?: number, reason?: string): void {
+    if (op === 'close') this.connection.close(code, reason)
+    else this.connection[op]()
+  }
+
+  /**
+   * Ends the term and closes the socket. The `bye` tells the tabs that follow this term that
+   * nothing it has not confirmed will be written (they send it again to the next leader); tabs
+   * that already follow a newer term drop it.
+   */
+  dispose(): void {
+    if (this.#disposed) return
+    this.#disposed = true
+    this.#options.env.clearTimeout(this.#beat)
+    for (const stop of this.#stops) stop()
+    this.#emit({ t: 'bye' })
+    this.connection.dispose()
+  }
+
+  #write(data: WebSocketData, options: SendOptions): SendResult {
+    try {
+      return this.connection.send(new Encoded(data) as Out, { volatile: options.volatile, ttl: options.ttl })
+    } catch (error) {
+      // Only a full outbox under `overflow: 'error'` throws here (the data is encoded already).
+      this.#emit({ t: 'error', error: { kind: 'dropped', message: (error as Error).message } })
+      return 'dropped'
+    }
+  }
+
+  #shared(state: ConnectionState) {
+    return shareState(state, this.#protocol)
+  }
+
+  #state(state: ConnectionState): void {
+    if (!this.#started) return
+    this.#emit({ t: 'state', state: this.#shared(state) })
+    if (this.#tabsQueued && state.queued === 0) {
+      this.#tabsQueued = false
+      this.#emit({ t: 'flushed' })
+    }
+  }
+
+  #frame(data: unknown): void {
+    if (this.#tabs.size === 0) return
+    if (this.#frames.push(data) === 1) queueMicrotask(() => this.#flushFrames())
+  }
+
+  #flushFrames(): void {
+    if (this.#frames.length === 0) return
+    const data = this.#frames
+    this.#frames = []
+    this.#post({ t: 'frames', e: this.epoch, from: this.id, data })
+  }
+
+  /** Posts to the other tabs (after the frames batched so far: order is kept) and serves the local view. */
+  #emit(body: LeaderBody, error?: RealtimeErrorInfo): void {
+    if (this.#disposed && body.t !== 'bye') return
+    const message = { ...body, e: this.epoch, from: this.id } as LeaderMessage
+    this.#flushFrames()
+    this.#post(message)
+    this.#options.local?.leader(error ? ({ ...message, error } as LeaderMessage) : message)
+  }
+
+  #post(message: LeaderMessage): void {
+    try {
+      this.#options.post(message)
+    } catch {
+      // The channel closed under us (the page is going away): the other tabs will hear the lock.
+    }
+  }
+
+  #scheduleBeat(): void {
+    this.#beat = this.#options.env.setTimeout(() => {
+      if (this.#tabs.size > 0) this.#emit({ t: 'beat' })
+      this.#scheduleBeat()
+    }, BEAT_MS)
+  }
+
+  #visibility(): void {
+    const visible = this.#options.visible() || [...this.#tabs.values()].some(Boolean)
+    if (visible === this.#visible) return
+    this.#visible = visible
+    this.#envEvent({ type: visible ? 'visible' : 'hidden' })
+  }
+
+  #envEvent(event: EnvironmentEvent): void {
+    for (const listener of [...this.#envListeners]) listener(event)
+  }
+}

@@ -1,0 +1,511 @@
+/**
+ * A tab's handle on a socket shared across tabs. It has the surface of `Connection` (the
+ * manager, the composables and the protocol client use it unchanged) and shows the state of
+ * the one real connection, wherever it lives: in a `Hub` of this tab while it leads, in another
+ * tab's hub (over a BroadcastChannel) or in a SharedWorker (over its port) while it follows.
+ *
+ * What it guarantees across a hand-over:
+ * - inbound frames come from the leader it follows only, each once; an older leader is ignored;
+ * - a send stays with this tab until the leader confirms it is written or in its outbox, and is
+ *   sent again to the next leader otherwise; a send the lost leader held in its outbox, or that
+ *   a leader which was then deposed may still write, counts as `uncertain` and is reported;
+ * - the lock is given up on pagehide, on freeze and when the manager drops the connection,
+ *   never on `hidden`.
+ */
+import { closeCodeInfo } from '../closeCodes'
+import { Connection, IDLE_STATE } from '../connection'
+import { Emitter } from '../emitter'
+import { resolveQueue, OutboxFullError, type ResolvedQueueOptions } from '../outbox'
+import { jsonSerializer } from '../serializer'
+import type {
+  BroadcastChannelLike,
+  CloseInfo,
+  ConnectionEvents,
+  ConnectionOptions,
+  ConnectionState,
+  ConnectionStatus,
+  EnvironmentEvent,
+  LockManagerLike,
+  RealtimeEnvironment,
+  RealtimeErrorInfo,
+  SendOptions,
+  SendResult,
+  Serializer,
+  WebSocketData,
+} from '../types'
+import { Election } from './election'
+import { Hub, type LocalView } from './hub'
+import { LeaderWatch } from './leaderWatch'
+import { Encoded, isLeaderMessage, newer, tabId, type Command, type LeaderMessage, type SharedState, type TabMessage, type WireMessage } from './wire'
+
+/** How a tab reaches the others: a channel per group, plus Web Locks to elect (none with a worker, which always leads). */
+export interface TabTransport {
+  open(group: string): BroadcastChannelLike
+  locks?: LockManagerLike
+}
+
+interface Outgoing {
+  data: WebSocketData
+  /** Epoch ms after which it must not be sent (Infinity without a ttl). */
+  expiresAt: number
+  /** The epoch it was posted to, or null while no leader has it. */
+  postedTo: number | null
+}
+
+const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null }
+
+function closeInfo(code: number, reason: string, wasClean: boolean): CloseInfo {
+  return { ...closeCodeInfo(code), reason, wasClean }
+}
+
+export class TabConnection<In = unknown, Out = unknown> extends Connection<In, Out> {
+  readonly #env: RealtimeEnvironment
+  readonly #group: string
+  readonly #transport: TabTransport
+  readonly #id = tabId()
+  readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#report('callback', `vue-realtime: a '${String(event)}' callback threw: ${(error as Error)?.message ?? String(error)}`, error))
+  readonly #serializer: Serializer<In, Out>
+  readonly #queue: ResolvedQueueOptions
+  readonly #election: Election | null
+  readonly #watch: LeaderWatch | null
+  #bus: BroadcastChannelLike | null = null
+  #hub: Hub<In, Out> | null = null
+  #stopEnvironment: (() => void) | null = null
+  #joined = false
+  #suspended = false
+  /** The leader's view of the connection (null until a leader spoke). */
+  #shared: SharedState | null = null
+  #state: ConnectionState = { ...IDLE_STATE, role: 'follower' }
+  /** Has `open` been emitted for the current open period? */
+  #opened = false
+  #epoch = 0
+  #leader: string | null = null
+  /** The highest epoch this tab heard of (a new term's epoch is above it). */
+  #known = 0
+  readonly #outgoing = new Map<number, Outgoing>()
+  /** Ids the leader holds in its outbox (it says `flushed` once that is empty). */
+  readonly #accepted = new Set<number>()
+  #nextId = 1
+  #dropped = 0
+  #uncertain = 0
+  #waitingCommand: [Command, number?, string?] | null = null
+  /** The latest token any tab announced (undefined: none), and this tab's own, as last read. */
+  #token: string | null | undefined
+  #ownToken: string | null | undefined
+
+  constructor(url: string | URL, options: ConnectionOptions<In, Out>, env: RealtimeEnvironment, group: string, transport: TabTransport) {
+    super(url, options)
+    this.#env = env
+    this.#group = group
+    this.#transport = transport
+    this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
+    this.#queue = resolveQueue(options.queue)
+    const locks = transport.locks
+    this.#election = locks
+      ? new Election(locks, group, { elected: (stolen) => this.#elected(stolen), deposed: () => this.#stepDown() })
+      : null
+    this.#watch = locks
+      ? new LeaderWatch(env, {
+          epoch: () => this.#epoch,
+          ping: () => this.#post({ t: 'ping', e: this.#epoch, from: this.#id }),
+          steal: () => this.#election!.steal(),
+        })
+      : null
+  }
+
+  override get state(): Readonly<ConnectionState> {
+    return this.#state
+  }
+
+  override get status(): ConnectionStatus {
+    return this.#state.status
+  }
+
+  override on<K extends keyof ConnectionEvents<In>>(event: K, listener: (payload: ConnectionEvents<In>[K]) => void): () => void {
+    return this.#emitter.on(event, listener)
+  }
+
+  /** Joins the group (the first time), or asks the leader to open the socket. */
+  override open(): void {
+    if (!this.#joined) return this.#join()
+    this.#command('open')
+  }
+
+  /** Closes the shared socket, for every tab (as `close()` closes it for every consumer of a tab). */
+  override close(code = 1000, reason = ''): void {
+    if (this.#joined) return this.#command('close', code, reason)
+    this.#mirror({ status: 'closed', readyState: 3, lastClose: closeInfo(code, reason, true) })
+  }
+
+  /** Retries now, with this tab's token if it changed (the leader reconnects with it). */
+  override reconnect(): void {
+    this.#announceToken()
+    if (!this.#joined) return this.#join()
+    this.#command('reconnect')
+  }
+
+  override send(data: Out | WebSocketData, options: SendOptions = {}): SendResult {
+    if (this.#hub) return this.#hub.write(data, options)
+    // Encoded here, so an unencodable message throws in the tab that sent it.
+    const encoded = this.#serializer.encode(data as Out)
+    if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data: encoded })
+    if (options.volatile) {
+      if (this.#leader === null || this.#state.status !== 'open') return this.#drop(1, 'volatile')
+      this.#post({ t: 'send', e: this.#epoch, from: this.#id, id: 0, data: encoded, volatile: true })
+      return 'sent'
+    }
+    if (this.#outgoing.size >= this.#queue.max) {
+      if (this.#queue.overflow === 'error') throw new OutboxFullError(this.#queue.max, this.#queue.maxBytes)
+      if (this.#queue.overflow === 'drop-newest') return this.#drop(1, 'overflow')
+      this.#outgoing.delete(this.#outgoing.keys().next().value!)
+      this.#drop(1, 'overflow')
+    }
+    const id = this.#nextId++
+    const entry: Outgoing = { data: encoded, expiresAt: this.#env.now() + (options.ttl ?? this.#queue.ttl ?? Infinity), postedTo: null }
+    this.#outgoing.set(id, entry)
+    if (this.#leader !== null) this.#postSend(id, entry)
+    this.#publish()
+    return 'queued'
+  }
+
+  /** This tab is done with the connection (the manager dropped it): hand over or leave the group. */
+  leave(): void {
+    this.#suspended = false
+    this.#stopEnvironment?.()
+    this.#stopEnvironment = null
+    this.#part(closeInfo(1000, '', true), 'closed')
+    this.#outgoing.clear()
+    this.#publish()
+  }
+
+  /** The manager's release: hands the socket over (or leaves the group); never closes it for the other tabs. */
+  override dispose(): void {
+    this.leave()
+    this.#emitter.clear()
+  }
+
+  // ── membership ───────────────────────────────────────────────────────────────
+
+  #join(): void {
+    this.#joined = true
+    this.#stopEnvironment ??= this.#env.subscribe((event) => this.#onEnvironment(event))
+    const bus = (this.#bus = this.#transport.open(this.#group))
+    bus.onmessage = (event) => this.#receive(event.data as WireMessage)
+    if (this.#leader === null) this.#mirror(WAITING)
+    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), open: true })
+    this.#election?.join()
+    this.#watch?.heard()
+    this.#watch?.start()
+  }
+
+  /** Leaves the group: hands the socket over if this tab leads, else stops waiting for the lock. */
+  #part(info: CloseInfo, status: 'idle' | 'closed'): void {
+    if (!this.#joined) return
+    this.#joined = false
+    this.#watch?.stop()
+    const hub = this.#hub
+    this.#hub = null
+    if (hub) hub.dispose()
+    else this.#post({ t: 'leave', from: this.#id })
+    this.#election?.leave()
+    if (this.#bus) {
+      this.#bus.onmessage = null
+      this.#bus.close()
+      this.#bus = null
+    }
+    this.#leader = null
+    // Out of the group this tab cannot hear `flushed`; what the leader holds is the leader's.
+    this.#accepted.clear()
+    this.#closed(info)
+    this.#mirror({ status, readyState: 3, nextRetryAt: null, lastClose: info })
+  }
+
+  #onEnvironment(event: EnvironmentEvent): void {
+    switch (event.type) {
+      case 'pagehide':
+      case 'freeze':
+        // A page in the bfcache or frozen keeps its lock and starves the others: give it up.
+        if (!this.#joined) return
+        this.#suspended = true
+        return this.#part(closeInfo(1001, 'page hidden', true), 'idle')
+      case 'pageshow':
+      case 'resume':
+        if (this.#suspended && (event.type === 'resume' || event.persisted)) {
+          this.#suspended = false
+          this.#join()
+        }
+        return
+      case 'visible':
+      case 'hidden':
+        // Never a hand-over: a hidden leader keeps leading. Only visible followers watch it.
+        if (!this.#joined || this.#hub) return
+        this.#post({ t: 'vis', from: this.#id, visible: event.type === 'visible' })
+        if (event.type === 'visible') this.#watch?.start()
+        else this.#watch?.stop()
+    }
+  }
+
+  // ── leadership ───────────────────────────────────────────────────────────────
+
+  #elected(stolen: boolean): void {
+    if (!this.#joined) return this.#election?.leave()
+    this.#watch?.stop()
+    // Above every epoch this tab heard, and above any a tab it never heard could have used.
+    const epoch = (this.#known = Math.max(this.#known + 1, Math.floor(this.#env.now())))
+    const wasClosed = this.#shared?.status === 'closed'
+    const bus = this.#bus!
+    this.#hub = new Hub<In, Out>({
+      url: this.url,
+      options: this.options,
+      env: this.#env,
+      epoch,
+      id: this.#id,
+      post: (message) => bus.postMessage(message),
+      local: this.#localView(),
+      token: () => this.#currentToken(),
+      visible: () => this.#env.isVisible(),
+    })
+    this.#hub.start(!wasClosed, stolen)
+  }
+
+  /** Another tab leads now (it stole the lock, or this tab heard a newer leader): close this term's socket. */
+  #stepDown(): void {
+    const hub = this.#hub
+    if (!hub) return
+    this.#hub = null
+    hub.dispose()
+    this.#election?.leave()
+    this.#leaderGone('the tab lost the lead')
+    if (this.#joined) {
+      this.#election?.join()
+      this.#watch?.heard()
+      this.#watch?.start()
+    }
+  }
+
+  #localView(): LocalView<In> {
+    return {
+      leader: (message) => this.#fromLeader(message),
+      message: (data) => this.#emitter.emit('message', data),
+      frame: (event, data) => {
+        if (this.#emitter.has(event)) this.#emitter.emit(event, { data } as never)
+      },
+    }
+  }
+
+  // ── messages ─────────────────────────────────────────────────────────────────
+
+  #receive(message: WireMessage): void {
+    if (isLeaderMessage(message)) return this.#fromLeader(message)
+    if (message.t === 'token') this.#token = message.token
+    this.#hub?.receive(message)
+  }
+
+  #fromLeader(message: LeaderMessage): void {
+    if (message.from !== this.#leader || message.e !== this.#epoch) {
+      if (!newer(message.e, message.from, this.#epoch, this.#leader)) return
+      if (this.#hub && message.from !== this.#id) this.#stepDown()
+      this.#adopt(message)
+    }
+    this.#watch?.heard()
+    switch (message.t) {
+      case 'snap':
+      case 'lead':
+      case 'state':
+        if (message.t === 'snap' && message.to !== this.#id) return
+        this.#mirror(message.state)
+        // A tab that joins (or follows a new leader) sees the socket open without an `open` event.
+        if (message.t !== 'state' && message.state.status === 'open') this.#openedNow(message.state.protocol)
+        return
+      case 'open':
+        return this.#openedNow(message.protocol)
+      case 'frames':
+        return this.#frames(message.data)
+      case 'close':
+        this.#opened = false
+        return this.#emitter.emit('close', message.info)
+      case 'error':
+        return this.#emitter.emit('error', message.error)
+      case 'ok':
+        if (message.to !== this.#id || !this.#outgoing.delete(message.id)) return
+        if (message.result === 'queued') this.#accepted.add(message.id)
+        return this.#publish()
+      case 'flushed':
+        return this.#accepted.clear()
+      case 'bye':
+        return this.#leaderGone('the tab holding the shared socket left')
+    }
+  }
+
+  /** A new leader: take stock of what the last one held, then hand it what this tab still owns. */
+  #adopt(message: LeaderMessage): void {
+    const stolen = message.t === 'lead' && message.stolen
+    if (this.#leader !== null) this.#leaderGone(stolen ? 'the tab holding the shared socket stopped answering' : 'the tab holding the shared socket went away')
+    this.#epoch = message.e
+    this.#leader = message.from
+    this.#known = Math.max(this.#known, message.e)
+    let lost = this.#accepted.size
+    this.#accepted.clear()
+    for (const [id, entry] of this.#outgoing) {
+      // A deposed leader may still write what it received before it noticed: never send it twice.
+      if (stolen && entry.postedTo !== null && entry.postedTo !== message.e) {
+        this.#outgoing.delete(id)
+        lost++
+      }
+    }
+    if (lost > 0) {
+      this.#uncertain += lost
+      this.#report(
+        'dropped',
+        `vue-realtime: ${lost} message(s) sent from this tab were accepted by the tab that held the shared socket for ${this.url}, ` +
+          'which went away before it confirmed writing them: they may or may not have reached the server (counted in `uncertain`).',
+      )
+    }
+    if (this.#hub) this.#flushToHub(this.#hub)
+    else {
+      this.#post({ t: 'vis', from: this.#id, visible: this.#env.isVisible() })
+      for (const [id, entry] of this.#outgoing) this.#postSend(id, entry)
+    }
+    const waiting = this.#waitingCommand
+    this.#waitingCommand = null
+    if (waiting) this.#command(...waiting)
+    this.#publish()
+  }
+
+  /** The leader is gone (or deposed); until the next one speaks, the socket is being replaced. */
+  #leaderGone(reason: string): void {
+    this.#leader = null
+    if (!this.#shared) return
+    const info = closeInfo(1001, reason, false)
+    const wasOpen = this.#opened
+    this.#closed(info)
+    this.#mirror({ ...WAITING, lastClose: wasOpen ? info : this.#shared.lastClose })
+  }
+
+  #openedNow(protocol: string): void {
+    if (this.#opened || this.#state.status !== 'open') return
+    this.#opened = true
+    this.#emitter.emit('open', { protocol })
+  }
+
+  #closed(info: CloseInfo): void {
+    if (!this.#opened) return
+    this.#opened = false
+    this.#emitter.emit('close', info)
+  }
+
+  #frames(frames: unknown[]): void {
+    for (const raw of frames) {
+      if (this.#emitter.has('frameIn')) this.#emitter.emit('frameIn', { data: raw })
+      let message: In
+      try {
+        message = this.#serializer.decode(raw)
+      } catch (error) {
+        this.#report('decode', `Could not decode a frame from ${this.url}: ${(error as Error).message}`, error)
+        continue
+      }
+      this.#emitter.emit('message', message)
+    }
+  }
+
+  // ── sends ────────────────────────────────────────────────────────────────────
+
+  #postSend(id: number, entry: Outgoing): void {
+    const ttl = entry.expiresAt - this.#env.now()
+    if (ttl <= 0) {
+      this.#outgoing.delete(id)
+      this.#drop(1, 'ttl')
+      return
+    }
+    entry.postedTo = this.#epoch
+    this.#post({ t: 'send', e: this.#epoch, from: this.#id, id, data: entry.data, ...(ttl < Infinity ? { ttl } : {}) })
+  }
+
+  /** This tab leads now: what it sent as a follower goes into its own outbox. */
+  #flushToHub(hub: Hub<In, Out>): void {
+    for (const [id, entry] of this.#outgoing) {
+      this.#outgoing.delete(id)
+      const ttl = entry.expiresAt - this.#env.now()
+      if (ttl <= 0) this.#drop(1, 'ttl')
+      else hub.write(new Encoded(entry.data), ttl < Infinity ? { ttl } : undefined)
+    }
+  }
+
+  #command(op: Command, code?: number, reason?: string): void {
+    if (this.#hub) return this.#hub.command(op, code, reason)
+    if (this.#leader === null) {
+      this.#waitingCommand = [op, code, reason]
+      if (op === 'close') this.#mirror({ status: 'closed', readyState: 3, lastClose: closeInfo(code ?? 1000, reason ?? '', true) })
+      return
+    }
+    this.#post({ t: 'cmd', e: this.#epoch, from: this.#id, op, code, reason })
+  }
+
+  #post(message: TabMessage | LeaderMessage): void {
+    try {
+      this.#bus?.postMessage(message)
+    } catch (error) {
+      this.#report('socket', `vue-realtime: could not post to the other tabs: ${(error as Error).message}`, error)
+    }
+  }
+
+  // ── token ────────────────────────────────────────────────────────────────────
+
+  #readOwnToken(): string | null | undefined {
+    const option = this.options.token
+    return typeof option === 'function' ? option() : option
+  }
+
+  /** The latest change wins: a token another tab announced, unless this tab's own changed since. */
+  #currentToken(): string | null | undefined {
+    const own = this.#readOwnToken()
+    if (own !== this.#ownToken) this.#token = this.#ownToken = own
+    return this.#token !== undefined ? this.#token : own
+  }
+
+  #announceToken(): void {
+    if (this.options.token === undefined) return
+    let token: string | null
+    try {
+      token = this.#readOwnToken() ?? null
+    } catch {
+      return // the leader reads it again and reports the error
+    }
+    if (token === this.#token) return
+    this.#token = this.#ownToken = token
+    this.#post({ t: 'token', from: this.#id, token })
+  }
+
+  // ── state ────────────────────────────────────────────────────────────────────
+
+  #mirror(patch: Partial<SharedState>): void {
+    this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '' }), ...patch } as SharedState
+    this.#publish()
+  }
+
+  #publish(): void {
+    const { protocol: _protocol, ...shared } = this.#shared ?? { ...IDLE_STATE, protocol: '' }
+    this.#state = {
+      ...shared,
+      error: shared.error,
+      queued: shared.queued + this.#outgoing.size,
+      dropped: shared.dropped + this.#dropped,
+      role: this.#hub ? 'leader' : 'follower',
+      uncertain: this.#uncertain,
+    }
+    this.#emitter.emit('state', this.#state)
+  }
+
+  #drop(count: number, reason: 'overflow' | 'ttl' | 'volatile'): SendResult {
+    this.#dropped += count
+    if (reason !== 'volatile') this.#report('dropped', `${count} message(s) for ${this.url} were dropped (${reason}) while waiting for the tab that holds the shared socket.`)
+    else this.#publish()
+    return 'dropped'
+  }
+
+  /** An error of this tab (it shows in `state.error` until the leader's next state). */
+  #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {
+    this.#mirror({ error: { kind, message } })
+    this.#emitter.emit('error', { kind, message, cause })
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The tab protocol: the messages the tabs sharing one socket exchange over a BroadcastChannel
+ * (or a SharedWorker's ports). Every message is structured-cloneable. Leader messages carry the
+ * leadership epoch `e` and the leader's id `from`; a tab follows the greatest (e, from) it has
+ * heard and drops anything older, so a deposed leader that wakes up changes nothing.
+ */
+import type { CloseInfo, ConnectionState, RealtimeErrorInfo, SendResult, WebSocketData } from '../types'
+
+/**
+ * Version of this protocol, part of every group's name: a tab built against another version
+ * forms its own group (its own socket) instead of misreading this one's messages.
+ */
+export const TABS_PROTOCOL = 1
+
+/** The name of a group's lock and channel: protocol version, connection key, optional name. */
+export function groupName(connectionKey: string, name?: string): string {
+  return `vue-realtime.tabs.v${TABS_PROTOCOL} ${connectionKey}${name ? ` ${name}` : ''}`
+}
+
+/** What the leader shares of its connection's state (everything but this tab's own counters). */
+export type SharedState = Omit<ConnectionState, 'role' | 'uncertain' | 'error'> & {
+  error: Pick<RealtimeErrorInfo, 'kind' | 'message'> | null
+  /** The subprotocol the server selected, for the `open` event of tabs that join later. */
+  protocol: string
+}
+
+interface FromLeader {
+  /** Leadership epoch. */
+  e: number
+  /** The leader's tab id. */
+  from: string
+}
+
+/** Leader → tabs. */
+export type LeaderMessage = FromLeader &
+  (
+    | { t: 'lead'; state: SharedState; stolen: boolean }
+    | { t: 'snap'; to: string; state: SharedState }
+    | { t: 'state'; state: SharedState }
+    | { t: 'frames'; data: unknown[] }
+    | { t: 'open'; protocol: string }
+    | { t: 'close'; info: CloseInfo }
+    | { t: 'error'; error: Pick<RealtimeErrorInfo, 'kind' | 'message'> }
+    | { t: 'ok'; to: string; id: number; result: SendResult }
+    | { t: 'flushed' }
+    | { t: 'beat' }
+    | { t: 'pong'; to: string }
+    | { t: 'bye' }
+  )
+
+export type Command = 'open' | 'close' | 'reconnect'
+
+/** Tab → leader (and, for `token`, → every tab). */
+export type TabMessage =
+  | { t: 'hello'; from: string; visible: boolean; open: boolean }
+  | { t: 'vis'; from: string; visible: boolean }
+  | { t: 'leave'; from: string }
+  | { t: 'send'; e: number; from: string; id: number; data: WebSocketData; volatile?: boolean; ttl?: number }
+  | { t: 'cmd'; e: number; from: string; op: Command; code?: number; reason?: string }
+  | { t: 'token'; from: string; token: string | null }
+  | { t: 'ping'; e: number; from: string }
+
+export type WireMessage = LeaderMessage | TabMessage
+
+const LEADER_TYPES = new Set(['lead', 'snap', 'state', 'frames', 'open', 'close', 'error', 'ok', 'flushed', 'beat', 'pong', 'bye'])
+
+export function isLeaderMessage(message: WireMessage): message is LeaderMessage {
+  return LEADER_TYPES.has(message.t)
+}
+
+/**
+ * Is leadership (e1, from1) newer than (e2, from2)? Ties on the epoch (two tabs elected in the
+ * same millisecond) break on the id; a null `from2` (no leader since the last one left) loses them.
+ */
+export function newer(e1: number, from1: string, e2: number, from2: string | null): boolean {
+  return e1 > e2 || (e1 === e2 && (from2 === null || from1 > from2))
+}
+
+/** A frame a tab encoded itself: the leader writes it as is, without its serializer. */
+export class Encoded {
+  constructor(readonly data: WebSocketData) {}
+}
+
+/** A random id for a tab (per connection per page). */
+export function tabId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
+  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+}
+
+/** The state a leader posts: cloneable (no error `cause`, which may be an Event). */
+export function shareState(state: ConnectionState, protocol: string): SharedState {
+  const { role: _role, uncertain: _uncertain, error, ...rest } = state
+  return { ...rest, error: error && { kind: error.kind, message: error.message }, protocol }
+}

@@ -1,0 +1,85 @@
+/**
+ * The tab side of `via: 'worker'`: each connection of a tab talks to the app's SharedWorker over
+ * a port of its own. The worker (`serveTabs()`) always leads, so there is no election; the
+ * messages are those of the BroadcastChannel transport, after one `join` that tells the worker
+ * which socket the port is for.
+ */
+import { resolveEnvironment } from '../environment'
+import { normalizeUrl } from '../url'
+import type { BroadcastChannelLike, ConnectionOptions } from '../types'
+import type { TabTransport } from './tabConnection'
+import { tabId } from './wire'
+
+/** The subset of `MessagePort` used. */
+export interface MessagePortLike {
+  postMessage(message: unknown): void
+  onmessage: ((event: { data: unknown }) => void) | null
+  close(): void
+}
+
+/** The subset of `SharedWorker` used. */
+export interface SharedWorkerLike {
+  readonly port: MessagePortLike
+}
+
+/** What a port says first: the group, and what the worker needs to open its socket. */
+export interface JoinMessage {
+  t: 'join'
+  group: string
+  url: string
+  /** Names the port's lock, which the worker waits for to learn that the tab is gone. */
+  port: string
+  /** The connection's options that survive cloning (functions stay in the tab). */
+  options: ConnectionOptions
+  token: string | null
+}
+
+/** The options that survive structured cloning: no functions (nested option objects one level deep). */
+function cloneable<In, Out>(options: ConnectionOptions<In, Out>): ConnectionOptions {
+  const plain = <T>(value: T): T =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v !== 'function')) as T)
+      : value
+  const { protocols, binaryType, connectTimeout, heartbeat, reconnect, queue, idleTimeout } = options
+  return { protocols, binaryType, connectTimeout, idleTimeout, heartbeat: plain(heartbeat), reconnect: plain(reconnect), queue: plain(queue) }
+}
+
+export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: string | URL, options: ConnectionOptions<In, Out>): TabTransport {
+  const env = resolveEnvironment(options.environment)
+  return {
+    open(group) {
+      const port = create().port
+      const id = tabId()
+      // Held while this port lives: the worker learns that a crashed tab is gone when it gets it.
+      let release: (() => void) | undefined
+      const abort = new AbortController()
+      env.locks
+        ?.request(`${group} port ${id}`, { signal: abort.signal }, () => new Promise<void>((resolve) => (release = resolve)))
+        .catch(() => {})
+      let token: string | null = null
+      try {
+        token = (typeof options.token === 'function' ? options.token() : options.token) ?? null
+      } catch {
+        // The worker connects without it and reports the refusal; the tab's next reconnect() retries.
+      }
+      const join: JoinMessage = { t: 'join', group, url: normalizeUrl(url), port: id, options: cloneable(options), token }
+      port.postMessage(join)
+      const channel: BroadcastChannelLike = {
+        postMessage: (message) => port.postMessage(message),
+        get onmessage() {
+          return port.onmessage
+        },
+        set onmessage(listener) {
+          port.onmessage = listener
+        },
+        close() {
+          port.postMessage({ t: 'part' })
+          port.close()
+          abort.abort()
+          release?.()
+        },
+      }
+      return channel
+    },
+  }
+}
