@@ -38,10 +38,9 @@ function subscribeToBrowser(listener: (event: EnvironmentEvent) => void): () => 
  */
 export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {}): RealtimeEnvironment {
   const g = globalThis as {
-    navigator?: { onLine?: boolean; locks?: RealtimeEnvironment['locks'] }
+    navigator?: { onLine?: boolean }
     document?: { visibilityState?: string }
     WebSocket?: RealtimeEnvironment['WebSocket']
-    BroadcastChannel?: RealtimeEnvironment['BroadcastChannel']
   }
   const env = withDefaults<RealtimeEnvironment>(
     {
@@ -53,9 +52,7 @@ export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {})
       isOnline: () => g.navigator?.onLine !== false,
       isVisible: () => g.document?.visibilityState !== 'hidden',
       subscribe: subscribeToBrowser,
-      // Web Locks exist only in secure contexts; tab sharing falls back to one socket per tab without them.
-      locks: g.navigator?.locks,
-      BroadcastChannel: g.BroadcastChannel,
+      // `locks` and `BroadcastChannel` default to the globals in `tabSharing()`, the only user.
     },
     overrides,
   )

@@ -62,7 +62,7 @@ function createConnection<In, Out>(url: string | URL, options: ConnectionOptions
         '`shareAcrossTabs: tabSharing()` (a value, so that apps that do not share carry none of its code). This connection is not shared.',
     )
   }
-  return typeof share === 'object' && share ? share.connect(url, options) : new Connection<In, Out>(url, options)
+  return share && share.connect ? share.connect(url, options) : new Connection<In, Out>(url, options)
 }
 
 /**

@@ -99,6 +99,11 @@ export interface RealtimeEnvironment {
   locks?: LockManagerLike
   /** Carries frames between the tabs that share a socket. @default globalThis.BroadcastChannel */
   BroadcastChannel?: BroadcastChannelConstructor
+  /**
+   * Whether the browser has SharedWorker, for `tabSharing({ via: 'worker' })` (which creates
+   * the worker with the app's own `worker` factory). @default globalThis.SharedWorker
+   */
+  SharedWorker?: unknown
 }
 
 export type EnvironmentEvent =

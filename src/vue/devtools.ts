@@ -12,7 +12,7 @@
  */
 import type { App } from 'vue'
 import type { Connection, ConnectionManager } from '../core'
-import type { ConnectionStatus } from '../core/types'
+import type { ConnectionStatus, TabRole } from '../core/types'
 import { redactSecrets } from '../core/redact'
 import { displayKey, redactProtocols } from '../core/url'
 
@@ -20,7 +20,7 @@ import { displayKey, redactProtocols } from '../core/url'
 export interface RealtimeTimelineEvent {
   /** Epoch ms. */
   time: number
-  /** `frame in`, `frame out`, `status`, `open`, `close` or `error`. */
+  /** `frame in`, `frame out`, `status`, `role` (shared across tabs: leader or follower), `open`, `close` or `error`. */
   title: string
   /** The connection's URL, credentials masked (`?token=***`). */
   subtitle: string
@@ -119,13 +119,16 @@ export function setupDevtools(app: App, manager: ConnectionManager, custom?: Rea
     for (let n = 2; groups.has(group); n++) group = `${base} (${n})`
     shown.set(connection, { url: redactSecrets(connection.url), group })
     let status: ConnectionStatus = connection.state.status
+    let role: TabRole = connection.state.role
     const removers = [
       connection.on('frameIn', ({ data }) => emit(connection, 'frame in', { data: preview(data) })),
       connection.on('frameOut', ({ data }) => emit(connection, 'frame out', { data: preview(data) })),
       // `state` also fires for counters; the timeline shows status changes only.
       connection.on('state', (state) => {
+        // Shared across tabs: which tab holds the socket (this one leads, or follows another).
+        if (state.role !== role) emit(connection, 'role', { from: role, to: (role = state.role) })
         if (state.status === status) return
-        emit(connection, 'status', { from: status, to: state.status, attempt: state.attempt, nextRetryAt: state.nextRetryAt })
+        emit(connection, 'status', { from: status, to: state.status, attempt: state.attempt, nextRetryAt: state.nextRetryAt, role: state.role })
         status = state.status
       }),
       connection.on('open', ({ protocol }) => emit(connection, 'open', { protocol: redactProtocols(protocol, connection.options.tokenProtocol).join(',') })),

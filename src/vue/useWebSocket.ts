@@ -27,6 +27,7 @@ import type {
   ReadyState,
   RealtimeEnvironment,
   RealtimeErrorInfo,
+  TabRole,
   SendOptions,
   SendResult,
   TimerHandle,
@@ -100,6 +101,13 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   dropped: Readonly<ShallowRef<number>>
   /** Last heartbeat round trip, ms, or null. */
   latency: Readonly<ShallowRef<number | null>>
+  /**
+   * Which tab holds the socket, with `shareAcrossTabs`: `'leader'` (this one), `'follower'`
+   * (another tab or a shared worker; this tab's refs mirror it), or `'solo'` (not shared).
+   */
+  role: Readonly<ShallowRef<TabRole>>
+  /** Sends another tab accepted for the shared socket and lost before writing them (0 when not shared). */
+  uncertain: Readonly<ShallowRef<number>>
   /** The shared connection in hand (undefined without a URL, before `open()` with `immediate: false`, and on the server). */
   connection: Readonly<ShallowRef<Connection<In, Out> | undefined>>
   /**
@@ -118,7 +126,7 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
 }
 
 /** The connection's state fields mirrored into refs of the same names. */
-const MIRRORED = ['readyState', 'status', 'attempt', 'nextRetryAt', 'lastClose', 'latency', 'queued', 'dropped'] as const
+const MIRRORED = ['readyState', 'status', 'attempt', 'nextRetryAt', 'lastClose', 'latency', 'queued', 'dropped', 'role', 'uncertain'] as const
 type MirroredRefs = { [K in (typeof MIRRORED)[number]]: ShallowRef<ConnectionState[K]> }
 
 /**

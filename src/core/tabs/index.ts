@@ -6,7 +6,7 @@
 import { Connection } from '../connection'
 import { resolveEnvironment } from '../environment'
 import { connectionKey, normalizeUrl } from '../url'
-import type { TabSharing } from '../types'
+import type { RealtimeEnvironment, TabSharing } from '../types'
 import { TabConnection } from './tabConnection'
 import { groupName } from './wire'
 import { workerTransport, type SharedWorkerLike } from './workerTransport'
@@ -52,15 +52,21 @@ export function tabSharing(options: TabSharingOptions = {}): TabSharing {
     connect(url, connectionOptions) {
       const env = resolveEnvironment(connectionOptions.environment)
       const group = groupName(connectionKey(normalizeUrl(url), connectionOptions.protocols), options.name)
-      const { locks, BroadcastChannel: Channel } = env
+      // Web Locks exist only in secure contexts: outside one, each tab keeps its own socket.
+      const g = globalThis as Partial<RealtimeEnvironment> & { navigator?: { locks?: RealtimeEnvironment['locks'] } }
+      const locks = env.locks ?? g.navigator?.locks
+      const Channel = env.BroadcastChannel ?? g.BroadcastChannel
       if (via !== 'worker' && locks && Channel) {
         return new TabConnection(url, connectionOptions, env, group, { locks, open: (name) => new Channel(name) })
       }
-      const worker = via !== 'locks' && options.worker && workerTransport(options.worker, url, connectionOptions)
-      if (worker) return new TabConnection(url, connectionOptions, env, group, worker)
+      // Chrome for Android had no SharedWorker before version 148: then each tab keeps its socket.
+      if (via !== 'locks' && options.worker && (env.SharedWorker ?? g.SharedWorker)) {
+        return new TabConnection(url, connectionOptions, env, group, workerTransport(options.worker, url, connectionOptions))
+      }
       return new Connection(url, connectionOptions)
     },
   }
 }
 
-export type { SharedWorkerLike } from './workerTransport'
+export type { SharedWorkerLike, MessagePortLike } from './workerTransport'
+export { serveTabs, type SharedWorkerScopeLike } from './worker'

@@ -6,7 +6,7 @@
  */
 import { resolveEnvironment } from '../environment'
 import { normalizeUrl } from '../url'
-import type { BroadcastChannelLike, ConnectionOptions } from '../types'
+import type { BroadcastChannelLike, ConnectionOptions, LockManagerLike } from '../types'
 import type { TabTransport } from './tabConnection'
 import { tabId } from './wire'
 
@@ -45,7 +45,7 @@ function cloneable<In, Out>(options: ConnectionOptions<In, Out>): ConnectionOpti
 }
 
 export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: string | URL, options: ConnectionOptions<In, Out>): TabTransport {
-  const env = resolveEnvironment(options.environment)
+  const locks = resolveEnvironment(options.environment).locks ?? (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks
   return {
     open(group) {
       const port = create().port
@@ -53,7 +53,7 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
       // Held while this port lives: the worker learns that a crashed tab is gone when it gets it.
       let release: (() => void) | undefined
       const abort = new AbortController()
-      env.locks
+      locks
         ?.request(`${group} port ${id}`, { signal: abort.signal }, () => new Promise<void>((resolve) => (release = resolve)))
         .catch(() => {})
       let token: string | null = null

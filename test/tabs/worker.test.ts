@@ -1,0 +1,71 @@
+/**
+ * `via: 'worker'` in Node: a "SharedWorker" made of MessageChannels and serveTabs() on a fake
+ * worker scope, a real `ws` server on loopback. The worker holds the one socket; every tab follows.
+ */
+import { MessageChannel } from 'node:worker_threads'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConnectionManager, createManualEnvironment, MemoryProfile, serveTabs, tabSharing, type MessagePortLike, type SharedWorkerScopeLike } from '../../src/core'
+import { waitFor } from '../support/wait'
+import { NodeWebSocket, startServer, type TestServer } from '../vue/helpers'
+
+let server: TestServer
+let stopWorker: () => void
+let connect: (event: { ports: readonly MessagePortLike[] }) => void
+const managers: ConnectionManager[] = []
+
+beforeEach(async () => {
+  server = await startServer()
+  const scope: SharedWorkerScopeLike = {
+    addEventListener: (_type, listener) => (connect = listener),
+    removeEventListener: () => {},
+  }
+  stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0 }, scope)
+})
+afterEach(async () => {
+  for (const m of managers.splice(0)) m.dispose()
+  stopWorker()
+  await server.close()
+})
+
+function openTab(profile: MemoryProfile) {
+  const worker = () => {
+    const { port1, port2 } = new MessageChannel()
+    connect({ ports: [port2 as unknown as MessagePortLike] })
+    return { port: port1 as unknown as MessagePortLike }
+  }
+  const manager = new ConnectionManager({
+    heartbeat: false,
+    idleTimeout: 0,
+    environment: { ...createManualEnvironment({}, profile), SharedWorker: class {} },
+    shareAcrossTabs: tabSharing({ via: 'worker', worker }),
+  })
+  managers.push(manager)
+  const connection = manager.acquire(server.url('/w'))
+  const messages: unknown[] = []
+  connection.on('message', (m) => messages.push(m))
+  return { manager, connection, messages }
+}
+
+describe('tabSharing({ via: "worker" })', () => {
+  it('the worker holds one socket for every tab; all follow, see every message, and each send arrives once', async () => {
+    const profile = new MemoryProfile()
+    const tabs = [openTab(profile), openTab(profile), openTab(profile)]
+    await waitFor(() => tabs.every((t) => t.connection.state.status === 'open'), { message: 'every tab open' })
+    expect(server.accepted).toHaveLength(1)
+    expect(tabs.map((t) => t.connection.state.role)).toEqual(['follower', 'follower', 'follower'])
+    server.broadcast('{"n":1}')
+    await waitFor(() => tabs.every((t) => t.messages.length === 1))
+    for (const t of tabs) expect(t.messages).toEqual([{ n: 1 }])
+    tabs[1].connection.send('from 1')
+    tabs[2].connection.send({ from: 2 })
+    await waitFor(() => server.received.length === 2)
+    expect([...server.received].sort()).toEqual(['{"from":2}', 'from 1'].sort())
+    // A tab leaving stops nothing; the last one leaving closes the socket.
+    tabs[0].manager.dispose()
+    tabs[1].manager.dispose()
+    server.broadcast('"still"')
+    await waitFor(() => tabs[2].messages.length === 2)
+    tabs[2].manager.dispose()
+    await waitFor(() => server.open() === 0, { message: 'the worker closed its socket' })
+  })
+})
