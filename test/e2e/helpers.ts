@@ -114,8 +114,17 @@ export function startChat(dataDir: string, port = 0): Promise<ChatServer> {
   return startChatServer({ host: '127.0.0.1', port, dataDir })
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 })
+/**
+ * Headless Chromium. `backForwardCache: true` keeps the back/forward cache on (playwright turns
+ * it off by default), for tests of pages that go into it.
+ */
+export function launchBrowser({ backForwardCache = false }: { backForwardCache?: boolean } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+    ...(backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  })
 }
 
 export interface ChatPage {

@@ -5,6 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { connectionKey, ConnectionManager, createManualEnvironment, tabSharing } from '../../src/core'
 import { groupName } from '../../src/core/tabs/wire'
+import { Connection } from '../../src/core/connection'
+import { TabConnection } from '../../src/core/tabs/tabConnection'
 import { FakeWebSocket } from '../core/fakeSocket'
 import { acceptSocket, Browser, settle, URL } from './harness'
 
@@ -332,6 +334,45 @@ describe('ownership of sends across a hand-over', () => {
   })
 })
 
+describe('sendFrame across tabs (written once on the socket in hand, or reported unwritten)', () => {
+  it('a follower frame is written by the leader and settled written', async () => {
+    const { b, socket } = await threeTabs()
+    const outcomes: boolean[] = []
+    expect(b.connection.sendFrame('frame', (written) => outcomes.push(written))).toBe('queued')
+    await settle()
+    expect(socket.sent).toEqual(['frame'])
+    expect(outcomes).toEqual([true])
+  })
+
+  it('without an open socket it is unwritten at once; a leader that leaves first leaves it unwritten', async () => {
+    const { a, b, socket } = await threeTabs()
+    const outcomes: boolean[] = []
+    b.connection.sendFrame('in flight', (written) => outcomes.push(written))
+    a.env.emit({ type: 'pagehide', persisted: false })
+    await settle()
+    expect(outcomes).toEqual([false])
+    expect(socket.sent).toEqual([])
+    expect(b.connection.sendFrame('no socket', (written) => outcomes.push(written))).toBe('dropped')
+    expect(outcomes).toEqual([false, false])
+  })
+
+  it('given to a leader that stopped and was robbed, it counts as written: it is never sent twice', async () => {
+    const { a, b, c } = await threeTabs()
+    b.env.emit({ type: 'hidden' })
+    a.env.tab.pause()
+    const outcomes: boolean[] = []
+    c.connection.sendFrame('maybe', (written) => outcomes.push(written))
+    await settle(6_000)
+    expect(c.connection.state.role).toBe('leader')
+    expect(outcomes).toEqual([true])
+  })
+
+  it('TabConnection overrides every public method of Connection (none falls through to an unused socket)', () => {
+    const own = (proto: object) => Object.getOwnPropertyNames(proto).filter((name) => name !== 'constructor')
+    expect(own(Connection.prototype).filter((name) => !Object.hasOwn(TabConnection.prototype, name))).toEqual([])
+  })
+})
+
 describe('epochs', () => {
   it('frames of an older leadership are dropped', async () => {
     const { b } = await threeTabs()
@@ -342,6 +383,26 @@ describe('epochs', () => {
     expect(b.messages).toEqual([])
     expect(epoch).toBe(0)
     intruder.close()
+  })
+
+
+  it('a tab that missed a new leader\'s announcement asks it for the state and opens on its word', async () => {
+    const { b } = await threeTabs()
+    const heard: Array<{ t: string }> = []
+    const newLeader = new (createManualEnvironment({}, browser.profile).BroadcastChannel!)(groupName(connectionKey(URL)))
+    newLeader.onmessage = ({ data }) => heard.push(data as { t: string })
+    const open = { ...b.connection.state, protocol: '', opened: true }
+    newLeader.postMessage({ t: 'state', e: Number.MAX_SAFE_INTEGER - 1, from: 'new', state: open })
+    const log: string[] = []
+    b.connection.on('state', (st) => log.push(`${st.role} ${st.status}`))
+    b.connection.on('open', () => log.push('open'))
+    b.connection.on('close', () => log.push('close'))
+    await settle()
+    // The old leader's socket is not its socket any more; the newcomer's says open: b opens on it.
+    expect(log.slice(0, log.indexOf('open') + 1).filter((e, i, all) => e !== all[i - 1])).toEqual(['close', 'follower connecting', 'follower open', 'open'])
+    expect(heard.some((m) => m.t === 'hello')).toBe(true)
+    // (The real leader, outranked, stepped down and the lock moved on: that is the intruder's doing.)
+    newLeader.close()
   })
 })
 

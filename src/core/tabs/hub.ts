@@ -5,7 +5,9 @@
  * send. A new term gets a new hub and a new socket; a hub never outlives its term.
  */
 import { Connection } from '../connection'
+import { PROTOCOL } from '../protocol'
 import { jsonSerializer } from '../serializer'
+import type { FrameSettled } from '../writer'
 import type {
   ConnectionOptions,
   ConnectionState,
@@ -17,6 +19,7 @@ import type {
   TimerHandle,
   WebSocketData,
 } from '../types'
+import { ChannelMux, type Delivery } from './channelMux'
 import { BEAT_MS } from './leaderWatch'
 import { Encoded, shareState, type Command, type LeaderMessage, type TabMessage } from './wire'
 
@@ -58,9 +61,14 @@ export class Hub<In = unknown, Out = unknown> {
   readonly #tabs = new Map<string, boolean>()
   readonly #envListeners = new Set<(event: EnvironmentEvent) => void>()
   readonly #stops: Array<() => void>
+  /** Routes the frames of a socket that speaks the project's protocol (see `ChannelMux`). */
+  readonly #mux: ChannelMux | null
   #visible: boolean
-  #frames: unknown[] = []
+  /** Inbound frames not posted yet, all with the same addressing. */
+  #batch: { data: unknown[]; to?: string[] } | null = null
   #protocol = ''
+  /** `open` was emitted for the socket in hand (cleared by its close). */
+  #opened = false
   /** Another tab's send waits in the outbox: say `flushed` once it is empty. */
   #tabsQueued = false
   #beat: TimerHandle | null = null
@@ -102,6 +110,9 @@ export class Hub<In = unknown, Out = unknown> {
       },
     })
     const c = this.connection
+    this.#mux = [options.options.protocols ?? []].flat().includes(PROTOCOL)
+      ? new ChannelMux((frame) => c.send(new Encoded(frame) as Out, { volatile: true }))
+      : null
     this.#stops = [
       env.subscribe((event) => {
         if (event.type === 'online' || event.type === 'offline') this.#envEvent(event)
@@ -110,13 +121,20 @@ export class Hub<In = unknown, Out = unknown> {
       c.on('state', (state) => this.#state(state)),
       c.on('open', ({ protocol }) => {
         this.#protocol = protocol
+        this.#opened = true
         this.#emit({ t: 'open', protocol })
       }),
       c.on('message', (data) => {
-        this.#frame(raw)
-        local?.message(data)
+        if (this.#mux) for (const delivery of this.#mux.inbound(raw)) this.#deliver(delivery)
+        else {
+          this.#deliver({ raw: raw as string })
+          local?.message(data)
+        }
       }),
-      c.on('close', (info) => this.#emit({ t: 'close', info })),
+      c.on('close', (info) => {
+        this.#opened = false
+        this.#emit({ t: 'close', info })
+      }),
       c.on('error', (error) => this.#emit({ t: 'error', error: { kind: error.kind, message: error.message } }, error)),
     ]
     if (local) this.#stops.push(c.on('frameIn', ({ data }) => local.frame('frameIn', data)), c.on('frameOut', ({ data }) => local.frame('frameOut', data)))
@@ -137,6 +155,7 @@ export class Hub<In = unknown, Out = unknown> {
         this.#tabs.set(message.from, message.visible)
         this.#visibility()
         this.#emit({ t: 'snap', to: message.from, state: this.#shared(this.connection.state) })
+        if (this.#mux && this.connection.status === 'open') for (const delivery of this.#mux.joined(message.from)) this.#deliver(delivery)
         if (message.open && (this.connection.status === 'idle' || this.connection.status === 'closed')) this.connection.open()
         return
       case 'vis':
@@ -144,15 +163,22 @@ export class Hub<In = unknown, Out = unknown> {
         return this.#visibility()
       case 'leave':
         this.#tabs.delete(message.from)
+        this.#mux?.left(message.from)
         return this.#visibility()
       case 'ping':
         return this.#emit({ t: 'pong', to: message.from })
       case 'send': {
         if (message.e !== this.epoch) return
-        const result = this.#write(message.data, message)
+        const result = this.#mux?.outbound(message.from, message.data) === false ? 'sent' : this.#write(message.data, message)
         if (message.volatile) return
         if (result === 'queued') this.#tabsQueued = true
         return this.#emit({ t: 'ok', to: message.from, id: message.id, result })
+      }
+      case 'frame': {
+        if (message.e !== this.epoch) return
+        const { from, id } = message
+        this.writeFrame(new Encoded(message.data), (written) => this.#emit({ t: 'wrote', to: from, id, written }), from)
+        return
       }
       case 'cmd':
         if (message.e === this.epoch) this.command(message.op, message.code, message.reason)
@@ -161,7 +187,17 @@ export class Hub<In = unknown, Out = unknown> {
 
   /** A send of the leader tab's own consumers (throws as `Connection.send` does). */
   write(data: unknown, options?: SendOptions): SendResult {
+    if (this.#mux && (typeof data === 'string' || data instanceof Encoded) && !this.#mux.outbound(this.id, data instanceof Encoded ? data.data : data)) return 'sent'
     return this.connection.send(data as Out, options)
+  }
+
+  /** A frame (of `tab`, this one by default) written once on this socket, or reported unwritten (see `Connection.sendFrame`). */
+  writeFrame(data: unknown, settled?: FrameSettled, tab = this.id): SendResult {
+    if (this.#mux && (typeof data === 'string' || data instanceof Encoded) && !this.#mux.outbound(tab, data instanceof Encoded ? data.data : data)) {
+      settled?.(true)
+      return 'sent'
+    }
+    return this.connection.sendFrame(data as Out, settled)
   }
 
   command(op: Command, code?: number, reason?: string): void {
@@ -194,7 +230,7 @@ export class Hub<In = unknown, Out = unknown> {
   }
 
   #shared(state: ConnectionState) {
-    return shareState(state, this.#protocol)
+    return shareState(state, this.#protocol, this.#opened)
   }
 
   #state(state: ConnectionState): void {
@@ -206,16 +242,29 @@ export class Hub<In = unknown, Out = unknown> {
     }
   }
 
-  #frame(data: unknown): void {
-    if (this.#tabs.size === 0) return
-    if (this.#frames.push(data) === 1) queueMicrotask(() => this.#flushFrames())
+  /**
+   * Batches an inbound frame for the other tabs (one post per microtask, per addressing).
+   * With the mux, the leader tab's own consumers get their frames this way too.
+   */
+  #deliver({ raw, to }: Delivery): void {
+    const batch = this.#batch
+    if (batch && String(batch.to) !== String(to)) this.#flushFrames()
+    if (!this.#batch) {
+      this.#batch = { data: [], to }
+      queueMicrotask(() => this.#flushFrames())
+    }
+    this.#batch.data.push(raw)
   }
 
   #flushFrames(): void {
-    if (this.#frames.length === 0) return
-    const data = this.#frames
-    this.#frames = []
-    this.#post({ t: 'frames', e: this.epoch, from: this.id, data })
+    const batch = this.#batch
+    if (!batch) return
+    this.#batch = null
+    const message: LeaderMessage = { t: 'frames', e: this.epoch, from: this.id, data: batch.data }
+    if (batch.to) message.to = batch.to
+    if (this.#tabs.size > 0 && !(batch.to?.length === 1 && batch.to[0] === this.id)) this.#post(message)
+    // The local view picks what is addressed to it, as the other tabs do.
+    if (this.#mux) this.#options.local?.leader(message)
   }
 
   /** Posts to the other tabs (after the frames batched so far: order is kept) and serves the local view. */

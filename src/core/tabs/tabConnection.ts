@@ -17,6 +17,7 @@ import { Connection, IDLE_STATE } from '../connection'
 import { Emitter } from '../emitter'
 import { resolveQueue, OutboxFullError, type ResolvedQueueOptions } from '../outbox'
 import { jsonSerializer } from '../serializer'
+import type { FrameSettled } from '../writer'
 import type {
   BroadcastChannelLike,
   CloseInfo,
@@ -52,7 +53,7 @@ interface Outgoing {
   postedTo: number | null
 }
 
-const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null }
+const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null, opened: false }
 
 function closeInfo(code: number, reason: string, wasClean: boolean): CloseInfo {
   return { ...closeCodeInfo(code), reason, wasClean }
@@ -86,6 +87,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /** Ids the leader holds in its outbox (it says `flushed` once that is empty). */
   readonly #accepted = new Set<number>()
   #nextId = 1
+  /** `sendFrame` outcomes the leader has not told yet, by id. */
+  readonly #unsettled = new Map<number, FrameSettled | undefined>()
+  #nextFrame = 1
   #dropped = 0
   #uncertain = 0
   #waitingCommand: [Command, number?, string?] | null = null
@@ -168,6 +172,26 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     return 'queued'
   }
 
+  /**
+   * Writes a frame once on the shared socket in hand, or tells that it was not written (see
+   * `Connection.sendFrame`). A frame given to a leader that then stopped answering and was
+   * robbed counts as written: that leader may still write it, and a protocol layer must not
+   * send it again (a request must never run twice).
+   */
+  override sendFrame(data: Out | WebSocketData, settled?: FrameSettled): SendResult {
+    if (this.#hub) return this.#hub.writeFrame(data, settled)
+    const encoded = this.#serializer.encode(data as Out)
+    if (this.#leader === null || this.#state.status !== 'open') {
+      this.#settle(settled, false)
+      return 'dropped'
+    }
+    const id = this.#nextFrame++
+    this.#unsettled.set(id, settled)
+    if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data: encoded })
+    this.#post({ t: 'frame', e: this.#epoch, from: this.#id, id, data: encoded })
+    return 'queued'
+  }
+
   /** This tab is done with the connection (the manager dropped it): hand over or leave the group. */
   leave(): void {
     this.#suspended = false
@@ -216,6 +240,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#leader = null
     // Out of the group this tab cannot hear `flushed`; what the leader holds is the leader's.
     this.#accepted.clear()
+    // Frames on their way to the leader may still be written after this tab left: not twice.
+    this.#settleFrames(true)
     this.#closed(info)
     this.#mirror({ status, readyState: 3, nextRetryAt: null, lastClose: info })
   }
@@ -314,12 +340,13 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       case 'state':
         if (message.t === 'snap' && message.to !== this.#id) return
         this.#mirror(message.state)
-        // A tab that joins (or follows a new leader) sees the socket open without an `open` event.
-        if (message.t !== 'state' && message.state.status === 'open') this.#openedNow(message.state.protocol)
+        // A tab that joins (or missed the leader's `open`) sees the socket open: it emits its own.
+        if (message.state.opened) this.#openedNow(message.state.protocol)
         return
       case 'open':
         return this.#openedNow(message.protocol)
       case 'frames':
+        if (message.to && !message.to.includes(this.#id)) return
         return this.#frames(message.data)
       case 'close':
         this.#opened = false
@@ -332,6 +359,12 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return this.#publish()
       case 'flushed':
         return this.#accepted.clear()
+      case 'wrote': {
+        if (message.to !== this.#id || !this.#unsettled.has(message.id)) return
+        const settled = this.#unsettled.get(message.id)
+        this.#unsettled.delete(message.id)
+        return this.#settle(settled, message.written)
+      }
       case 'bye':
         return this.#leaderGone('the tab holding the shared socket left')
     }
@@ -340,6 +373,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /** A new leader: take stock of what the last one held, then hand it what this tab still owns. */
   #adopt(message: LeaderMessage): void {
     const stolen = message.t === 'lead' && message.stolen
+    // A robbed leader may still write what it was given: a frame counts as written, never twice.
+    this.#settleFrames(stolen)
     if (this.#leader !== null) this.#leaderGone(stolen ? 'the tab holding the shared socket stopped answering' : 'the tab holding the shared socket went away')
     this.#epoch = message.e
     this.#leader = message.from
@@ -363,7 +398,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     }
     if (this.#hub) this.#flushToHub(this.#hub)
     else {
-      this.#post({ t: 'vis', from: this.#id, visible: this.#env.isVisible() })
+      // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
+      if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible: this.#env.isVisible() })
+      else this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), open: false })
       for (const [id, entry] of this.#outgoing) this.#postSend(id, entry)
     }
     const waiting = this.#waitingCommand
@@ -374,12 +411,28 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   /** The leader is gone (or deposed); until the next one speaks, the socket is being replaced. */
   #leaderGone(reason: string): void {
+    // Before the close: a protocol layer decides what to send again from these outcomes.
+    this.#settleFrames(false)
     this.#leader = null
     if (!this.#shared) return
     const info = closeInfo(1001, reason, false)
     const wasOpen = this.#opened
     this.#closed(info)
     this.#mirror({ ...WAITING, lastClose: wasOpen ? info : this.#shared.lastClose })
+  }
+
+  #settleFrames(written: boolean): void {
+    const waiting = [...this.#unsettled.values()]
+    this.#unsettled.clear()
+    for (const settled of waiting) this.#settle(settled, written)
+  }
+
+  #settle(settled: FrameSettled | undefined, written: boolean): void {
+    try {
+      settled?.(written)
+    } catch (error) {
+      this.#report('callback', `vue-realtime: a 'sendFrame' callback threw: ${(error as Error)?.message ?? String(error)}`, error)
+    }
   }
 
   #openedNow(protocol: string): void {
@@ -479,12 +532,12 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   // ── state ────────────────────────────────────────────────────────────────────
 
   #mirror(patch: Partial<SharedState>): void {
-    this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '' }), ...patch } as SharedState
+    this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false }), ...patch } as SharedState
     this.#publish()
   }
 
   #publish(): void {
-    const { protocol: _protocol, ...shared } = this.#shared ?? { ...IDLE_STATE, protocol: '' }
+    const { protocol: _protocol, opened: _opened, ...shared } = this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false }
     this.#state = {
       ...shared,
       error: shared.error,

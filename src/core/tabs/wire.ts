@@ -22,6 +22,8 @@ export type SharedState = Omit<ConnectionState, 'role' | 'uncertain' | 'error'> 
   error: Pick<RealtimeErrorInfo, 'kind' | 'message'> | null
   /** The subprotocol the server selected, for the `open` event of tabs that join later. */
   protocol: string
+  /** The leader emitted `open` for the socket open now (tabs that missed it emit their own). */
+  opened: boolean
 }
 
 interface FromLeader {
@@ -37,11 +39,13 @@ export type LeaderMessage = FromLeader &
     | { t: 'lead'; state: SharedState; stolen: boolean }
     | { t: 'snap'; to: string; state: SharedState }
     | { t: 'state'; state: SharedState }
-    | { t: 'frames'; data: unknown[] }
+    | { t: 'frames'; data: unknown[]; to?: string[] }
     | { t: 'open'; protocol: string }
     | { t: 'close'; info: CloseInfo }
     | { t: 'error'; error: Pick<RealtimeErrorInfo, 'kind' | 'message'> }
     | { t: 'ok'; to: string; id: number; result: SendResult }
+    /** The outcome of a tab's `sendFrame`: written on the socket in hand, or not. */
+    | { t: 'wrote'; to: string; id: number; written: boolean }
     | { t: 'flushed' }
     | { t: 'beat' }
     | { t: 'pong'; to: string }
@@ -56,13 +60,15 @@ export type TabMessage =
   | { t: 'vis'; from: string; visible: boolean }
   | { t: 'leave'; from: string }
   | { t: 'send'; e: number; from: string; id: number; data: WebSocketData; volatile?: boolean; ttl?: number }
+  /** `sendFrame`: written once on the leader's socket in hand, or reported unwritten; never carried to another socket. */
+  | { t: 'frame'; e: number; from: string; id: number; data: WebSocketData }
   | { t: 'cmd'; e: number; from: string; op: Command; code?: number; reason?: string }
   | { t: 'token'; from: string; token: string | null }
   | { t: 'ping'; e: number; from: string }
 
 export type WireMessage = LeaderMessage | TabMessage
 
-const LEADER_TYPES = new Set(['lead', 'snap', 'state', 'frames', 'open', 'close', 'error', 'ok', 'flushed', 'beat', 'pong', 'bye'])
+const LEADER_TYPES = new Set(['lead', 'snap', 'state', 'frames', 'open', 'close', 'error', 'ok', 'wrote', 'flushed', 'beat', 'pong', 'bye'])
 
 export function isLeaderMessage(message: WireMessage): message is LeaderMessage {
   return LEADER_TYPES.has(message.t)
@@ -88,7 +94,7 @@ export function tabId(): string {
 }
 
 /** The state a leader posts: cloneable (no error `cause`, which may be an Event). */
-export function shareState(state: ConnectionState, protocol: string): SharedState {
+export function shareState(state: ConnectionState, protocol: string, opened: boolean): SharedState {
   const { role: _role, uncertain: _uncertain, error, ...rest } = state
-  return { ...rest, error: error && { kind: error.kind, message: error.message }, protocol }
+  return { ...rest, error: error && { kind: error.kind, message: error.message }, protocol, opened: opened && state.status === 'open' }
 }

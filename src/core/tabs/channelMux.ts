@@ -1,0 +1,161 @@
+/**
+ * Channels across tabs (connections that speak `vue-realtime.v1`): the leader's hub runs every
+ * frame of the shared socket through this mux, so that each tab's protocol client sees exactly
+ * the stream a socket of its own would carry, and the tabs' subscriptions add up on one socket.
+ *
+ * - Each tab keeps its own `since` and epoch: its `subscribe` goes upstream as is (the server
+ *   allows a held topic to be subscribed again and replays from the new `since`); the answer
+ *   (`subscribed`, or an `error` about that subscribe) goes to that tab only, in the server's
+ *   order; and until it comes, that tab gets the topic's messages only as the replay its own
+ *   subscribe asked for (`since` < seq ≤ head), never live ones that would skip what it missed.
+ *   A topic's frames go only to the tabs whose subscribe the socket answered, as a socket of
+ *   their own would: a tab that has not (re)joined on this socket never sees a later seq first.
+ * - Subscriptions are counted across tabs: a tab's `unsubscribe` goes upstream only when no
+ *   other tab holds the topic, and a tab that leaves releases its topics.
+ * - The last `welcome` is given to a tab that joins an open socket.
+ * Publishes, acks and responses pass as they are: acks go to every tab and settle in the one
+ * that has the id; publishes keep their ids across a hand-over, which the server dedupes.
+ */
+import type { WebSocketData } from '../types'
+
+/** Where one inbound frame goes: to these tabs, or (without `to`) to every tab. */
+export interface Delivery {
+  raw: string
+  to?: string[]
+}
+
+interface Join {
+  since?: number
+  history?: number
+}
+
+interface TabTopic {
+  /** Subscribes of this tab waiting for their answer, oldest first. */
+  joins: Join[]
+  /** Has the socket answered a subscribe of this tab (live messages flow to it)? */
+  answered: boolean
+  /** Messages seen while a join waits, by seq: its replay is taken from here. */
+  buffer: Map<number, string>
+}
+
+interface Frame {
+  type?: unknown
+  topic?: unknown
+  seq?: unknown
+  since?: unknown
+  history?: unknown
+  frame?: unknown
+}
+
+function parse(data: unknown): Frame | undefined {
+  if (typeof data !== 'string' || data[0] !== '{') return undefined
+  try {
+    const frame = JSON.parse(data) as unknown
+    return typeof frame === 'object' && frame !== null ? (frame as Frame) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export class ChannelMux {
+  /** Tabs holding each topic. */
+  readonly #topics = new Map<string, Map<string, TabTopic>>()
+  /** Per topic, the tab of every subscribe written upstream and not answered yet, in order. */
+  readonly #awaiting = new Map<string, string[]>()
+  #welcome: string | null = null
+  readonly #write: (frame: string) => void
+
+  /** @param write writes a frame upstream (the socket of the hub). */
+  constructor(write: (frame: string) => void) {
+    this.#write = write
+  }
+
+  /** A tab's outbound frame: false when it must not be written (an unsubscribe other tabs still need). */
+  outbound(tab: string, data: WebSocketData): boolean {
+    const frame = parse(data)
+    if (typeof frame?.topic !== 'string') return true
+    const topic = frame.topic
+    if (frame.type === 'subscribe') {
+      const tabs = this.#topics.get(topic) ?? new Map<string, TabTopic>()
+      this.#topics.set(topic, tabs)
+      let state = tabs.get(tab)
+      if (!state) tabs.set(tab, (state = { joins: [], answered: false, buffer: new Map() }))
+      state.joins.push({
+        since: typeof frame.since === 'number' ? frame.since : undefined,
+        history: typeof frame.history === 'number' ? frame.history : undefined,
+      })
+      const awaiting = this.#awaiting.get(topic) ?? []
+      this.#awaiting.set(topic, awaiting)
+      awaiting.push(tab)
+      return true
+    }
+    if (frame.type === 'unsubscribe') {
+      const tabs = this.#topics.get(topic)
+      tabs?.delete(tab)
+      if (tabs && tabs.size > 0) return false
+      this.#topics.delete(topic)
+    }
+    return true
+  }
+
+  /** An inbound frame: where it goes (possibly nowhere yet, possibly with a replay before it). */
+  inbound(raw: unknown): Delivery[] {
+    if (typeof raw !== 'string') return [{ raw: raw as string }]
+    const frame = parse(raw)
+    const topic = typeof frame?.topic === 'string' ? frame.topic : undefined
+    if (!frame || topic === undefined) {
+      if (frame?.type === 'welcome') this.#welcome = raw
+      return [{ raw }]
+    }
+    if (frame.type === 'subscribed' || (frame.type === 'error' && frame.frame === 'subscribe')) return this.#answer(topic, raw, frame)
+    // An error about a publish settles in the tab that has its id, wherever the topic is held.
+    if (frame.type === 'error') return [{ raw }]
+    return this.#topical(topic, raw, frame)
+  }
+
+  /** What a tab joining an open socket is owed: the server's `welcome`. */
+  joined(tab: string): Delivery[] {
+    return this.#welcome ? [{ raw: this.#welcome, to: [tab] }] : []
+  }
+
+  /** A tab is gone: its topics are released (unsubscribed upstream when no other tab holds them). */
+  left(tab: string): void {
+    for (const [topic, tabs] of this.#topics) {
+      if (!tabs.delete(tab) || tabs.size > 0) continue
+      this.#topics.delete(topic)
+      this.#write(JSON.stringify({ type: 'unsubscribe', topic }))
+    }
+    for (const [topic, awaiting] of this.#awaiting) this.#awaiting.set(topic, awaiting.filter((t) => t !== tab))
+  }
+
+  /** A message (or presence, unsubscribed...) of `topic`: to the tabs the socket answered; kept for those still joining. */
+  #topical(topic: string, raw: string, frame: Frame): Delivery[] {
+    const to: string[] = []
+    for (const [tab, state] of this.#topics.get(topic) ?? []) {
+      if (frame.type === 'message' && state.joins.length > 0 && typeof frame.seq === 'number') state.buffer.set(frame.seq, raw)
+      if (state.answered) to.push(tab)
+    }
+    return to.length > 0 ? [{ raw, to }] : []
+  }
+
+  /** The answer to the oldest subscribe of `topic`: the replay its tab asked for, then the answer, to that tab only. */
+  #answer(topic: string, raw: string, frame: Frame): Delivery[] {
+    const tab = this.#awaiting.get(topic)?.shift()
+    const state = tab === undefined ? undefined : this.#topics.get(topic)?.get(tab)
+    if (tab === undefined || !state) return tab === undefined ? [{ raw }] : [{ raw, to: [tab] }]
+    const join = state.joins.shift()!
+    const deliveries: Delivery[] = []
+    if (frame.type === 'subscribed') {
+      const head = typeof frame.seq === 'number' ? frame.seq : 0
+      const from = join.since ?? head - (join.history ?? 0)
+      const replay = [...state.buffer].filter(([seq]) => seq > from && seq <= head).sort(([a], [b]) => a - b)
+      for (const [, message] of replay) deliveries.push({ raw: message, to: [tab] })
+      state.answered = true
+    } else if (!state.answered && state.joins.length === 0) {
+      this.#topics.get(topic)!.delete(tab)
+    }
+    if (state.joins.length === 0) state.buffer.clear()
+    deliveries.push({ raw, to: [tab] })
+    return deliveries
+  }
+}

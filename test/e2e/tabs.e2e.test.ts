@@ -1,0 +1,205 @@
+/**
+ * One socket across tabs in real Chromium: several pages of one browser context, the page
+ * served on http://127.0.0.1 (a secure context), a server that counts sockets.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchBrowser } from './helpers'
+import { defects, info, leaderOf, messages, openTab, seqs, startStream, startTabsServer, waitForMoreSeqs, waitForOneLeader, waitForSeq, TABS_TIMEOUT, type TabsServer } from './tabs/harness'
+import { waitFor } from '../support/wait'
+
+let browser: Browser
+let server: TabsServer
+let context: BrowserContext
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+beforeEach(async () => {
+  server = await startTabsServer()
+  context = await browser.newContext()
+})
+afterEach(async () => {
+  await stream?.stop()
+  stream = undefined
+  await context.close()
+  await server.close()
+})
+
+/** The stream of the running test, stopped after it whatever happens. */
+let stream: ReturnType<typeof startStream> | undefined
+function streamEvery10ms(): ReturnType<typeof startStream> {
+  return (stream = startStream(server))
+}
+
+async function openTabs(n: number, query?: string): Promise<Page[]> {
+  const pages: Page[] = []
+  for (let i = 0; i < n; i++) pages.push(await openTab(context, server, query))
+  return pages
+}
+
+describe('N pages, one socket', () => {
+  for (const n of [1, 2, 8]) {
+    it(`${n} page(s): one socket; every page sees every message; a send from any page arrives once`, async () => {
+      const pages = await openTabs(n)
+      await waitForOneLeader(pages)
+      expect(server.upgrades).toBe(1)
+      expect(server.maxOpen).toBe(1)
+      for (let i = 0; i < 5; i++) server.broadcastPlain(`m${i}`)
+      const expected = ['m0', 'm1', 'm2', 'm3', 'm4']
+      for (const page of pages) await waitFor(async () => (await messages(page)).length === 5, { timeout: TABS_TIMEOUT })
+      for (const page of pages) expect(await messages(page)).toEqual(expected)
+      await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`from ${i}`), i)))
+      await waitFor(() => server.plainReceived.length >= n, { timeout: TABS_TIMEOUT })
+      expect([...server.plainReceived].sort()).toEqual(pages.map((_, i) => `from ${i}`).sort())
+      expect(server.upgrades).toBe(1)
+    })
+  }
+})
+
+/**
+ * Three pages subscribed to `stream`; the server publishes every 10 ms; `handOver` takes the
+ * leader away and returns the pages that remain. Every remaining page must then see one
+ * socket, and every seq once, in order, from the first it saw to the last published.
+ */
+async function streamAcrossHandOver(handOver: (leader: Page, pages: Page[]) => Promise<Page[]>): Promise<{ pages: Page[]; seqs: number[][] }> {
+  const pages = await openTabs(3, 'mode=protocol')
+  const leader = await waitForOneLeader(pages)
+  const stream = streamEvery10ms()
+  for (const page of pages) await waitForMoreSeqs(page, 10)
+  const survivors = await handOver(leader, pages)
+  const next = await waitForOneLeader(survivors)
+  expect(next).not.toBe(leader)
+  for (const page of survivors) await waitForMoreSeqs(page, 20)
+  const last = await stream.stop()
+  for (const page of survivors) await waitForSeq(page, last)
+  await server.waitForOpen(1)
+  const lists = await Promise.all(survivors.map((page) => seqs(page)))
+  for (const list of lists) {
+    expect(defects(list)).toEqual({ missing: [], repeated: [] })
+    expect(list.at(-1)).toBe(last)
+  }
+  return { pages: survivors, seqs: lists }
+}
+
+describe('hand-over with a stream every 10 ms: none lost, none twice, in any page', () => {
+  it('the leader page closes', async () => {
+    await streamAcrossHandOver(async (leader, pages) => {
+      await leader.close()
+      return pages.filter((p) => p !== leader)
+    })
+    expect(server.upgrades).toBe(2)
+  })
+
+  it('the leader page closes running its beforeunload handlers', async () => {
+    await streamAcrossHandOver(async (leader, pages) => {
+      const closed = new Promise((resolve) => leader.once('close', resolve))
+      await leader.close({ runBeforeUnload: true })
+      await closed
+      return pages.filter((p) => p !== leader)
+    })
+    expect(server.upgrades).toBe(2)
+  })
+
+  it('the leader page crashes (CDP Page.crash)', async () => {
+    await streamAcrossHandOver(async (leader, pages) => {
+      const crashed = new Promise((resolve) => leader.once('crash', resolve))
+      const cdp = await context.newCDPSession(leader)
+      void cdp.send('Page.crash').catch(() => {})
+      await crashed
+      return pages.filter((p) => p !== leader)
+    })
+  })
+})
+
+describe('a leader that stops running', () => {
+  it('paused in the debugger (its counter stops): a visible follower steals; on resume the old leader steps down; nothing lost or doubled anywhere', async () => {
+    const pages = await openTabs(3, 'mode=protocol')
+    const leader = await waitForOneLeader(pages)
+    const followers = pages.filter((p) => p !== leader)
+    const stream = streamEvery10ms()
+    for (const page of pages) await waitForMoreSeqs(page, 10)
+
+    const cdp = await context.newCDPSession(leader)
+    await cdp.send('Debugger.enable')
+    const paused = new Promise<{ callFrames: Array<{ callFrameId: string }> }>((resolve) => cdp.once('Debugger.paused', resolve))
+    await cdp.send('Debugger.pause')
+    const frame = (await paused).callFrames[0].callFrameId
+    const counter = async (): Promise<number> =>
+      (await cdp.send('Debugger.evaluateOnCallFrame', { callFrameId: frame, expression: 'window.tab.state.counter' })).result.value as number
+    const before = await counter()
+
+    const next = await waitForOneLeader(followers)
+    expect(followers).toContain(next)
+    for (const page of followers) await waitForMoreSeqs(page, 20)
+    expect(await counter()).toBe(before) // it really was stopped all along
+    expect(server.open).toBe(2) // the paused page's socket is still up
+
+    await cdp.send('Debugger.resume')
+    expect(await waitForOneLeader(pages)).toBe(next)
+    expect((await info(leader)).role).toBe('follower')
+    await server.waitForOpen(1)
+    const last = await stream.stop()
+    for (const page of pages) await waitForSeq(page, last).catch(async (e) => {
+      for (const p of pages) console.log(p === leader ? 'OLD LEADER' : 'follower', JSON.stringify(await info(p)), (await seqs(p)).slice(-5), last, JSON.stringify((await p.evaluate(() => (window as any).tab.state.events)).filter((e: any) => e.what !== 'seq').slice(-12)))
+      throw e
+    })
+    for (const page of pages) expect(defects(await seqs(page))).toEqual({ missing: [], repeated: [] })
+  })
+})
+
+describe('who shares', () => {
+  it('two browser contexts do not share', async () => {
+    const other = await browser.newContext()
+    try {
+      const a = await openTab(context, server)
+      const b = await openTab(other, server)
+      expect((await info(a)).role).toBe('leader')
+      expect((await info(b)).role).toBe('leader')
+      expect(server.open).toBe(2)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('without navigator.locks each page opens its own socket (role solo)', async () => {
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }))
+    const pages = await openTabs(3)
+    for (const page of pages) expect((await info(page)).role).toBe('solo')
+    expect(server.open).toBe(3)
+  })
+})
+
+describe('the back/forward cache', () => {
+  it('a leader that navigates away gives up the socket; restored from the bfcache it follows and catches up', async () => {
+    const cached = await launchBrowser({ backForwardCache: true })
+    const own = await cached.newContext()
+    try {
+      const pages: Page[] = []
+      for (let i = 0; i < 3; i++) pages.push(await openTab(own, server, 'mode=protocol'))
+      const leader = await waitForOneLeader(pages)
+      const others = pages.filter((p) => p !== leader)
+      const stream = streamEvery10ms()
+      for (const page of pages) await waitForMoreSeqs(page, 10)
+      await leader.goto(`${server.url}other`)
+      await waitForOneLeader(others)
+      for (const page of others) await waitForMoreSeqs(page, 20)
+      // A page restored from the bfcache fires no `load`: wait for the commit, then its pageshow.
+      await leader.goBack({ waitUntil: 'commit' })
+      await leader.waitForFunction(() => (window as any).tab?.state.pageshows.includes(true))
+      await waitForOneLeader(pages)
+      expect((await info(leader)).role).toBe('follower')
+      await waitForMoreSeqs(leader, 10)
+      const last = await stream.stop()
+      for (const page of pages) await waitForSeq(page, last)
+      for (const page of pages) expect(defects(await seqs(page))).toEqual({ missing: [], repeated: [] })
+      await server.waitForOpen(1)
+    } finally {
+      await own.close()
+      await cached.close()
+    }
+  })
+})

@@ -1,0 +1,76 @@
+/**
+ * The page the tab-sharing browser tests open (bundled by esbuild, served on 127.0.0.1): one
+ * connection through the framework-free core, shared across tabs unless `?share=off`.
+ * `?mode=plain` uses a plain socket (`/plain`), `?mode=protocol` subscribes to the topic
+ * `stream` of the protocol server (`/ws`). Everything a test reads is on `window.tab`.
+ */
+import { ConnectionManager, ProtocolClient, protocolConnectionOptions, tabSharing, type ConnectionState } from '../../../src/core'
+
+const params = new URLSearchParams(location.search)
+const mode = params.get('mode') ?? 'plain'
+const now = (): number => performance.timeOrigin + performance.now()
+
+interface Event {
+  at: number
+  what: string
+  detail?: unknown
+}
+
+const state = {
+  /** Plain mode: every message, in order. */
+  messages: [] as unknown[],
+  /** Protocol mode: the seq of every `stream` message, in order. */
+  seqs: [] as number[],
+  /** Ticks while the page runs (it stops while the page is paused in the debugger). */
+  counter: 0,
+  roles: [] as string[],
+  statuses: [] as string[],
+  events: [] as Event[],
+  pageshows: [] as boolean[],
+}
+
+const log = (what: string, detail?: unknown): void => {
+  state.events.push({ at: now(), what, detail })
+}
+
+const manager = new ConnectionManager({ shareAcrossTabs: params.get('share') === 'off' ? undefined : tabSharing(), idleTimeout: 0 })
+const connection = manager.acquire(mode === 'protocol' ? '/ws' : '/plain', mode === 'protocol' ? protocolConnectionOptions : { heartbeat: false })
+connection.on('state', (s: ConnectionState) => {
+  if (state.roles.at(-1) !== s.role) {
+    state.roles.push(s.role)
+    log('role', s.role)
+  }
+  if (state.statuses.at(-1) !== s.status) {
+    state.statuses.push(s.status)
+    log('status', s.status)
+  }
+})
+connection.on('open', () => log('open'))
+connection.on('close', (info) => log('close', info.code))
+
+let client: ProtocolClient | undefined
+if (mode === 'protocol') {
+  client = ProtocolClient.for(connection)
+  client.subscribe('stream', {
+    message(frame) {
+      state.seqs.push(frame.seq!)
+      log('seq', frame.seq)
+    },
+  })
+} else {
+  connection.on('message', (message) => {
+    state.messages.push(message)
+    log('message', message)
+  })
+}
+
+setInterval(() => state.counter++, 20)
+addEventListener('pageshow', (event) => state.pageshows.push(event.persisted))
+
+const tab = {
+  state,
+  info: () => ({ role: connection.state.role, status: connection.state.status, uncertain: connection.state.uncertain }),
+  send: (data: unknown) => connection.send(data as string),
+  publish: (topic: string, data: unknown, id?: string) => client!.publish(topic, data, { id }).then((ack) => ack.seq),
+}
+;(window as unknown as { tab: typeof tab }).tab = tab

@@ -1,0 +1,77 @@
+/** The leader's mux of protocol frames, frame by frame: what each tab's protocol client gets. */
+import { describe, expect, it } from 'vitest'
+import { ChannelMux, type Delivery } from '../../src/core/tabs/channelMux'
+
+const message = (seq: number, topic = 'room') => JSON.stringify({ type: 'message', topic, seq, id: `m${seq}`, data: seq, from: 'x', ts: 0 })
+const subscribed = (seq: number, topic = 'room') => JSON.stringify({ type: 'subscribed', topic, seq, recovered: true, presence: [] })
+const subscribe = (extra: object = {}, topic = 'room') => JSON.stringify({ type: 'subscribe', topic, ...extra })
+
+/** Frames each tab gets, as `type:seq`. */
+function received(deliveries: Delivery[], tabs: string[]): Record<string, string[]> {
+  const out = Object.fromEntries(tabs.map((t) => [t, [] as string[]]))
+  for (const d of deliveries) {
+    const f = JSON.parse(d.raw)
+    for (const tab of d.to ?? tabs) out[tab].push(`${f.type}:${f.seq ?? ''}`)
+  }
+  return out
+}
+
+describe('ChannelMux', () => {
+  it('a tab joining a topic the socket already carries gets its own replay and answer, and no live message before them', () => {
+    const upstream: string[] = []
+    const mux = new ChannelMux((f) => upstream.push(f))
+    const out: Delivery[] = []
+    expect(mux.outbound('a', subscribe())).toBe(true)
+    out.push(...mux.inbound(subscribed(10)), ...mux.inbound(message(11)))
+    // b was at 7: its subscribe asks for 8.., live 12 and 13 arrive before the server reads it.
+    expect(mux.outbound('b', subscribe({ since: 7 }))).toBe(true)
+    out.push(...mux.inbound(message(12)), ...mux.inbound(message(13)))
+    for (const seq of [8, 9, 10, 11, 12, 13]) out.push(...mux.inbound(message(seq))) // the replay for b
+    out.push(...mux.inbound(subscribed(13)), ...mux.inbound(message(14)))
+    const got = received(out, ['a', 'b'])
+    expect(got.a).toEqual(['subscribed:10', 'message:11', 'message:12', 'message:13', 'message:8', 'message:9', 'message:10', 'message:11', 'message:12', 'message:13', 'message:14'])
+    expect(got.b).toEqual(['message:8', 'message:9', 'message:10', 'message:11', 'message:12', 'message:13', 'subscribed:13', 'message:14'])
+    expect(upstream).toEqual([])
+  })
+
+  it('a first join with history gets the last n messages up to the head, then its answer', () => {
+    const mux = new ChannelMux(() => {})
+    mux.outbound('a', subscribe())
+    const out = [...mux.inbound(subscribed(20))]
+    mux.outbound('b', subscribe({ history: 2 }))
+    out.push(...mux.inbound(message(21)), ...mux.inbound(message(20)), ...mux.inbound(message(21)), ...mux.inbound(subscribed(21)))
+    expect(received(out, ['a', 'b']).b).toEqual(['message:20', 'message:21', 'subscribed:21'])
+  })
+
+  it('answers go to the tabs in the order their subscribes went upstream; topic errors too', () => {
+    const mux = new ChannelMux(() => {})
+    mux.outbound('a', subscribe({}, 'x'))
+    mux.outbound('b', subscribe({}, 'x'))
+    const first = mux.inbound(subscribed(0, 'x'))
+    const refused = mux.inbound(JSON.stringify({ type: 'error', code: 'forbidden', message: 'no', frame: 'subscribe', topic: 'x' }))
+    expect(first.map((d) => d.to)).toEqual([['a']])
+    expect(refused.map((d) => d.to)).toEqual([['b']])
+  })
+
+  it('counts subscriptions across tabs: unsubscribe goes upstream with the last tab; a tab that leaves releases its topics', () => {
+    const upstream: string[] = []
+    const mux = new ChannelMux((f) => upstream.push(f))
+    for (const tab of ['a', 'b', 'c']) mux.outbound(tab, subscribe())
+    expect(mux.outbound('a', JSON.stringify({ type: 'unsubscribe', topic: 'room' }))).toBe(false)
+    mux.left('b')
+    expect(upstream).toEqual([])
+    expect(mux.outbound('c', JSON.stringify({ type: 'unsubscribe', topic: 'room' }))).toBe(true)
+    mux.outbound('d', subscribe({}, 'solo'))
+    mux.left('d')
+    expect(upstream).toEqual([JSON.stringify({ type: 'unsubscribe', topic: 'solo' })])
+  })
+
+  it('frames without a topic go to every tab; a topic nobody holds here reaches nobody; the welcome is kept for newcomers', () => {
+    const mux = new ChannelMux(() => {})
+    const welcome = JSON.stringify({ type: 'welcome', protocol: 'vue-realtime.v1', clientId: 'c1', heartbeat: 25000 })
+    expect(mux.inbound(welcome)).toEqual([{ raw: welcome }])
+    expect(mux.inbound(JSON.stringify({ type: 'ack', id: 'p1', seq: 3 }))[0].to).toBeUndefined()
+    expect(mux.inbound(message(1, 'elsewhere'))).toEqual([])
+    expect(mux.joined('z')).toEqual([{ raw: welcome, to: ['z'] }])
+  })
+})

@@ -1,0 +1,96 @@
+/**
+ * Channels across tabs against the real protocol server on loopback: three simulated tabs
+ * (one in-memory profile) share one socket; each has its own protocol client.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConnectionManager, createManualEnvironment, MemoryProfile, ProtocolClient, protocolConnectionOptions, tabSharing, type ManualEnvironment } from '../../src/core'
+import type { MessageFrame, SubscribedFrame } from '../../src/core/protocol'
+import { createRealtimeServer, type PublishedMessage, type RealtimeServer } from '../../src/server'
+import { waitFor } from '../support/wait'
+import { NodeWebSocket } from '../vue/helpers'
+
+let server: RealtimeServer
+let profile: MemoryProfile
+const managers: ConnectionManager[] = []
+const published: PublishedMessage[] = []
+
+beforeEach(async () => {
+  server = createRealtimeServer({ port: 0, host: '127.0.0.1', presence: false })
+  await server.ready
+  server.on('publish', (m) => published.push(m))
+  profile = new MemoryProfile()
+})
+afterEach(async () => {
+  for (const m of managers.splice(0)) m.dispose()
+  published.length = 0
+  await server.close({ timeout: 200 })
+})
+
+function openTab() {
+  const env: ManualEnvironment = createManualEnvironment({}, profile)
+  const manager = new ConnectionManager({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: env, shareAcrossTabs: tabSharing(), reconnect: { minDelay: 20, maxDelay: 100 } })
+  managers.push(manager)
+  const connection = manager.acquire(server.url, protocolConnectionOptions)
+  const client = ProtocolClient.for(connection)
+  const received: number[] = []
+  const joins: SubscribedFrame[] = []
+  const join = (topic = 'room', history = 0) =>
+    client.subscribe(topic, { message: (m: MessageFrame) => received.push(m.seq!), subscribed: (s) => joins.push(s) }, { history })
+  return { env, manager, connection, client, received, joins, join }
+}
+
+describe('channels across tabs', () => {
+  it('subscriptions add up on one socket: every tab gets every message once; the last tab to leave unsubscribes', async () => {
+    const tabs = [openTab(), openTab(), openTab()]
+    const leaves = tabs.map((t) => t.join())
+    await waitFor(() => tabs.every((t) => t.joins.length === 1), { message: 'every tab subscribed' })
+    expect(server.clients.size).toBe(1)
+    for (let i = 1; i <= 5; i++) await server.publish('room', { i })
+    await waitFor(() => tabs.every((t) => t.received.length === 5))
+    for (const t of tabs) expect(t.received).toEqual([1, 2, 3, 4, 5])
+    leaves[0]()
+    leaves[1]()
+    await server.publish('room', { i: 6 })
+    await waitFor(() => tabs[2].received.length === 6)
+    expect(server.topics()).toContain('room')
+    expect(tabs[0].received).toHaveLength(5)
+    leaves[2]()
+    await waitFor(() => !server.topics().includes('room'), { message: 'unsubscribed upstream with the last tab' })
+    for (const t of tabs) expect(t.joins).toHaveLength(1) // nobody saw another tab's answer
+  })
+
+  it('a tab that joins later gets its own history; the others see no second answer and no repeat', async () => {
+    const a = openTab()
+    a.join()
+    await waitFor(() => a.joins.length === 1)
+    for (let i = 1; i <= 4; i++) await server.publish('room', { i })
+    await waitFor(() => a.received.length === 4)
+    const b = openTab()
+    b.join('room', 2)
+    await waitFor(() => b.joins.length === 1)
+    expect(b.received).toEqual([3, 4])
+    await server.publish('room', { i: 5 })
+    await waitFor(() => a.received.length === 5 && b.received.length === 3)
+    expect(a.received).toEqual([1, 2, 3, 4, 5])
+    expect(a.joins).toHaveLength(1)
+  })
+
+  it('follower publishes in flight during a hand-over reach the server exactly once, and every publish resolves', async () => {
+    const tabs = [openTab(), openTab(), openTab()]
+    for (const t of tabs) t.join()
+    await waitFor(() => tabs.every((t) => t.joins.length === 1))
+    const leader = tabs.find((t) => t.connection.state.role === 'leader')!
+    const follower = tabs.find((t) => t !== leader)!
+    const acks = Array.from({ length: 20 }, (_, i) => follower.client.publish('room', { i }, { id: `p${i}` }))
+    // The leader goes while those are on their way to it (or in its socket's buffer).
+    leader.env.emit({ type: 'pagehide', persisted: false })
+    const seqs = (await Promise.all(acks)).map((ack) => ack.seq)
+    expect(new Set(seqs).size).toBe(20)
+    const ids = published.map((m) => m.id)
+    expect(ids.filter((id) => String(id).startsWith('p')).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `p${i}`).sort())
+    const others = tabs.filter((t) => t !== leader)
+    await waitFor(() => others.every((t) => t.received.length === 20), { message: 'every remaining tab saw the 20 once' })
+    for (const t of others) expect(t.received).toEqual([...t.received].sort((x, y) => x - y))
+    for (const t of others) expect(new Set(t.received).size).toBe(20)
+  })
+})
