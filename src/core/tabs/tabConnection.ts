@@ -16,6 +16,7 @@ import { closeCodeInfo } from '../closeCodes'
 import { Connection, IDLE_STATE } from '../connection'
 import { Emitter } from '../emitter'
 import { resolveQueue, OutboxFullError, type ResolvedQueueOptions } from '../outbox'
+import { redactError, redactSecrets } from '../redact'
 import { jsonSerializer } from '../serializer'
 import type { FrameSettled } from '../writer'
 import type {
@@ -557,8 +558,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   }
 
   /** An error of this tab (it shows in `state.error` until the leader's next state). */
-  #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {
+  #report(kind: RealtimeErrorInfo['kind'], text: string, cause?: unknown): void {
+    const message = redactSecrets(text)
     this.#mirror({ error: { kind, message } })
-    this.#emitter.emit('error', { kind, message, cause })
+    this.#emitter.emit('error', { kind, message, cause: redactError(cause) })
   }
 }

@@ -235,9 +235,14 @@ export function startStream(server: TabsServer, everyMs = 10): { stop(): Promise
   }
 }
 
-/** Waits until the page has seen the seq `last` of `stream`. */
-export function waitForSeq(page: Page, last: number, timeout = TABS_TIMEOUT): Promise<unknown> {
-  return page.waitForFunction((last) => (window as unknown as { tab: { state: { seqs: number[] } } }).tab.state.seqs.includes(last), last, { timeout, polling: 'raf' })
+/** Waits until the page has seen the seq `last` of `stream`; a timeout says where the page stands. */
+export async function waitForSeq(page: Page, last: number, timeout = TABS_TIMEOUT): Promise<void> {
+  try {
+    await page.waitForFunction((last) => (window as unknown as { tab: { state: { seqs: number[] } } }).tab.state.seqs.includes(last), last, { timeout, polling: 'raf' })
+  } catch (error) {
+    const events = await page.evaluate(() => (window as unknown as { tab: { state: { events: Array<{ what: string }> } } }).tab.state.events.filter((e) => e.what !== 'seq').slice(-12))
+    throw new Error(`${(error as Error).message}\nwaiting for seq ${last}; the page is ${JSON.stringify(await info(page))}, saw ${JSON.stringify((await seqs(page)).slice(-5))}, last events ${JSON.stringify(events)}`)
+  }
 }
 
 /** Waits until the page has seen `count` more seqs than it had. */
