@@ -15,7 +15,7 @@ import { median, round } from './lib/util.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const LIBRARIES = ['ws', 'raw-raf', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
-const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']
+const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm']
 
 function arg(name) {
   const i = process.argv.indexOf(`--${name}`)

@@ -19,6 +19,7 @@ export const artifacts = {
   proxy: { entry: 'test/support/proxy.ts', out: 'proxy.mjs', needs: ['test/support/proxy.ts'] },
   firehose: { entry: 'test/support/firehose.ts', out: 'firehose.mjs', needs: ['test/support/firehose.ts', 'test/support/firehosePage.ts'] },
   redis: { entry: 'test/support/redis.ts', out: 'redis.mjs', needs: ['test/support/redis.ts'] },
+  tabs: { entry: 'test/e2e/tabs/harness.ts', out: 'tabs-harness.mjs', needs: ['test/e2e/tabs/harness.ts', 'src/core/tabs/index.ts'] },
 }
 
 /** Where `vue-realtime` and its subpaths resolve: the TypeScript sources. */
@@ -49,7 +50,7 @@ export async function buildAll() {
         platform: 'node',
         target: 'node20',
         // Resolved at run time from node_modules, exactly as users would get them.
-        external: ['vue', 'pinia', 'ws', 'redis', '@vue/*', 'esbuild'],
+        external: ['vue', 'pinia', 'ws', 'redis', '@vue/*', 'esbuild', 'playwright-core'],
         // The Redis engine's scripts (src/server/redis/*.lua) are inlined as text.
         loader: { '.lua': 'text' },
         alias,

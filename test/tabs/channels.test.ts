@@ -59,6 +59,20 @@ describe('channels across tabs', () => {
     for (const t of tabs) expect(t.joins).toHaveLength(1) // nobody saw another tab's answer
   })
 
+  it('a tab that crashes releases its topics too (the leader waits on a lock the tab held)', async () => {
+    const a = openTab()
+    a.join('shared')
+    await waitFor(() => a.joins.length === 1)
+    const b = openTab()
+    b.join('shared')
+    b.join('only-b')
+    await waitFor(() => b.joins.length === 2)
+    expect(server.topics().sort()).toEqual(['only-b', 'shared'])
+    b.env.tab.crash()
+    await waitFor(() => !server.topics().includes('only-b'), { message: 'the crashed tab\'s topic unsubscribed upstream' })
+    expect(server.topics()).toEqual(['shared'])
+  })
+
   it('a tab that joins later gets its own history; the others see no second answer and no repeat', async () => {
     const a = openTab()
     a.join()

@@ -49,6 +49,11 @@ export interface HubOptions<In, Out> {
   token: () => string | null | undefined
   /** Is the hub's own page visible? (A worker has no page: never.) */
   visible: () => boolean
+  /**
+   * Calls `gone` once the tab is gone, even if it crashed (it waits for a lock the tab holds
+   * while it lives); returns the canceller. Without it, only a tab's `leave` tells.
+   */
+  watch?: (tab: string, gone: () => void) => () => void
 }
 
 export class Hub<In = unknown, Out = unknown> {
@@ -59,6 +64,8 @@ export class Hub<In = unknown, Out = unknown> {
   readonly #options: HubOptions<In, Out>
   /** The other tabs that said hello, and whether each is visible. */
   readonly #tabs = new Map<string, boolean>()
+  /** Cancels the watch of each tab that said it holds its lock. */
+  readonly #watched = new Map<string, () => void>()
   readonly #envListeners = new Set<(event: EnvironmentEvent) => void>()
   readonly #stops: Array<() => void>
   /** Routes the frames of a socket that speaks the project's protocol (see `ChannelMux`). */
@@ -152,17 +159,19 @@ export class Hub<In = unknown, Out = unknown> {
   receive(message: TabMessage): void {
     switch (message.t) {
       case 'hello':
-        this.#tabs.set(message.from, message.visible)
+        this.#seen(message)
         this.#visibility()
         this.#emit({ t: 'snap', to: message.from, state: this.#shared(this.connection.state) })
         if (this.#mux && this.connection.status === 'open') for (const delivery of this.#mux.joined(message.from)) this.#deliver(delivery)
         if (message.open && (this.connection.status === 'idle' || this.connection.status === 'closed')) this.connection.open()
         return
       case 'vis':
-        this.#tabs.set(message.from, message.visible)
+        this.#seen(message)
         return this.#visibility()
       case 'leave':
         this.#tabs.delete(message.from)
+        this.#watched.get(message.from)?.()
+        this.#watched.delete(message.from)
         this.#mux?.left(message.from)
         return this.#visibility()
       case 'ping':
@@ -214,9 +223,16 @@ export class Hub<In = unknown, Out = unknown> {
     if (this.#disposed) return
     this.#disposed = true
     this.#options.env.clearTimeout(this.#beat)
-    for (const stop of this.#stops) stop()
+    for (const stop of [...this.#stops, ...this.#watched.values()]) stop()
     this.#emit({ t: 'bye' })
     this.connection.dispose()
+  }
+
+  #seen({ from, visible, alive }: { from: string; visible: boolean; alive?: boolean }): void {
+    this.#tabs.set(from, visible)
+    const watch = this.#options.watch
+    // Only once the tab holds its lock: waiting for it earlier could be granted at once.
+    if (alive && watch && !this.#watched.has(from)) this.#watched.set(from, watch(from, () => this.receive({ t: 'leave', from })))
   }
 
   #write(data: WebSocketData, options: SendOptions): SendResult {

@@ -94,6 +94,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #dropped = 0
   #uncertain = 0
   #waitingCommand: [Command, number?, string?] | null = null
+  /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
+  #releaseAlive: (() => void) | null = null
+  #alive = false
   /** The latest token any tab announced (undefined: none), and this tab's own, as last read. */
   #token: string | null | undefined
   #ownToken: string | null | undefined
@@ -217,7 +220,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const bus = (this.#bus = this.#transport.open(this.#group))
     bus.onmessage = (event) => this.#receive(event.data as WireMessage)
     if (this.#leader === null) this.#mirror(WAITING)
-    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), open: true })
+    this.#holdAlive()
+    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), open: true, alive: this.#alive })
     this.#election?.join()
     this.#watch?.heard()
     this.#watch?.start()
@@ -233,6 +237,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     if (hub) hub.dispose()
     else this.#post({ t: 'leave', from: this.#id })
     this.#election?.leave()
+    this.#releaseAlive?.()
+    this.#releaseAlive = null
+    this.#alive = false
     if (this.#bus) {
       this.#bus.onmessage = null
       this.#bus.close()
@@ -245,6 +252,27 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#settleFrames(true)
     this.#closed(info)
     this.#mirror({ status, readyState: 3, nextRetryAt: null, lastClose: info })
+  }
+
+  /** Holds this tab's own lock while it is in the group; says so once it does. */
+  #holdAlive(): void {
+    const locks = this.#transport.locks
+    if (!locks) return
+    const abort = new AbortController()
+    let release: (() => void) | undefined
+    this.#releaseAlive = () => {
+      abort.abort()
+      release?.()
+    }
+    locks
+      .request(`${this.#group} tab ${this.#id}`, { signal: abort.signal }, () =>
+        new Promise<void>((resolve) => {
+          release = resolve
+          this.#alive = true
+          if (!this.#hub) this.#post({ t: 'vis', from: this.#id, visible: this.#env.isVisible(), alive: true })
+        }),
+      )
+      .catch(() => {})
   }
 
   #onEnvironment(event: EnvironmentEvent): void {
@@ -266,7 +294,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       case 'hidden':
         // Never a hand-over: a hidden leader keeps leading. Only visible followers watch it.
         if (!this.#joined || this.#hub) return
-        this.#post({ t: 'vis', from: this.#id, visible: event.type === 'visible' })
+        this.#post({ t: 'vis', from: this.#id, visible: event.type === 'visible', alive: this.#alive })
         if (event.type === 'visible') this.#watch?.start()
         else this.#watch?.stop()
     }
@@ -291,6 +319,11 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       local: this.#localView(),
       token: () => this.#currentToken(),
       visible: () => this.#env.isVisible(),
+      watch: (tab, gone) => {
+        const abort = new AbortController()
+        this.#transport.locks?.request(`${this.#group} tab ${tab}`, { signal: abort.signal }, gone).catch(() => {})
+        return () => abort.abort()
+      },
     })
     this.#hub.start(!wasClosed, stolen)
   }
@@ -400,8 +433,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     if (this.#hub) this.#flushToHub(this.#hub)
     else {
       // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
-      if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible: this.#env.isVisible() })
-      else this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), open: false })
+      const visible = this.#env.isVisible()
+      if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible, alive: this.#alive })
+      else this.#post({ t: 'hello', from: this.#id, visible, open: false, alive: this.#alive })
       for (const [id, entry] of this.#outgoing) this.#postSend(id, entry)
     }
     const waiting = this.#waitingCommand

@@ -56,8 +56,9 @@ export type Command = 'open' | 'close' | 'reconnect'
 
 /** Tab → leader (and, for `token`, → every tab). */
 export type TabMessage =
-  | { t: 'hello'; from: string; visible: boolean; open: boolean }
-  | { t: 'vis'; from: string; visible: boolean }
+  | { t: 'hello'; from: string; visible: boolean; open: boolean; alive?: boolean }
+  /** Visibility; `alive`: the tab holds its own lock now (the leader may wait for it to learn of a crash). */
+  | { t: 'vis'; from: string; visible: boolean; alive?: boolean }
   | { t: 'leave'; from: string }
   | { t: 'send'; e: number; from: string; id: number; data: WebSocketData; volatile?: boolean; ttl?: number }
   /** `sendFrame`: written once on the leader's socket in hand, or reported unwritten; never carried to another socket. */

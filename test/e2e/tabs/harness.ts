@@ -39,10 +39,10 @@ export interface TabsServer {
 }
 
 let bundle: Promise<string> | undefined
-function pageScript(): Promise<string> {
+function pageScript(page: string): Promise<string> {
   return (bundle ??= esbuild
     .build({
-      entryPoints: [PAGE],
+      entryPoints: [page],
       bundle: true,
       format: 'esm',
       platform: 'browser',
@@ -54,8 +54,9 @@ function pageScript(): Promise<string> {
     .then((out) => out.outputFiles[0].text))
 }
 
-export async function startTabsServer(): Promise<TabsServer> {
-  const script = await pageScript()
+/** @param page the page script's path (the bench, bundled elsewhere, passes it). */
+export async function startTabsServer(page = PAGE): Promise<TabsServer> {
+  const script = await pageScript(page)
   const realtime = createRealtimeServer({ noServer: true, presence: false, rateLimit: false })
   await realtime.ready
   const plain = new WebSocketServer({ noServer: true })
@@ -199,16 +200,20 @@ export async function leaderOf(pages: readonly Page[]): Promise<Page> {
 }
 
 /** Waits until exactly one of `pages` leads and every other follows; returns the leader. */
-export function waitForOneLeader(pages: readonly Page[], timeout = TABS_TIMEOUT): Promise<Page> {
+export async function waitForOneLeader(pages: readonly Page[], timeout = TABS_TIMEOUT): Promise<Page> {
   let last: TabInfo[] = []
-  return waitFor(
-    async () => {
-      const infos = (last = await Promise.all(pages.map((page) => info(page))))
-      const open = infos.every((i) => i.status === 'open' && (i.role === 'leader' || i.role === 'follower'))
-      return open && infos.filter((i) => i.role === 'leader').length === 1 ? pages[infos.findIndex((i) => i.role === 'leader')] : undefined
-    },
-    { timeout, interval: 20, message: `one open leader among ${pages.length} pages (last: ${JSON.stringify(last)})` },
-  )
+  try {
+    return await waitFor(
+      async () => {
+        const infos = (last = await Promise.all(pages.map((page) => info(page))))
+        const open = infos.every((i) => i.status === 'open' && (i.role === 'leader' || i.role === 'follower'))
+        return open && infos.filter((i) => i.role === 'leader').length === 1 ? pages[infos.findIndex((i) => i.role === 'leader')] : undefined
+      },
+      { timeout, interval: 20, message: `one open leader among ${pages.length} pages` },
+    )
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the pages say ${JSON.stringify(last)}`)
+  }
 }
 
 export function seqs(page: Page): Promise<number[]> {
