@@ -40,7 +40,7 @@ export const meta = {
   ],
 }
 
-const ms = (values) => (values.length ? `${round(percentile(values, 50), 1)} / ${round(percentile(values, 95), 1)}` : '–')
+const ms = (values, digits = 1) => (values.length ? `${round(percentile(values, 50), digits)} / ${round(percentile(values, 95), digits)}` : '–')
 const now = () => performance.timeOrigin + performance.now()
 
 export function finish(rows) {
@@ -65,7 +65,7 @@ export async function run() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 })
   try {
     const fresh = async (fn) => {
-      const server = await h.startTabsServer(page)
+      const server = await h.startTabsServer(page, path.join(ROOT, 'test/e2e/tabs/worker.ts'))
       const context = await browser.newContext()
       try {
         return await fn(server, context)
@@ -92,8 +92,15 @@ export async function run() {
       }
     }
 
-    // Fan-out: leader → follower, 200 messages.
+    // Fan-out: leader → follower, 200 messages, each arrival timed on this process's clock (pages'
+    // clocks are not comparable to a millisecond): a binding the page calls on every message.
     const fanout = await fresh(async (server, context) => {
+      const marks = new Map()
+      await context.exposeBinding('benchMark', ({ page }, seq) => {
+        const at = now()
+        if (!marks.has(page)) marks.set(page, new Map())
+        marks.get(page).set(seq, at)
+      })
       const pages = await openTabs(server, context, 3, 'mode=protocol')
       const leader = await h.waitForOneLeader(pages)
       const stream = h.startStream(server)
@@ -102,10 +109,9 @@ export async function run() {
       } finally {
         await stream.stop()
       }
-      const times = async (p) => new Map((await p.evaluate(() => window.tab.state.events)).filter((e) => e.what === 'seq').map((e) => [e.detail, e.at]))
-      const lead = await times(leader)
+      const lead = marks.get(leader)
       const out = []
-      for (const p of pages.filter((p) => p !== leader)) for (const [seq, at] of await times(p)) if (lead.has(seq)) out.push(at - lead.get(seq))
+      for (const p of pages.filter((p) => p !== leader)) for (const [seq, at] of marks.get(p) ?? []) if (lead.has(seq)) out.push(at - lead.get(seq))
       return out
     })
 
@@ -172,7 +178,7 @@ export async function run() {
       closeSocket: kinds.close.toSocket,
       closeFirst: kinds.close.toFirst,
       lostDup: `${lost} / ${doubled}`,
-      fanout: ms(fanout),
+      fanout: ms(fanout, 2),
       kinds: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { ...v, raw: undefined }])),
       note: `"pause" stops the leader without an event (as a frozen page that never got \`freeze\`): a visible follower waits 3 silent beats (1 s each) and an unanswered ping before it steals, by design; the paused page keeps its socket until it runs again.`,
     }

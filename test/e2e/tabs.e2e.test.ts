@@ -229,3 +229,22 @@ describe('publishes across a hand-over', () => {
     await waitForOneLeader(followers)
   })
 })
+
+describe("via: 'worker'", () => {
+  it('a SharedWorker holds one socket for every page; all follow; every page sees every message; a send from any page arrives once; it closes with the last page', async () => {
+    const pages = await openTabs(3, 'mode=plain&via=worker')
+    for (const page of pages) expect((await info(page)).role).toBe('follower')
+    expect(server.open).toBe(1)
+    server.broadcastPlain('hello')
+    for (const page of pages) await waitFor(async () => (await messages(page)).length === 1, { timeout: TABS_TIMEOUT })
+    await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`w${i}`), i)))
+    await waitFor(() => server.plainReceived.length >= 3, { timeout: TABS_TIMEOUT })
+    expect([...server.plainReceived].sort()).toEqual(['w0', 'w1', 'w2'])
+    await pages[0].close()
+    await pages[1].close()
+    server.broadcastPlain('still')
+    await waitFor(async () => (await messages(pages[2])).length === 2, { timeout: TABS_TIMEOUT })
+    await pages[2].close()
+    await server.waitForOpen(0)
+  })
+})

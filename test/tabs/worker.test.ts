@@ -9,6 +9,7 @@ import { waitFor } from '../support/wait'
 import { NodeWebSocket, startServer, type TestServer } from '../vue/helpers'
 
 let server: TestServer
+let profile: MemoryProfile
 let stopWorker: () => void
 let connect: (event: { ports: readonly MessagePortLike[] }) => void
 const managers: ConnectionManager[] = []
@@ -19,7 +20,9 @@ beforeEach(async () => {
     addEventListener: (_type, listener) => (connect = listener),
     removeEventListener: () => {},
   }
-  stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0 }, scope)
+  profile = new MemoryProfile()
+  // The worker shares the tabs' Web Locks: it learns of a crashed tab through the lock the tab held.
+  stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: createManualEnvironment({}, profile) }, scope)
 })
 afterEach(async () => {
   for (const m of managers.splice(0)) m.dispose()
@@ -27,7 +30,7 @@ afterEach(async () => {
   await server.close()
 })
 
-function openTab(profile: MemoryProfile) {
+function openTab() {
   const worker = () => {
     const { port1, port2 } = new MessageChannel()
     connect({ ports: [port2 as unknown as MessagePortLike] })
@@ -36,20 +39,19 @@ function openTab(profile: MemoryProfile) {
   const manager = new ConnectionManager({
     heartbeat: false,
     idleTimeout: 0,
-    environment: { ...createManualEnvironment({}, profile), SharedWorker: class {} },
+    environment: Object.assign(createManualEnvironment({}, profile), { SharedWorker: class {} }),
     shareAcrossTabs: tabSharing({ via: 'worker', worker }),
   })
   managers.push(manager)
   const connection = manager.acquire(server.url('/w'))
   const messages: unknown[] = []
   connection.on('message', (m) => messages.push(m))
-  return { manager, connection, messages }
+  return { manager, connection, messages, env: manager.defaults.environment as ReturnType<typeof createManualEnvironment> }
 }
 
 describe('tabSharing({ via: "worker" })', () => {
   it('the worker holds one socket for every tab; all follow, see every message, and each send arrives once', async () => {
-    const profile = new MemoryProfile()
-    const tabs = [openTab(profile), openTab(profile), openTab(profile)]
+    const tabs = [openTab(), openTab(), openTab()]
     await waitFor(() => tabs.every((t) => t.connection.state.status === 'open'), { message: 'every tab open' })
     expect(server.accepted).toHaveLength(1)
     expect(tabs.map((t) => t.connection.state.role)).toEqual(['follower', 'follower', 'follower'])
@@ -67,5 +69,13 @@ describe('tabSharing({ via: "worker" })', () => {
     await waitFor(() => tabs[2].messages.length === 2)
     tabs[2].manager.dispose()
     await waitFor(() => server.open() === 0, { message: 'the worker closed its socket' })
+  })
+
+  it('a tab that crashes stops counting: the socket closes when the last live tab leaves', async () => {
+    const tabs = [openTab(), openTab()]
+    await waitFor(() => tabs.every((t) => t.connection.state.status === 'open'))
+    tabs[0].env.tab.crash()
+    tabs[1].manager.dispose()
+    await waitFor(() => server.open() === 0, { message: 'the worker let its socket go' })
   })
 })

@@ -10,6 +10,8 @@ describe('tab sharing types', () => {
     expectTypeOf(tabSharing).parameter(0).toEqualTypeOf<TabSharingOptions | undefined>()
     createRealtime({ shareAcrossTabs: tabSharing({ via: 'locks', name: 'chat' }) })
     useWebSocket('/ws', { shareAcrossTabs: tabSharing({ via: 'worker', worker: () => ({ port: { postMessage() {}, onmessage: null, close() {} } }) }) })
+    // A real SharedWorker fits.
+    tabSharing({ via: 'worker', worker: () => new SharedWorker(new URL('./realtime-worker.js', 'https://x/'), { type: 'module' }) })
     // @ts-expect-error a boolean cannot carry the implementation: pass tabSharing()
     createRealtime({ shareAcrossTabs: true })
     // @ts-expect-error unknown transport

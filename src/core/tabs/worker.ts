@@ -20,6 +20,8 @@ export interface SharedWorkerScopeLike {
 
 interface Group {
   key: string
+  /** Each port's lock name (see `alive`). */
+  names: Map<MessagePortLike, string>
   hub: Hub
   /** The ports of this group, each with the ids of the tab connections that spoke on it. */
   ports: Map<MessagePortLike, Set<string>>
@@ -47,6 +49,7 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
     const ids = group.ports.get(port)
     if (!ids) return
     group.ports.delete(port)
+    group.names.delete(port)
     joined.delete(port)
     for (const id of ids) group.hub.receive({ t: 'leave', from: id })
     try {
@@ -64,7 +67,7 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
   const join = (port: MessagePortLike, message: JoinMessage): void => {
     let group = groups.get(message.group)
     if (!group) {
-      const created: Group = (group = { key: message.group, ports: new Map(), token: message.token, idle: null } as Group)
+      const created: Group = (group = { key: message.group, names: new Map(), ports: new Map(), token: message.token, idle: null } as Group)
       created.hub = new Hub({
         url: message.url,
         // Frames go to the tabs as they came; each tab decodes them with its own serializer.
@@ -81,7 +84,8 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
       groups.set(message.group, group)
       group.ports.set(port, new Set())
       joined.set(port, group)
-      group.hub.start(false, false)
+      // A port joins to use the socket: open it at once, so the tab never sees it idle.
+      group.hub.start(true, false)
     } else {
       env.clearTimeout(group.idle)
       group.idle = null
@@ -89,17 +93,21 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
       joined.set(port, group)
       group.token ??= message.token
     }
-    const live = group
-    // The tab holds this lock while its port lives: getting it means the tab left or crashed
-    // (a MessagePort says nothing when its page dies).
-    locks?.request(`${message.group} port ${message.port}`, {}, () => part(port, live)).catch(() => {})
+    group.names.set(port, `${message.group} port ${message.port}`)
   }
 
-  const receive = (port: MessagePortLike, message: TabMessage | JoinMessage | { t: 'part' }): void => {
+  /** The tab holds its port's lock now: getting it means the tab left or crashed (a MessagePort says nothing when its page dies). */
+  const watch = (port: MessagePortLike, group: Group): void => {
+    const name = group.names.get(port)
+    if (name) locks?.request(name, {}, () => part(port, group)).catch(() => {})
+  }
+
+  const receive = (port: MessagePortLike, message: TabMessage | JoinMessage | { t: 'part' } | { t: 'alive' }): void => {
     if (message.t === 'join') return join(port, message)
     const group = joined.get(port)
     if (!group) return
     if (message.t === 'part') return part(port, group)
+    if (message.t === 'alive') return watch(port, group)
     group.ports.get(port)?.add(message.from)
     if (message.t === 'token') group.token = message.token
     group.hub.receive(message)

@@ -10,10 +10,13 @@ import type { BroadcastChannelLike, ConnectionOptions, LockManagerLike } from '.
 import type { TabTransport } from './tabConnection'
 import { tabId } from './wire'
 
+/** A message listener, checked bivariantly so that `MessagePort`'s own (`MessageEvent`) fits. */
+type MessageListener = { bivarianceHack(event: { data: unknown }): void }['bivarianceHack']
+
 /** The subset of `MessagePort` used. */
 export interface MessagePortLike {
   postMessage(message: unknown): void
-  onmessage: ((event: { data: unknown }) => void) | null
+  onmessage: MessageListener | null
   close(): void
 }
 
@@ -51,10 +54,16 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
       const port = create().port
       const id = tabId()
       // Held while this port lives: the worker learns that a crashed tab is gone when it gets it.
+      // It waits for it only once told the tab holds it (asked earlier, it could get it at once).
       let release: (() => void) | undefined
       const abort = new AbortController()
       locks
-        ?.request(`${group} port ${id}`, { signal: abort.signal }, () => new Promise<void>((resolve) => (release = resolve)))
+        ?.request(`${group} port ${id}`, { signal: abort.signal }, () =>
+          new Promise<void>((resolve) => {
+            release = resolve
+            port.postMessage({ t: 'alive' })
+          }),
+        )
         .catch(() => {})
       let token: string | null = null
       try {

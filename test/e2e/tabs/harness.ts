@@ -14,6 +14,7 @@ import { createRealtimeServer, type RealtimeServer } from '../../../src/server'
 import { waitFor } from '../../support/wait'
 
 const PAGE = fileURLToPath(new URL('./page.ts', import.meta.url))
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 const HTML = '<!doctype html><meta charset="utf-8"><title>tab</title><script type="module" src="/page.js"></script>'
 const OTHER = '<!doctype html><meta charset="utf-8"><title>elsewhere</title><p>elsewhere</p>'
 /** Bound of any wait on a page or the server: hand-overs take ms, steals seconds; CI is slow. */
@@ -38,25 +39,30 @@ export interface TabsServer {
   close(): Promise<void>
 }
 
-let bundle: Promise<string> | undefined
-function pageScript(page: string): Promise<string> {
-  return (bundle ??= esbuild
-    .build({
-      entryPoints: [page],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      define: { 'process.env.NODE_ENV': '"development"' },
-    })
-    .then((out) => out.outputFiles[0].text))
+const bundles = new Map<string, Promise<string>>()
+function script(entry: string): Promise<string> {
+  let bundle = bundles.get(entry)
+  if (!bundle) {
+    bundle = esbuild
+      .build({
+        entryPoints: [entry],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        write: false,
+        logLevel: 'silent',
+        define: { 'process.env.NODE_ENV': '"development"' },
+      })
+      .then((out) => out.outputFiles[0].text)
+    bundles.set(entry, bundle)
+  }
+  return bundle
 }
 
-/** @param page the page script's path (the bench, bundled elsewhere, passes it). */
-export async function startTabsServer(page = PAGE): Promise<TabsServer> {
-  const script = await pageScript(page)
+/** @param page the page script's path (the bench, bundled elsewhere, passes it), and the worker's. */
+export async function startTabsServer(page = PAGE, worker = WORKER): Promise<TabsServer> {
+  const [pageJs, workerJs] = await Promise.all([script(page), script(worker)])
   const realtime = createRealtimeServer({ noServer: true, presence: false, rateLimit: false })
   await realtime.ready
   const plain = new WebSocketServer({ noServer: true })
@@ -94,7 +100,8 @@ export async function startTabsServer(page = PAGE): Promise<TabsServer> {
 
   const http: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
-    const [type, body] = path === '/page.js' ? ['text/javascript', script] : path === '/other' ? ['text/html', OTHER] : ['text/html', HTML]
+    const [type, body] =
+      path === '/page.js' ? ['text/javascript', pageJs] : path === '/worker.js' ? ['text/javascript', workerJs] : path === '/other' ? ['text/html', OTHER] : ['text/html', HTML]
     res.writeHead(200, { 'content-type': `${type}; charset=utf-8` })
     res.end(body)
   })

@@ -2,7 +2,8 @@
  * The page the tab-sharing browser tests open (bundled by esbuild, served on 127.0.0.1): one
  * connection through the framework-free core, shared across tabs unless `?share=off`.
  * `?mode=plain` uses a plain socket (`/plain`), `?mode=protocol` subscribes to the topic
- * `stream` of the protocol server (`/ws`). Everything a test reads is on `window.tab`.
+ * `stream` of the protocol server (`/ws`); `?via=worker` shares through the SharedWorker
+ * `/worker.js` instead of Web Locks. Everything a test reads is on `window.tab`.
  */
 import { ConnectionManager, ProtocolClient, protocolConnectionOptions, tabSharing, type ConnectionState } from '../../../src/core'
 
@@ -33,7 +34,11 @@ const log = (what: string, detail?: unknown): void => {
   state.events.push({ at: now(), what, detail })
 }
 
-const manager = new ConnectionManager({ shareAcrossTabs: params.get('share') === 'off' ? undefined : tabSharing(), idleTimeout: 0 })
+const sharing =
+  params.get('via') === 'worker'
+    ? tabSharing({ via: 'worker', worker: () => new SharedWorker('/worker.js', { type: 'module', name: 'vue-realtime-test' }) })
+    : tabSharing()
+const manager = new ConnectionManager({ shareAcrossTabs: params.get('share') === 'off' ? undefined : sharing, idleTimeout: 0 })
 const connection = manager.acquire(mode === 'protocol' ? '/ws' : '/plain', mode === 'protocol' ? protocolConnectionOptions : { heartbeat: false })
 connection.on('state', (s: ConnectionState) => {
   if (state.roles.at(-1) !== s.role) {
@@ -55,6 +60,8 @@ if (mode === 'protocol') {
     message(frame) {
       state.seqs.push(frame.seq!)
       log('seq', frame.seq)
+      // The bench times arrivals on its own clock (one clock for every page).
+      ;(window as unknown as { benchMark?: (seq: number) => void }).benchMark?.(frame.seq!)
     },
   })
 } else {
