@@ -15,7 +15,7 @@
 import { closeCodeInfo } from '../closeCodes'
 import { Connection, IDLE_STATE } from '../connection'
 import { Emitter } from '../emitter'
-import { resolveQueue, OutboxFullError, type ResolvedQueueOptions } from '../outbox'
+import { resolveQueue } from '../outbox'
 import { redactError, redactSecrets } from '../redact'
 import { jsonSerializer } from '../serializer'
 import type { FrameSettled } from '../writer'
@@ -38,20 +38,14 @@ import type {
 import { Election } from './election'
 import { Hub, type LocalView } from './hub'
 import { LeaderWatch } from './leaderWatch'
+import { OwnedSends, type Due } from './ownedSends'
+import { TokenRelay } from './tokenRelay'
 import { Encoded, isLeaderMessage, newer, tabId, type Command, type LeaderMessage, type SharedState, type TabMessage, type WireMessage } from './wire'
 
 /** How a tab reaches the others: a channel per group, plus Web Locks to elect (none with a worker, which always leads). */
 export interface TabTransport {
   open(group: string): BroadcastChannelLike
   locks?: LockManagerLike
-}
-
-interface Outgoing {
-  data: WebSocketData
-  /** Epoch ms after which it must not be sent (Infinity without a ttl). */
-  expiresAt: number
-  /** The epoch it was posted to, or null while no leader has it. */
-  postedTo: number | null
 }
 
 const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null, opened: false }
@@ -67,7 +61,6 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   readonly #id = tabId()
   readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#report('callback', `vue-realtime: a '${String(event)}' callback threw: ${(error as Error)?.message ?? String(error)}`, error))
   readonly #serializer: Serializer<In, Out>
-  readonly #queue: ResolvedQueueOptions
   readonly #election: Election | null
   readonly #watch: LeaderWatch | null
   #bus: BroadcastChannelLike | null = null
@@ -84,10 +77,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #leader: string | null = null
   /** The highest epoch this tab heard of (a new term's epoch is above it). */
   #known = 0
-  readonly #outgoing = new Map<number, Outgoing>()
-  /** Ids the leader holds in its outbox (it says `flushed` once that is empty). */
-  readonly #accepted = new Set<number>()
-  #nextId = 1
+  readonly #owned: OwnedSends
   /** `sendFrame` outcomes the leader has not told yet, by id. */
   readonly #unsettled = new Map<number, FrameSettled | undefined>()
   #nextFrame = 1
@@ -97,9 +87,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
   #releaseAlive: (() => void) | null = null
   #alive = false
-  /** The latest token any tab announced (undefined: none), and this tab's own, as last read. */
-  #token: string | null | undefined
-  #ownToken: string | null | undefined
+  readonly #token: TokenRelay
 
   constructor(url: string | URL, options: ConnectionOptions<In, Out>, env: RealtimeEnvironment, group: string, transport: TabTransport) {
     super(url, options)
@@ -107,7 +95,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#group = group
     this.#transport = transport
     this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
-    this.#queue = resolveQueue(options.queue)
+    this.#owned = new OwnedSends(resolveQueue(options.queue), env.now)
+    this.#token = new TokenRelay(options.token)
     const locks = transport.locks
     this.#election = locks
       ? new Election(locks, group, { elected: (stolen) => this.#elected(stolen), deposed: () => this.#stepDown() })
@@ -147,7 +136,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   /** Retries now, with this tab's token if it changed (the leader reconnects with it). */
   override reconnect(): void {
-    this.#announceToken()
+    const token = this.#token.changed()
+    if (token !== undefined) this.#post({ t: 'token', from: this.#id, token })
     if (!this.#joined) return this.#join()
     this.#command('reconnect')
   }
@@ -162,16 +152,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       this.#post({ t: 'send', e: this.#epoch, from: this.#id, id: 0, data: encoded, volatile: true })
       return 'sent'
     }
-    if (this.#outgoing.size >= this.#queue.max) {
-      if (this.#queue.overflow === 'error') throw new OutboxFullError(this.#queue.max, this.#queue.maxBytes)
-      if (this.#queue.overflow === 'drop-newest') return this.#drop(1, 'overflow')
-      this.#outgoing.delete(this.#outgoing.keys().next().value!)
-      this.#drop(1, 'overflow')
-    }
-    const id = this.#nextId++
-    const entry: Outgoing = { data: encoded, expiresAt: this.#env.now() + (options.ttl ?? this.#queue.ttl ?? Infinity), postedTo: null }
-    this.#outgoing.set(id, entry)
-    if (this.#leader !== null) this.#postSend(id, entry)
+    const { id, dropped } = this.#owned.add(encoded, options.ttl)
+    if (dropped > 0) this.#drop(dropped, 'overflow')
+    if (id === 0) return 'dropped'
+    if (this.#leader !== null) this.#postSend(this.#owned.one(id, this.#epoch))
     this.#publish()
     return 'queued'
   }
@@ -202,7 +186,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#stopEnvironment?.()
     this.#stopEnvironment = null
     this.#part(closeInfo(1000, '', true), 'closed')
-    this.#outgoing.clear()
+    this.#owned.clear()
     this.#publish()
   }
 
@@ -246,8 +230,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       this.#bus = null
     }
     this.#leader = null
-    // Out of the group this tab cannot hear `flushed`; what the leader holds is the leader's.
-    this.#accepted.clear()
+    this.#owned.forgetAccepted()
     // Frames on their way to the leader may still be written after this tab left: not twice.
     this.#settleFrames(true)
     this.#closed(info)
@@ -317,7 +300,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       id: this.#id,
       post: (message) => bus.postMessage(message),
       local: this.#localView(),
-      token: () => this.#currentToken(),
+      token: () => this.#token.current(),
       visible: () => this.#env.isVisible(),
       watch: (tab, gone) => {
         const abort = new AbortController()
@@ -357,7 +340,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   #receive(message: WireMessage): void {
     if (isLeaderMessage(message)) return this.#fromLeader(message)
-    if (message.t === 'token') this.#token = message.token
+    if (message.t === 'token') this.#token.heard(message.token)
     this.#hub?.receive(message)
   }
 
@@ -388,11 +371,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       case 'error':
         return this.#emitter.emit('error', message.error)
       case 'ok':
-        if (message.to !== this.#id || !this.#outgoing.delete(message.id)) return
-        if (message.result === 'queued') this.#accepted.add(message.id)
-        return this.#publish()
+        if (message.to === this.#id && this.#owned.confirm(message.id, message.result)) this.#publish()
+        return
       case 'flushed':
-        return this.#accepted.clear()
+        return this.#owned.flushed()
       case 'wrote': {
         if (message.to !== this.#id || !this.#unsettled.has(message.id)) return
         const settled = this.#unsettled.get(message.id)
@@ -413,15 +395,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#epoch = message.e
     this.#leader = message.from
     this.#known = Math.max(this.#known, message.e)
-    let lost = this.#accepted.size
-    this.#accepted.clear()
-    for (const [id, entry] of this.#outgoing) {
-      // A deposed leader may still write what it received before it noticed: never send it twice.
-      if (stolen && entry.postedTo !== null && entry.postedTo !== message.e) {
-        this.#outgoing.delete(id)
-        lost++
-      }
-    }
+    const lost = this.#owned.lose(stolen, message.e)
     if (lost > 0) {
       this.#uncertain += lost
       this.#report(
@@ -430,13 +404,20 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
           'which went away before it confirmed writing them: they may or may not have reached the server (counted in `uncertain`).',
       )
     }
-    if (this.#hub) this.#flushToHub(this.#hub)
-    else {
+    const hub = this.#hub
+    if (hub) {
+      // This tab leads now: what it sent as a follower goes into its own outbox.
+      const { due, expired } = this.#owned.drain()
+      if (expired > 0) this.#drop(expired, 'ttl')
+      for (const [, data, ttl] of due) hub.write(new Encoded(data), { ttl })
+    } else {
       // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
       const visible = this.#env.isVisible()
       if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible, alive: this.#alive })
       else this.#post({ t: 'hello', from: this.#id, visible, open: false, alive: this.#alive })
-      for (const [id, entry] of this.#outgoing) this.#postSend(id, entry)
+      const { due, expired } = this.#owned.due(message.e)
+      if (expired > 0) this.#drop(expired, 'ttl')
+      for (const send of due) this.#postSend(send)
     }
     const waiting = this.#waitingCommand
     this.#waitingCommand = null
@@ -498,25 +479,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   // ── sends ────────────────────────────────────────────────────────────────────
 
-  #postSend(id: number, entry: Outgoing): void {
-    const ttl = entry.expiresAt - this.#env.now()
-    if (ttl <= 0) {
-      this.#outgoing.delete(id)
-      this.#drop(1, 'ttl')
-      return
-    }
-    entry.postedTo = this.#epoch
-    this.#post({ t: 'send', e: this.#epoch, from: this.#id, id, data: entry.data, ...(ttl < Infinity ? { ttl } : {}) })
-  }
-
-  /** This tab leads now: what it sent as a follower goes into its own outbox. */
-  #flushToHub(hub: Hub<In, Out>): void {
-    for (const [id, entry] of this.#outgoing) {
-      this.#outgoing.delete(id)
-      const ttl = entry.expiresAt - this.#env.now()
-      if (ttl <= 0) this.#drop(1, 'ttl')
-      else hub.write(new Encoded(entry.data), ttl < Infinity ? { ttl } : undefined)
-    }
+  #postSend(send: Due | undefined): void {
+    if (!send) return void this.#drop(1, 'ttl')
+    const [id, data, ttl] = send
+    this.#post({ t: 'send', e: this.#epoch, from: this.#id, id, data, ...(ttl === undefined ? {} : { ttl }) })
   }
 
   #command(op: Command, code?: number, reason?: string): void {
@@ -537,33 +503,6 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     }
   }
 
-  // ── token ────────────────────────────────────────────────────────────────────
-
-  #readOwnToken(): string | null | undefined {
-    const option = this.options.token
-    return typeof option === 'function' ? option() : option
-  }
-
-  /** The latest change wins: a token another tab announced, unless this tab's own changed since. */
-  #currentToken(): string | null | undefined {
-    const own = this.#readOwnToken()
-    if (own !== this.#ownToken) this.#token = this.#ownToken = own
-    return this.#token !== undefined ? this.#token : own
-  }
-
-  #announceToken(): void {
-    if (this.options.token === undefined) return
-    let token: string | null
-    try {
-      token = this.#readOwnToken() ?? null
-    } catch {
-      return // the leader reads it again and reports the error
-    }
-    if (token === this.#token) return
-    this.#token = this.#ownToken = token
-    this.#post({ t: 'token', from: this.#id, token })
-  }
-
   // ── state ────────────────────────────────────────────────────────────────────
 
   #mirror(patch: Partial<SharedState>): void {
@@ -576,7 +515,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#state = {
       ...shared,
       error: shared.error,
-      queued: shared.queued + this.#outgoing.size,
+      queued: shared.queued + this.#owned.size,
       dropped: shared.dropped + this.#dropped,
       role: this.#hub ? 'leader' : 'follower',
       uncertain: this.#uncertain,
