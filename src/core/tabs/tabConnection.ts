@@ -318,7 +318,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#hub = null
     hub.dispose()
     this.#election?.leave()
-    this.#leaderGone('the tab lost the lead')
+    this.#leaderGone('lead lost to another tab')
     if (this.#joined) {
       this.#election?.join()
       this.#watch?.heard()
@@ -382,7 +382,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return this.#settle(settled, message.written)
       }
       case 'bye':
-        return this.#leaderGone('the tab holding the shared socket left')
+        return this.#leaderGone('leading tab left')
     }
   }
 
@@ -391,7 +391,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const stolen = message.t === 'lead' && message.stolen
     // A robbed leader may still write what it was given: a frame counts as written, never twice.
     this.#settleFrames(stolen)
-    if (this.#leader !== null) this.#leaderGone(stolen ? 'the tab holding the shared socket stopped answering' : 'the tab holding the shared socket went away')
+    if (this.#leader !== null) this.#leaderGone(stolen ? 'leading tab stopped' : 'leading tab gone')
     this.#epoch = message.e
     this.#leader = message.from
     this.#known = Math.max(this.#known, message.e)
@@ -400,8 +400,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       this.#uncertain += lost
       this.#report(
         'dropped',
-        `vue-realtime: ${lost} message(s) sent from this tab were accepted by the tab that held the shared socket for ${this.url}, ` +
-          'which went away before it confirmed writing them: they may or may not have reached the server (counted in `uncertain`).',
+        `vue-realtime: ${lost} message(s) this tab sent to ${this.url} may or may not have reached the server (counted in \`uncertain\`)` +
+          (process.env.NODE_ENV !== 'production' ? ': the tab that held the shared socket took them, then went away before it confirmed writing them.' : '.'),
       )
     }
     const hub = this.#hub
