@@ -34,7 +34,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^node:/],
+      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/],
       output: {
         preserveModules: true,
         preserveModulesRoot: fileURLToPath(new URL('./src', import.meta.url)),

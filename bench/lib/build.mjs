@@ -50,7 +50,7 @@ export async function buildAll() {
         platform: 'node',
         target: 'node20',
         // Resolved at run time from node_modules, exactly as users would get them.
-        external: ['vue', 'pinia', 'ws', 'redis', '@vue/*', 'esbuild', 'playwright-core'],
+        external: ['vue', 'pinia', 'ws', 'redis', 'better-sqlite3', '@vue/*', 'esbuild', 'playwright-core'],
         // The Redis engine's scripts (src/server/redis/*.lua) are inlined as text.
         loader: { '.lua': 'text' },
         alias,

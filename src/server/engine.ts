@@ -8,9 +8,9 @@ import type { ErrorCode, FrameId, PresenceFrame, PresenceMember } from '../core/
  *
  * Every method is async (a Redis or SQL engine answers over I/O) and may be called
  * concurrently; an engine serialises what must be serialised per topic itself. Implementations:
- * `memoryEngine()` (one process), the JSON-lines store behind `dataDir` (until `sqliteEngine`),
- * and the SQLite and Redis engines. `test/server/engine-conformance.ts` is the shared contract
- * test every engine passes.
+ * `memoryEngine()` (one process), `sqliteEngine()` (one node, history on disk; what `dataDir`
+ * makes) and `redisEngine()` (several nodes on one Redis). `test/server/engine-conformance.ts`
+ * is the shared contract test every engine passes.
  */
 export interface RealtimeEngine {
   /** Names the engine in logs and errors, e.g. `'memory'`. */

@@ -4,6 +4,7 @@
 export { createRealtimeServer } from './server'
 export { memoryEngine, type MemoryEngineOptions } from './engine-memory'
 export { redisEngine, type RedisEngineClient, type RedisEngineOptions, type RedisEngineSettings } from './engine-redis'
+export { sqliteEngine, type SqliteEngineOptions } from './engine-sqlite'
 export {
   EngineError,
   type BroadcastResult,

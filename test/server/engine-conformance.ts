@@ -1,5 +1,5 @@
 /**
- * The contract every engine passes (memory, the dataDir store, SQLite, Redis): call
+ * The contract every engine passes (memory, SQLite, Redis): call
  * `engineConformance(name, harness)` from a test file. The harness makes a fresh engine (and
  * backing store) per test, and a second node on the same store, so fan-out between server
  * processes is tested without servers.
