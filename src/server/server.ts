@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
@@ -8,8 +9,8 @@ import { DEFAULTS, type ResolvedLimits, type ServerContext } from './context'
 import { Emitter } from './emitter'
 import { encodeData, nestingDepth } from './encode'
 import type { EnginePublish, RealtimeEngine } from './engine'
-import { jsonlEngine } from './engine-jsonl'
 import { memoryEngine } from './engine-memory'
+import { sqliteEngine } from './engine-sqlite'
 import { FrameHandler, published } from './frames'
 import { admit, originPolicy } from './gate'
 import { Presence } from './presence'
@@ -57,11 +58,15 @@ function resolveLimits<User>(options: RealtimeServerOptions<User>): ResolvedLimi
   }
 }
 
+/** The database `dataDir` keeps: `sqliteEngine({ path: join(dataDir, DATA_FILE) })`. */
+export const DATA_FILE = 'realtime.db'
+
 /** The engine the options ask for; `owned` when the server made it (and so closes it). */
 function engineOf<User>(options: RealtimeServerOptions<User>): { engine: RealtimeEngine; owned: boolean } {
   if (options.engine) return { engine: options.engine, owned: false }
   const settings = { historyLimit: options.historyLimit, dedupeWindow: options.dedupeWindow, now: options.now }
-  return { engine: options.dataDir ? jsonlEngine(options.dataDir, settings) : memoryEngine(settings), owned: true }
+  const engine = options.dataDir ? sqliteEngine({ path: join(options.dataDir, DATA_FILE), ...settings }) : memoryEngine(settings)
+  return { engine, owned: true }
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -156,10 +156,16 @@ export interface RealtimeServerOptions<User = unknown> {
   /**
    * What owns sequences, epochs, dedupe, history, fan-out between server processes and
    * presence (see `RealtimeEngine`). An engine you pass is yours to close after `server.close()`.
-   * @default `memoryEngine({ historyLimit, dedupeWindow })`, or the data folder's store with `dataDir`
+   * @default `memoryEngine({ historyLimit, dedupeWindow })`, or `sqliteEngine(...)` with `dataDir`
    */
   engine?: RealtimeEngine
-  /** Keep history in this folder across restarts (one process). Ignored when you pass `engine`. @default undefined (memory only) */
+  /**
+   * Keep history in this folder across restarts: short for
+   * `engine: sqliteEngine({ path: dataDir + '/realtime.db', historyLimit, dedupeWindow })`
+   * (needs the optional peer `better-sqlite3`). One server process per folder; a second one is
+   * refused at start. Ignored when you pass `engine`.
+   * @default undefined (memory only)
+   */
   dataDir?: string
   /** Clock, epoch ms (tests). @default Date.now */
   now?: () => number
