@@ -319,12 +319,15 @@ export class SqliteEngine implements RealtimeEngine {
   async history(topic: string, query: HistoryQuery): Promise<HistoryResult> {
     await this.database()
     let created = false
-    if (!this.find(topic)) {
+    if (!this.read(() => this.find(topic))) {
       created = (await new Promise<{ created: boolean }>((resolve, reject) => this.enqueue({ kind: 'create', topic, resolve, reject }))).created
       if (this.closed) throw this.closedError()
     }
     // From here on synchronous: the head and the rows are one committed state.
-    const row = this.find(topic)!
+    return this.read(() => this.range(this.find(topic)!, query, created))
+  }
+
+  private range(row: TopicRow, query: HistoryQuery, created: boolean): HistoryResult {
     const result: HistoryResult = { epoch: row.epoch, head: row.head, messages: [], created }
     if (query.limit <= 0 || (query.epoch !== undefined && query.epoch !== row.epoch)) return result
     const after = Math.max(query.since ?? 0, row.head - this.historyLimit)
@@ -340,9 +343,18 @@ export class SqliteEngine implements RealtimeEngine {
     return result
   }
 
+  /** A read of the file, its failures (a damaged page) named with the file and the fix. */
+  private read<T>(read: () => T): T {
+    try {
+      return read()
+    } catch (error) {
+      throw fileError(error, this.path, 'read')
+    }
+  }
+
   async exists(topic: string): Promise<boolean> {
     await this.database()
-    return this.find(topic) !== undefined
+    return this.read(() => this.find(topic)) !== undefined
   }
 
   async subscribe(topic: string, listener: EngineListener): Promise<EngineUnsubscribe> {
@@ -362,7 +374,7 @@ export class SqliteEngine implements RealtimeEngine {
 
   async topics(): Promise<string[]> {
     await this.database()
-    return this.statements!.names.all() as string[]
+    return this.read(() => this.statements!.names.all() as string[])
   }
 
   /** Commits what is queued, then closes the file (checkpointed: the WAL is folded in and removed). */

@@ -63,7 +63,7 @@ export function fileError(error: unknown, file: string, doing: string): Error {
   const code = cause.code ?? ''
   let text: string
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    text = `${file} is in use by another process (another server on the same file?). A SQLite database has one writer: stop the other server or give this one its own path (redisEngine runs several servers on shared state).`
+    text = `${file} is locked by another server (another process or engine on this file). A SQLite database has one writer: stop the other server or give this one its own path (redisEngine runs several servers on shared state).`
   } else if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     text = `${file} is not a SQLite database or is damaged (${cause.message}). Restore it from a backup, or move it and its -wal file away to start empty (every topic then gets a new epoch; clients resync).`
   } else if (code === 'SQLITE_FULL') {
