@@ -1,70 +1,22 @@
-import { fork, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build } from 'esbuild'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { Connection } from '../../src/core/connection'
 import { mergeOptions } from '../../src/core/manager'
 import { ProtocolClient, protocolConnectionOptions } from '../../src/core/protocolClient'
-import type { MessageFrame } from '../../src/core/protocol'
+import type { AckFrame, MessageFrame } from '../../src/core/protocol'
 import type { ConnectionOptions } from '../../src/core/types'
+import { killServerProcesses, startServerProcess } from '../support/serverProcess'
 import { waitFor } from '../support/wait'
 
-/** The server runs in a child process so it can be killed with SIGKILL: no close frames, no flush. */
-let script = ''
-beforeAll(async () => {
-  // Inside the project, so the bundle's `ws` import resolves to node_modules.
-  const cache = join(__dirname, '../../node_modules/.cache')
-  mkdirSync(cache, { recursive: true })
-  const dir = mkdtempSync(join(cache, 'vue-realtime-kill-'))
-  const bundle = join(dir, 'server.mjs')
-  await build({
-    entryPoints: [join(__dirname, '../../src/server/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    packages: 'external',
-    // The Redis engine's scripts (src/server/redis/*.lua) are inlined as text.
-    loader: { '.lua': 'text' },
-    outfile: bundle,
-    logLevel: 'silent',
-  })
-  script = join(dir, 'child.mjs')
-  writeFileSync(
-    script,
-    `import { createRealtimeServer } from ${JSON.stringify(bundle)}
-const server = createRealtimeServer({ port: Number(process.argv[2]), dataDir: process.argv[3] })
-await server.ready
-process.send({ port: server.port })
-`,
-  )
-})
-
-const children: ChildProcess[] = []
+/** The server runs in a child process so it can be killed with SIGKILL: no close frames, no flush, no checkpoint. */
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup()
-  for (const child of children.splice(0)) child.kill('SIGKILL')
+  await killServerProcesses()
 })
-
-async function startChild(port: number, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(script, [String(port), dataDir], {
-    cwd: join(__dirname, '../..'),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  children.push(child)
-  const ready = await new Promise<{ port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server child did not start within 10 s')), 10_000)
-    child.once('message', (m) => {
-      clearTimeout(timer)
-      resolve(m as { port: number })
-    })
-    child.once('exit', (code) => reject(new Error(`the server child exited early (${code})`)))
-  })
-  return { child, port: ready.port }
-}
 
 function client(url: string) {
   const connection = new Connection(
@@ -83,16 +35,17 @@ function client(url: string) {
   return { connection, protocol, received, joins: () => joins }
 }
 
-describe('a server killed with SIGKILL and restarted', () => {
-  it('loses nothing it acked and shows every message exactly once, in order', async () => {
+describe('a server on SQLite (dataDir) killed with SIGKILL and restarted', () => {
+  it('loses nothing it acked and shows every message exactly once, in order, in the same epoch', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vue-realtime-kill-data-'))
-    const first = await startChild(0, dataDir)
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    const first = await startServerProcess({ dataDir })
     const url = `ws://127.0.0.1:${first.port}/`
     const a = client(url)
     const b = client(url)
     await waitFor(() => a.joins() === 1 && b.joins() === 1)
 
-    const publishes: Promise<unknown>[] = []
+    const publishes: Promise<AckFrame>[] = []
     const publishRound = (from: number, to: number) => {
       for (let i = from; i < to; i++) {
         publishes.push(a.protocol.publish('room:kill', { from: 'a', i }, { timeout: 20_000 }))
@@ -102,19 +55,28 @@ describe('a server killed with SIGKILL and restarted', () => {
     publishRound(0, 10)
     await Promise.all(publishes)
     publishRound(10, 15) // in flight when the kill lands: some acked, some not
-    first.child.kill('SIGKILL')
+    await first.kill()
     await waitFor(() => a.connection.state.status !== 'open' && b.connection.state.status !== 'open')
     publishRound(15, 20) // while the server is down
-    await startChild(first.port, dataDir)
-    await Promise.all(publishes)
+    const second = await startServerProcess({ dataDir, port: first.port })
+    const acks = await Promise.all(publishes)
     await waitFor(() => a.received.length >= 40 && b.received.length >= 40, { timeout: 15_000 })
 
+    // One epoch before and after the kill (it lives in the file): every acked seq is the seq delivered.
+    const epoch = acks[0].epoch
+    expect(new Set(acks.map((ack) => ack.epoch))).toEqual(new Set([epoch]))
+    expect(acks.map((ack) => ack.seq).sort((x, y) => x! - y!)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
     for (const { received } of [a, b]) {
+      expect(new Set(received.map((m) => m.epoch))).toEqual(new Set([epoch]))
       expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
       for (const who of ['a', 'b']) {
         const mine = received.map((m) => m.data as { from: string; i: number }).filter((d) => d.from === who)
         expect(mine.map((d) => d.i)).toEqual(Array.from({ length: 20 }, (_, i) => i))
       }
     }
+    // The restarted server numbers on in the same epoch.
+    const late = client(`ws://127.0.0.1:${second.port}/`)
+    await waitFor(() => late.joins() === 1)
+    expect(await late.protocol.publish('room:kill', { from: 'late', i: 0 }, { timeout: 20_000 })).toMatchObject({ seq: 41, epoch })
   })
 })
