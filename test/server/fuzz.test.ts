@@ -3,9 +3,12 @@
  * against real servers on loopback. Failures print a seed and a shrunk counterexample; make it
  * a plain regression test.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryEngine, parseClientFrame, redisEngine, type RealtimeEngine, type RealtimeServer } from '../../src/server'
+import { memoryEngine, parseClientFrame, redisEngine, sqliteEngine, type RealtimeEngine, type RealtimeServer } from '../../src/server'
 import { startRedis, type RedisServer } from '../support/redis'
 import { withLatency } from './engine-latency'
 import { connect, startServer, type Frame, type TestClient } from './helpers'
@@ -25,7 +28,7 @@ function prng(seed: number): () => number {
 }
 let random = prng(1)
 
-type Kind = 'instant' | 'slow' | 'redis'
+type Kind = 'instant' | 'slow' | 'redis' | 'sqlite'
 interface Cluster {
   /** What the checks read from (every node sees the same store). */
   engine: RealtimeEngine
@@ -35,10 +38,13 @@ interface Cluster {
   servers: RealtimeServer[]
 }
 /**
- * A synchronous memory engine, one whose every call answers later (as Redis or SQL would), and
- * the Redis engine on a real redis-server with one engine (one pair of connections) per server.
+ * A synchronous memory engine, one whose every call answers later (as Redis or SQL would), the
+ * Redis engine on a real redis-server with one engine (one pair of connections) per server, and
+ * SQLite (batched commits; a two-topic cache, so positions are read back from the file all the
+ * time) shared by both servers.
  */
 const clusters = {} as Record<Kind, Cluster>
+const dataDir = mkdtempSync(join(tmpdir(), 'vue-realtime-fuzz-'))
 const errors: Error[] = []
 let run = 0
 let redis: RedisServer
@@ -47,10 +53,12 @@ beforeAll(async () => {
   redis = await startRedis()
   const memory = memoryEngine()
   const slow = withLatency(memoryEngine(), () => random())
+  const sqlite = sqliteEngine({ path: join(dataDir, 'fuzz.db'), cacheTopics: 2 })
   const nodes: Record<Kind, RealtimeEngine[]> = {
     instant: [memory, memory],
     slow: [slow, slow],
     redis: [redisEngine({ url: redis.url, prefix: 'fuzz:' }), redisEngine({ url: redis.url, prefix: 'fuzz:' })],
+    sqlite: [sqlite, sqlite],
   }
   for (const [name, engines] of Object.entries(nodes) as Array<[Kind, RealtimeEngine[]]>) {
     const options = { maxPayload: MAX_PAYLOAD, maxDepth: MAX_DEPTH, rateLimit: false, newTopicLimit: false, onRequest: { echo: (data: unknown) => data } } as const
@@ -65,6 +73,7 @@ afterAll(async () => {
     await Promise.all(engines.map((e) => e.close()))
   }
   await redis?.stop()
+  rmSync(dataDir, { recursive: true, force: true })
 })
 
 const key = (id: unknown) => `${typeof id}:${String(id)}`
@@ -181,11 +190,11 @@ function answers(c: TestClient) {
 
 const answered = (got: Map<string, string[]>, wanted: Map<string, string[]>) => [...wanted].every(([k, list]) => (got.get(k)?.length ?? 0) >= list.length)
 
-describe('fuzz: frame structure', () => {
+describe.each(['instant', 'sqlite'] as const)('fuzz: frame structure, %s engine', (kind) => {
   it('answers every frame once, never internal, never crashes, and bounds nesting before storing', { timeout: 300_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 25 }), fc.boolean(), async (frames, oversized) => {
-        const c = await connect(clusters.instant.servers[run++ % 2].url)
+        const c = await connect(clusters[kind].servers[run++ % 2].url)
         try {
           for (const text of frames) c.send(text)
           const expected = expectations(frames)
@@ -216,7 +225,7 @@ describe('fuzz: frame structure', () => {
       { numRuns: RUNS },
     )
     // Every stored message can still be replayed and encoded: no topic was poisoned (bug 19).
-    const { engine } = clusters.instant
+    const { engine } = clusters[kind]
     for (const name of await engine.topics()) {
       const history = await engine.history(name, { since: 0, limit: 1000 })
       for (const m of history.messages) expect(() => JSON.parse(m.data)).not.toThrow()
@@ -275,7 +284,7 @@ function checkStream(frames: Frame[], name: string, subscribes: Op[], head: numb
   else expect(pending.map((m) => m.seq)).toEqual(Array.from({ length: head - expectedNext + 1 }, (_, i) => expectedNext! + i))
 }
 
-describe.each(['instant', 'slow', 'redis'] as const)('fuzz: concurrent frame sequences per topic, %s engine', (kind) => {
+describe.each(['instant', 'slow', 'redis', 'sqlite'] as const)('fuzz: concurrent frame sequences per topic, %s engine', (kind) => {
   it('delivers every stored seq once, in order, to every subscriber, and answers every publish once', { timeout: 120_000 }, async () => {
     const { engine, servers } = clusters[kind]
     await fc.assert(
