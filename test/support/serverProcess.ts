@@ -33,6 +33,8 @@ export interface ServerStats {
   /** `process.getActiveResourcesInfo()` of the child, sorted. */
   resources: string[]
   clients: number
+  /** Topics the engine holds (on disk for SQLite). */
+  topics: number
   /** Messages of the server's `error` events so far. */
   errors: string[]
 }
@@ -87,7 +89,8 @@ process.on('message', async (message) => {
     }
     const { heapUsed, rss } = process.memoryUsage()
     const resources = process.getActiveResourcesInfo().sort()
-    process.send({ answer: message.n, heapUsed, rss, resources, clients: server.clients.size, errors })
+    const topics = (await server.engine.topics()).length
+    process.send({ answer: message.n, heapUsed, rss, resources, clients: server.clients.size, topics, errors })
   }
   if (message.ask === 'close') {
     await server.close()
