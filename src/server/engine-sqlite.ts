@@ -13,7 +13,7 @@ import type {
 } from './engine'
 import { idKey, LocalHub } from './engine-hub'
 import { MEMORY_ENGINE_DEFAULTS } from './engine-memory'
-import { bootId, closeFile, fileError, newEpoch, openFile, type Database } from './sqlite-file'
+import { bootId as machineBootId, closeFile, fileError, newEpoch, openFile, type Database } from './sqlite-file'
 
 export interface SqliteEngineOptions {
   /**
@@ -62,9 +62,11 @@ export const SQLITE_ENGINE_DEFAULTS = {
   lockTimeout: 5_000,
 } as const
 
-/** What tests may swap: the machine's boot id (to simulate an OS restart). */
+/** What the server and tests may add: the machine's boot id (tests simulate an OS restart), a `dataDir` to import. */
 export interface SqliteEnvironment {
   bootId: () => string
+  /** A `dataDir` whose JSON-lines history (from before SQLite) is imported when the database is created. */
+  importFrom?: string
 }
 
 /** A topic's row, as cached: the database is written by this process only, so the copy is the truth. */
@@ -140,7 +142,7 @@ export class SqliteEngine implements RealtimeEngine {
 
   constructor(
     options: SqliteEngineOptions,
-    private readonly environment: SqliteEnvironment = { bootId },
+    private readonly environment: SqliteEnvironment = { bootId: machineBootId },
   ) {
     if (typeof options?.path !== 'string' || options.path === '' || options.path === ':memory:') {
       throw new TypeError('[vue-realtime/server] sqliteEngine needs a file path (option "path"); for history in memory use memoryEngine().')
@@ -169,7 +171,7 @@ export class SqliteEngine implements RealtimeEngine {
 
   private async open(): Promise<void> {
     if (this.closed) throw this.closedError()
-    const settings = { synchronous: this.synchronous, cacheBytes: this.cacheBytes, lockTimeout: this.lockTimeout, keep: this.keep, boot: this.environment.bootId() }
+    const settings = { synchronous: this.synchronous, cacheBytes: this.cacheBytes, lockTimeout: this.lockTimeout, keep: this.keep, boot: this.environment.bootId(), importFrom: this.environment.importFrom }
     const { db, renewedEpochs } = await openFile(this.path, settings)
     if (this.closed) {
       closeFile(db)

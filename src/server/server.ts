@@ -10,8 +10,9 @@ import { Emitter } from './emitter'
 import { encodeData, nestingDepth } from './encode'
 import type { EnginePublish, RealtimeEngine } from './engine'
 import { memoryEngine } from './engine-memory'
-import { sqliteEngine } from './engine-sqlite'
+import { SqliteEngine } from './engine-sqlite'
 import { FrameHandler, published } from './frames'
+import { bootId } from './sqlite-file'
 import { admit, originPolicy } from './gate'
 import { Presence } from './presence'
 import { TopicRegistry } from './topics'
@@ -65,7 +66,9 @@ export const DATA_FILE = 'realtime.db'
 function engineOf<User>(options: RealtimeServerOptions<User>): { engine: RealtimeEngine; owned: boolean } {
   if (options.engine) return { engine: options.engine, owned: false }
   const settings = { historyLimit: options.historyLimit, dedupeWindow: options.dedupeWindow, now: options.now }
-  const engine = options.dataDir ? sqliteEngine({ path: join(options.dataDir, DATA_FILE), ...settings }) : memoryEngine(settings)
+  const { dataDir } = options
+  // A data folder of the JSON-lines store (before SQLite) is imported once, into the new database.
+  const engine = dataDir ? new SqliteEngine({ path: join(dataDir, DATA_FILE), ...settings }, { bootId, importFrom: dataDir }) : memoryEngine(settings)
   return { engine, owned: true }
 }
 

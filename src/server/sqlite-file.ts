@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import { uptime } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
+import { importJsonl } from './sqlite-import'
 
 export type Database = BetterSqlite3.Database
 
@@ -94,6 +95,8 @@ export interface FileSettings {
   keep: number
   /** This boot of the machine (`bootId()`; injected by tests). */
   boot: string
+  /** A `dataDir` whose JSON-lines history (before SQLite) is imported when the database is created. */
+  importFrom?: string
 }
 
 export interface OpenedFile {
@@ -151,6 +154,7 @@ function prepare(db: Database, file: string, settings: FileSettings): boolean {
     const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number
     if (tables > 0) throw new Error(`${PREFIX} ${file} holds another application's tables; give vue-realtime a database file of its own.`)
     db.exec(SCHEMA)
+    if (settings.importFrom) importJsonl(db, settings.importFrom, settings.keep, newEpoch)
   }
   const meta = (key: string) => db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined
   const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')

@@ -4,7 +4,7 @@
  * sqlite-file.test.ts.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -127,6 +127,44 @@ describe('dataDir (SQLite) across a restart', () => {
     server = null
     // Trimmed at start, topics nobody published to since included.
     expect(storedRows(join(dir, 'realtime.db')).map((r) => `${r.topic}${r.seq}`)).toEqual(['t59', 't60', 'u2', 'u3'])
+  })
+})
+
+describe('a data folder of the JSON-lines store (before SQLite)', () => {
+  it('is imported once: each topic keeps its unbroken history and its epoch, acked ids still dedupe; torn and repeated lines are left out', async () => {
+    const line = (topic: string, seq: number, id: string | number, data: unknown) => JSON.stringify({ topic, seq, id, data, from: 'c1', ts: 1_700_000_000_000 + seq })
+    await writeFile(join(dir, 'epoch'), 'old-epoch\n')
+    await writeFile(
+      join(dir, 'messages.jsonl'),
+      [
+        line('chat', 1, 'a1', 'one'),
+        line('chat', 2, 'a2', { two: 2 }),
+        line('chat', 3, 'a3', 'three'),
+        line('chat', 3, 'a3-again', 'a repeated seq (bug 21): the first line is what was served'),
+        line('old', 1, 7, 'seq 2 is missing (bug 20): only 3 and 4 are an unbroken run'),
+        line('old', 3, 8, 'three'),
+        line('old', 4, 9, 'four'),
+        '{"topic":"chat","seq":4,"id":"torn","da',
+      ].join('\n') + '\n',
+    )
+    await restart()
+    const c = await client()
+    expect(await c.subscribe('chat', { since: 0, epoch: 'old-epoch' })).toMatchObject({ seq: 3, epoch: 'old-epoch', recovered: true })
+    expect(c.of('message', 'chat').map((m) => [m.seq, m.id, m.data])).toEqual([
+      [1, 'a1', 'one'],
+      [2, 'a2', { two: 2 }],
+      [3, 'a3', 'three'],
+    ])
+    expect(await c.publish('chat', 'a2', 'resent')).toEqual({ type: 'ack', id: 'a2', seq: 2, epoch: 'old-epoch' })
+    expect(await c.publish('chat', 'a4', 'four')).toEqual({ type: 'ack', id: 'a4', seq: 4, epoch: 'old-epoch' })
+    expect(await c.subscribe('old', { since: 0, epoch: 'old-epoch' })).toMatchObject({ seq: 4, recovered: false })
+    expect(c.of('message', 'old').map((m) => [m.seq, m.id])).toEqual([
+      [3, 8],
+      [4, 9],
+    ])
+    // Once: the next start reads the database, not the old file.
+    await restart()
+    expect((await server!.engine.history('chat', { limit: 0 })).head).toBe(4)
   })
 })
 
