@@ -1,5 +1,5 @@
 /**
- * The demo's chat server: the vue-realtime protocol server with history kept in `dataDir`,
+ * The demo's chat server: the vue-realtime protocol server with history kept in `dataDir` (SQLite),
  * nickname login, room/DM authorization, and lobby/inbox notices for unread counts.
  * `demo/start.mjs` bundles and runs it; the e2e tests import `startChatServer` directly.
  */
@@ -23,7 +23,7 @@ export interface ChatServerOptions {
   port?: number
   /** @default '127.0.0.1' */
   host?: string
-  /** Where history is kept across restarts; memory only without it. */
+  /** Where history is kept across restarts (`realtime.db`, SQLite); memory only without it. */
   dataDir?: string
   /** The engine to run on instead (`npm run demo:cluster`: a Redis engine per node); yours to close. */
   engine?: RealtimeEngine

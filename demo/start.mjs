@@ -5,9 +5,10 @@
  * chat server through Vite's `/ws` proxy, so it uses a same-origin URL. Ctrl-C stops both.
  *
  * Environment: PORT (chat server, default 8787), SITE_PORT (site, default 5173 or the next
- * free one), DEMO_DATA (history directory, default demo/.data).
+ * free one), DEMO_DATA (history directory, default demo/.data: SQLite, realtime.db).
  */
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { createServer } from 'vite'
@@ -63,7 +64,7 @@ try {
 }
 
 const siteUrl = site.resolvedUrls?.local[0] ?? `http://${host}:${sitePort}/`
-console.log(`\n  vue-realtime chat demo\n\n  ➜  Open ${siteUrl}\n  ➜  Chat server ws://${host}:${chat.port}/ws (history in ${dataDir.replace(rootDir, '')})\n  ➜  Ctrl-C stops both\n`)
+console.log(`\n  vue-realtime chat demo\n\n  ➜  Open ${siteUrl}\n  ➜  Chat server ws://${host}:${chat.port}/ws (history in ${join(dataDir, 'realtime.db').replace(rootDir, '')})\n  ➜  Ctrl-C stops both\n`)
 
 let stopping = false
 async function stop(signal) {
