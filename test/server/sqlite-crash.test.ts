@@ -1,7 +1,8 @@
 /**
  * The SQLite engine under the faults of the JSON-lines store's bugs (issue 14, bugs 20 and
  * 21), in real processes: SIGKILL during a write burst, a torn write at the end of the WAL, a
- * full disk (`ulimit -f`), and an OS restart under `synchronous: 'normal'`.
+ * full disk (`ulimit -f`), a failing WAL checkpoint (the maintenance step), and an OS restart
+ * under `synchronous: 'normal'`.
  */
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -188,6 +189,40 @@ describe('a full disk (ulimit -f) in a real process', () => {
     expect(await again.publish(TOPICS[0], failedId, 'retry')).toMatchObject({ seq: acked.size + 1 })
     expect(await again.publish(TOPICS[0], failedId, 'retry')).toMatchObject({ seq: acked.size + 1 })
     await server.close()
+  })
+})
+
+describe('a failed maintenance step (bug 21): a WAL checkpoint that cannot write the database file', () => {
+  it('fails no publish: they are acked from the WAL, and every acked one is there once after a restart', { timeout: 90_000 }, async () => {
+    // A database file larger than the size limit the server will run under: the checkpoint,
+    // which copies new pages to the end of that file, fails; appending to the WAL does not.
+    const fill = new SqliteEngine({ path, historyLimit: LIMIT, dedupeWindow: LIMIT })
+    const big = JSON.stringify('z'.repeat(1000))
+    for (let i = 0; i < 6000; i++) void fill.publish(draft('filler', { data: big }))
+    await fill.publish(draft('filler'))
+    await fill.close()
+    const limitKiB = Math.floor(statSync(path).size / 1024) - 512
+    const server = await startServerProcess(config({ fileSizeLimitKiB: limitKiB }))
+    const c = await client(server.url)
+    const acked = new Map<string, Acked>()
+    for (let i = 0; i < 5000; i++) {
+      const from = c.frames.length
+      const id = `m${i}`
+      c.send({ type: 'publish', topic: TOPICS[0], id, data: 'y'.repeat(1000) })
+      const answer = await c.waitFor((f) => (f.type === 'ack' || f.type === 'error') && (f.id === id || f.ref === id), `an answer to ${id}`, from)
+      if (answer.type !== 'ack') break
+      acked.set(id, { topic: TOPICS[0], seq: Number(answer.seq), epoch: String(answer.epoch) })
+    }
+    // SQLite checkpoints at 1,000 WAL pages and then writes the WAL from its start again; a WAL
+    // longer than that means every checkpoint since failed, while publishes went on being acked.
+    const pageSize = readFileSync(`${path}-wal`).subarray(0, 32).readUInt32BE(8)
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(1000 * (24 + pageSize))
+    expect(acked.size).toBeGreaterThan(0)
+    await server.kill()
+
+    const again = await startServerProcess(config())
+    await checkStored(again.url, acked)
+    await again.close()
   })
 })
 
