@@ -3,6 +3,7 @@ import {
   createRealtimeServer,
   EngineError,
   memoryEngine,
+  sqliteEngine,
   type EngineEvent,
   type EngineMessage,
   type HistoryResult,
@@ -11,6 +12,7 @@ import {
   type RealtimeEngine,
   type RealtimeServer,
   type ServerPublishResult,
+  type SqliteEngineOptions,
 } from 'vue-realtime/server'
 
 describe('vue-realtime/server types', () => {
@@ -28,6 +30,17 @@ describe('vue-realtime/server types', () => {
     createRealtimeServer({ store: {} })
     // @ts-expect-error newTopicLimit is an object or false
     createRealtimeServer({ newTopicLimit: true })
+  })
+
+  it('makes a SQLite engine from a path, full or normal', () => {
+    expectTypeOf(sqliteEngine({ path: './data/realtime.db' })).toEqualTypeOf<RealtimeEngine>()
+    expectTypeOf(sqliteEngine({ path: 'x.db', synchronous: 'normal', historyLimit: 100, dedupeWindow: 100, cacheTopics: 500, cacheBytes: 1 << 20, lockTimeout: 0 })).toEqualTypeOf<RealtimeEngine>()
+    expectTypeOf<SqliteEngineOptions['synchronous']>().toEqualTypeOf<'full' | 'normal' | undefined>()
+    createRealtimeServer({ dataDir: './data' })
+    // @ts-expect-error a path is required
+    sqliteEngine({})
+    // @ts-expect-error only 'full' or 'normal'
+    sqliteEngine({ path: 'x.db', synchronous: 'off' })
   })
 
   it('types the engine contract for other implementations', () => {
