@@ -47,8 +47,12 @@ export interface ServerProcess {
   output(): string
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   stats(): Promise<ServerStats>
-  /** `server.close()` (and the engine's), then the child exits. */
-  close(): Promise<void>
+  /**
+   * `server.close()` (and the engine's), then the child must exit by itself within 10 s (a
+   * handle left open would keep it alive). Resolves with `process.getActiveResourcesInfo()` of
+   * the child once closed (sorted; the IPC channel and stdio pipes to this process remain).
+   */
+  close(): Promise<{ resources: string[] }>
   /** SIGKILL: no close frames, no flush, no checkpoint. Resolves once the child is gone. */
   kill(): Promise<void>
 }
@@ -95,7 +99,11 @@ process.on('message', async (message) => {
   if (message.ask === 'close') {
     await server.close()
     await engine?.close()
-    process.send({ answer: message.n }, () => process.disconnect())
+    // What still holds the event loop once everything is closed (only the pipes to the parent
+    // may), after two turns of the loop so that handles whose close was requested are gone.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve))
+    const resources = process.getActiveResourcesInfo().sort()
+    process.send({ answer: message.n, resources }, () => process.disconnect())
   }
 })
 process.send({ port: server.port })
@@ -181,8 +189,17 @@ export async function startServerProcess(config: ServerProcessConfig = {}): Prom
     exited,
     stats: () => ask<ServerStats>('stats', 30_000),
     async close() {
-      await ask('close', 20_000)
-      await exited
+      const { resources } = await ask<{ resources: string[] }>('close', 20_000)
+      let timer: NodeJS.Timeout | undefined
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the server child did not exit within 10 s of close(): something holds its event loop (active after close: ${resources.join(', ')})`)), 10_000)
+      })
+      try {
+        await Promise.race([exited, stuck])
+      } finally {
+        clearTimeout(timer)
+      }
+      return { resources }
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
