@@ -4,8 +4,9 @@ import { luaText } from '../../scripts/lua-text.mjs'
 
 /**
  * The soak (`npm run test:soak`): 2,000 connections churning against one server for
- * `SOAK_SECONDS` (default 60), server and clients in child processes. Separate from `npm test`
- * for its length; `.ci/run` runs it after the suite.
+ * `SOAK_SECONDS` (default 60), server and clients in child processes. A config of its own so it
+ * runs alone (it measures one server's heap and handles, and needs the cores); `npm test` runs
+ * it last.
  */
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
@@ -14,6 +15,8 @@ export default defineConfig({
   test: {
     // Not *.test.ts: the default run (npm test) must not pick it up.
     include: ['test/soak/**/*.soak.ts'],
+    // Fails the run if the marker token of the secret-leak tests is printed anywhere.
+    globalSetup: ['test/support/leakGuard.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 600_000,
