@@ -38,8 +38,14 @@ const TOPICS = ['burst:a', 'burst:b']
 /** Publishes per publisher and turn of the send loop, and at most in all (bounded). */
 const BURST = 20
 const MAX_PER_PUBLISHER = 1500
-/** Room for every message of the test in history and in one replay; no rate limit (the burst is far above 100 frames/s). */
-const LIMIT = 5000
+const ROUNDS = 3
+const PUBLISHERS = 3
+/**
+ * Room for every message the test can send in history and in one replay, however far the
+ * burst gets before a kill lands (a loaded machine acks slower while the loop keeps sending);
+ * no rate limit (the burst is far above 100 frames/s).
+ */
+const LIMIT = Math.ceil((ROUNDS * PUBLISHERS * MAX_PER_PUBLISHER) / TOPICS.length)
 const config = (extra: Partial<ServerProcessConfig> = {}): ServerProcessConfig => ({
   sqlite: { path, historyLimit: LIMIT, dedupeWindow: LIMIT },
   server: { rateLimit: false, replayLimit: LIMIT },
@@ -101,8 +107,8 @@ describe('SIGKILL during a write burst (SQLite, real processes)', () => {
     let epochs: Map<string, string> | null = null
     let total = 0
     let server = await startServerProcess(config())
-    for (let round = 0; round < 3; round++) {
-      const publishers = await Promise.all([0, 1, 2].map(() => client(server.url)))
+    for (let round = 0; round < ROUNDS; round++) {
+      const publishers = await Promise.all(Array.from({ length: PUBLISHERS }, () => client(server.url)))
       const sent: Array<{ id: string; topic: string }> = []
       const ackCount = () => publishers.reduce((n, c) => n + c.of('ack').length, 0)
       // The publishers keep sending until the kill, so it always lands with publishes in flight.
