@@ -2,6 +2,7 @@ import { WebSocket } from 'ws'
 import { CloseCode, type ServerFrame } from '../core/protocol'
 import { RateLimiter } from './limits'
 import type { ServerContext } from './context'
+import type { Held, RawSocket, WriteBatch } from './outbound'
 import type { RealtimeClient } from './types'
 
 /**
@@ -16,8 +17,17 @@ export interface TopicSlot {
   tail: Promise<void>
 }
 
+/** Options of every frame `ws` sends for us: text, never compressed (`perMessageDeflate` is off). One object for all. */
+const TEXT = { binary: false } as const
+
+/** Where a connection's frames go: the socket under its WebSocket, and the batch that writes it once per tick. */
+export interface Outbound {
+  raw: RawSocket
+  batch: WriteBatch
+}
+
 /** One accepted connection: its socket, identity, subscriptions, liveness and rate budgets. */
-export class ClientConnection<User> implements RealtimeClient<User> {
+export class ClientConnection<User> implements RealtimeClient<User>, Held {
   /** Topics subscribed or being subscribed: the keys of `slots`, counted against `maxTopicsPerConnection`. */
   readonly topics = new Set<string>()
   readonly slots = new Map<string, TopicSlot>()
@@ -30,12 +40,16 @@ export class ClientConnection<User> implements RealtimeClient<User> {
   private readonly limiter: RateLimiter | null
   /** New topics this connection may still create (`newTopicLimit`). */
   readonly newTopics: RateLimiter | null
+  /** The raw socket is corked until the batch releases it at the end of this tick. */
+  private held = false
 
   constructor(
     readonly id: string,
     readonly user: User | undefined,
     readonly socket: WebSocket,
     private readonly ctx: ServerContext<User>,
+    /** Without it (a socket the server did not upgrade itself), every frame goes through `ws` as its own write. */
+    private readonly outbound?: Outbound,
   ) {
     this.lastSeen = ctx.now()
     const limit = ctx.limits.rateLimit
@@ -83,12 +97,48 @@ export class ClientConnection<User> implements RealtimeClient<User> {
 
   /** Sends an encoded text frame; a `Buffer` lets a broadcast encode its payload once for every subscriber. */
   sendText(text: string | Buffer): void {
-    if (this.closing || this.socket.readyState !== WebSocket.OPEN) return
+    if (!this.writable()) return
+    this.hold()
+    this.socket.send(text, TEXT)
+  }
+
+  /**
+   * Sends a whole frame encoded once for many subscribers (`encodeTextFrame(payload)`): written
+   * to the raw socket as is, with no header, options or buffers made per subscriber. `ws` writes
+   * each of its own frames (replies, pongs, close) in one piece and, without compression,
+   * without queueing them, so frames from both paths never interleave and keep their order.
+   */
+  sendFrame(frame: Buffer, payload: Buffer): void {
+    if (!this.writable()) return
+    if (!this.outbound) return this.socket.send(payload, TEXT)
+    this.hold()
+    this.outbound.raw.write(frame)
+  }
+
+  /** Open and keeping up; a client that lets too much pile up is closed as a slow consumer. */
+  private writable(): boolean {
+    if (this.closing || this.socket.readyState !== WebSocket.OPEN) return false
+    // The raw socket's buffer counts here too, corked frames included.
     if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedAmount) {
       this.close(CloseCode.PolicyViolation, 'slow consumer: too many bytes waiting to be sent')
-      return
+      return false
     }
-    this.socket.send(text, { binary: false })
+    return true
+  }
+
+  /** Corks the raw socket until the end of the tick, once per tick: what is sent meanwhile leaves in one write. */
+  private hold(): void {
+    if (this.held || !this.outbound) return
+    this.held = true
+    this.outbound.raw.cork()
+    this.outbound.batch.add(this)
+  }
+
+  /** End of the tick (or a terminate): the frames held leave now. */
+  release(): void {
+    if (!this.held) return
+    this.held = false
+    if (!this.outbound?.raw.destroyed) this.outbound?.raw.uncork()
   }
 
   close(code: number = CloseCode.Normal, reason = ''): void {
@@ -104,6 +154,8 @@ export class ClientConnection<User> implements RealtimeClient<User> {
 
   terminate(): void {
     this.closing = true
+    // What was sent this tick still goes out first, as it did before frames were batched.
+    this.release()
     this.socket.terminate()
   }
 }

@@ -15,6 +15,7 @@ import { FrameHandler, published } from './frames'
 import { bootId } from './sqlite-file'
 import { admit, originPolicy } from './gate'
 import { Presence } from './presence'
+import { WriteBatch } from './outbound'
 import { TopicRegistry } from './topics'
 import type { CloseOptions, RealtimeServer, RealtimeServerEvents, RealtimeServerOptions, ServerPublishResult } from './types'
 import { PendingUpgrades, refuse, resolveUpgradeLimits } from './upgrade'
@@ -117,6 +118,8 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
   const topics = new TopicRegistry<User>(ctx)
   const presence = new Presence<User>(ctx, clients)
   const frames = new FrameHandler<User>(ctx, topics, presence)
+  /** Coalesces each socket's frames of one tick into one write (a fan-out sends many per tick). */
+  const batch = new WriteBatch()
 
   /** Every WebSocket this server made (accepted or being refused), so `close()` can end them all. */
   const sockets = new Set<WebSocket>()
@@ -151,8 +154,8 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     })
   }
 
-  function accept(ws: WebSocket, user: User | undefined): void {
-    const client = new ClientConnection<User>(randomUUID(), user, ws, ctx)
+  function accept(ws: WebSocket, user: User | undefined, raw: Duplex): void {
+    const client = new ClientConnection<User>(randomUUID(), user, ws, ctx, { raw, batch })
     clients.set(client.id, client)
     ws.on('message', (data, isBinary) => {
       try {
@@ -188,7 +191,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     wss.handleUpgrade(req, socket, head, (ws) => {
       pending.settle(socket)
       track(ws)
-      if (admission.ok) return accept(ws, admission.user)
+      if (admission.ok) return accept(ws, admission.user, socket)
       ws.on('error', ignore)
       ws.close(admission.code, admission.reason)
     })

@@ -2,6 +2,7 @@ import { CloseCode, type SubscribeFrame } from '../core/protocol'
 import type { ClientConnection } from './client'
 import type { ServerContext } from './context'
 import { ephemeralFrameText, messageFrameText } from './encode'
+import { encodeTextFrame } from './outbound'
 import type { EngineEvent, EngineMessage, EngineUnsubscribe, HistoryQuery, HistoryResult } from './engine'
 import { memberOf } from './presence'
 
@@ -192,12 +193,14 @@ export class TopicRegistry<User> {
 
   private deliver(topic: LocalTopic<User>, event: EngineEvent): void {
     topic.holeReported = false
-    // Encoded once for every subscriber of this node (1,000 subscribers = 1,000 encodings otherwise).
-    let text: Buffer | null = null
+    // Encoded once for every subscriber of this node, frame header included (1,000 subscribers = 1,000 encodings otherwise).
+    let payload: Buffer | null = null
+    let frame: Buffer | null = null
     for (const [client, cursor] of topic.subscribers) {
       if (!this.wants(topic, client, cursor, event)) continue
-      text ??= Buffer.from(frameText(event))
-      client.sendText(text)
+      payload ??= Buffer.from(frameText(event))
+      frame ??= encodeTextFrame(payload)
+      client.sendFrame(frame, payload)
     }
     for (const joining of topic.joining.values()) {
       if (joining.events.length < MAX_JOIN_BUFFER) joining.events.push(event)
