@@ -80,15 +80,56 @@ for (const [variant, label, target] of [
   )
 }
 
+/** When and under what load a scenario's rows were measured (a filtered run updates only its own rows). */
+function measured(scenario) {
+  const r = rows.find((x) => x.scenario === scenario && x.measured)
+  if (!r) return ''
+  const { date, loadAverage } = r.measured
+  return ` (measured ${date.slice(0, 10)}, load average ${loadAverage.start[0]} → ${loadAverage.end[0]})`
+}
+const us = (n) => (n == null ? '–' : `${n} µs`)
+
 out.push('')
-out.push(line(['i. server fan-out: 1,000 subscribers, 100 publishes/s', 'deliveries/s', 'delivered', 'p50', 'p99', 'p99 × raw', 'server CPU']))
-out.push('|---|---|---|---|---|---|---|')
-for (const [lib, label] of [['ws', 'raw `ws`, one pre-encoded frame per publish (the limit)'], ['vue-realtime', '`createRealtimeServer` (stored, acked publishes)'], ['socket.io', 'socket.io room broadcast']]) {
+out.push(line([`i. server fan-out: 1,000 subscribers, 100 publishes/s${measured('i')}`, 'deliveries/s', 'delivered', 'p50', 'p99', 'p99 × raw', 'server CPU per delivery', 'subscribers\' CPU per delivery']))
+out.push('|---|---|---|---|---|---|---|---|')
+for (const [lib, label] of [
+  ['ws', 'raw `ws`, one pre-encoded frame per publish (the limit)'],
+  ['ws-batched', 'raw `ws`, the same, each socket corked until the end of the tick'],
+  ['vue-realtime', '`createRealtimeServer` (stored, acked publishes)'],
+  ['socket.io', 'socket.io room broadcast'],
+]) {
   const r = get('i', lib)
+  if (!ok(r)) {
+    out.push(line([label, r ? r.status : 'n/a', '', '', '', '', '', '']))
+    continue
+  }
+  out.push(line([label, int(r.deliveriesPerSec), `${r.deliveredPct} %`, `${r.p50} ms`, `${r.p99} ms`, lib === 'ws' ? '1×' : `${r.p99Ratio}×`, us(r.serverUsPerDelivery), us(r.clientUsPerDelivery)]))
+}
+
+out.push('')
+out.push(line([`k. cross-node fan-out on one Redis: 3 nodes, 1,000 subscribers, 100 publishes/s for 10 s${measured('k')}`, 'deliveries/s (× socket.io)', 'delivered', 'remote p50', 'remote p99', 'nodes\' CPU per delivery', 'subscribers\' CPU per delivery']))
+out.push('|---|---|---|---|---|---|---|')
+for (const [lib, label] of [
+  ['vue-realtime', '`redisEngine` (target: ≥ socket.io\'s deliveries/s, p99 ≤ 100 ms)'],
+  ['socket.io', 'socket.io with `@socket.io/redis-adapter`'],
+]) {
+  const r = get('k', lib)
   if (!ok(r)) {
     out.push(line([label, r ? r.status : 'n/a', '', '', '', '', '']))
     continue
   }
-  out.push(line([label, int(r.deliveriesPerSec), `${r.deliveredPct} %`, `${r.p50} ms`, `${r.p99} ms`, lib === 'ws' ? '1×' : `${r.p99Ratio}×`, `${r.serverCpu} %`]))
+  out.push(line([label, `${int(r.deliveriesPerSec)} (${r.deliveriesPerSecRatio}×)`, r.delivered, `${r.p50} ms`, `${r.p99} ms`, us(r.nodesUsPerDelivery), us(r.clientUsPerDelivery)]))
+}
+
+out.push('')
+out.push(line([`l. publish→ack, one publisher, sequential stored publishes${measured('l')}`, 'p50', 'p99', 'acks/s']))
+out.push('|---|---|---|---|')
+for (const [lib, label] of [['memory', '`memoryEngine()`'], ['redis', '`redisEngine` (local redis-server)']]) {
+  const r = get('l', lib)
+  if (!ok(r)) {
+    out.push(line([label, r ? r.status : 'n/a', '', '']))
+    continue
+  }
+  out.push(line([label, `${r.p50} ms`, `${r.p99} ms`, int(r.acksPerSec)]))
 }
 console.log(out.join('\n'))

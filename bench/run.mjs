@@ -14,7 +14,7 @@ import { buildAll } from './lib/build.mjs'
 import { median, round } from './lib/util.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-export const LIBRARIES = ['ws', 'raw-raf', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
+export const LIBRARIES = ['ws', 'ws-batched', 'raw-raf', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
 const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm']
 
 function arg(name) {
@@ -155,8 +155,9 @@ function aggregate(scenario, meta, results) {
 
 const ratioKey = (ratio) => `${ratio.key}Ratio`
 
+const loadAt = (averages) => averages.map((l) => round(l, 2))
 const startedAt = new Date()
-const loadAtStart = os.loadavg().map((l) => round(l, 2))
+const loadAtStart = loadAt(os.loadavg())
 const t0 = performance.now()
 const build = await buildAll()
 for (const [name, s] of Object.entries(build)) if (!s.ok) console.error(`[bench] vue-realtime ${name}: ${s.reason}`)
@@ -170,12 +171,16 @@ for (const id of SCENARIOS) {
   const jobLibs = meta.libraries.filter((l) => !libs || libs.includes(l))
   const rounds = Math.max(1, roundsOverride ?? meta.rounds ?? 1)
   const s0 = performance.now()
+  const s0Load = os.loadavg()
   const jobs = schedule(meta, jobLibs, rounds)
   const raw = await pool(
     jobs.map((job) => () => runJob(id, job, meta)),
     meta.concurrency ?? 1,
   )
   const rows = aggregate(scenario, meta, raw)
+  // Kept with each row: a filtered run replaces only its own rows in results.json, so the file's date and load are not theirs.
+  const measuredAt = { date: new Date().toISOString(), loadAverage: { start: loadAt(s0Load), end: loadAt(os.loadavg()) } }
+  for (const row of rows) row.measured = measuredAt
   scenario.finish?.(rows)
   rows.sort((x, y) => variantIndex(meta, x) - variantIndex(meta, y) || meta.libraries.indexOf(x.library) - meta.libraries.indexOf(y.library))
   results.push(...rows)

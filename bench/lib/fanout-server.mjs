@@ -1,10 +1,13 @@
-// The fan-out server of scenario i, in its own process. `node fanout-server.mjs vr|io|raw`.
+// The fan-out server of scenario i, in its own process. `node fanout-server.mjs vr|io|raw|raw-batched`.
 // vr: createRealtimeServer (vue-realtime/server) with presence off and no rate limit (the
 //     publisher sends 100 frames/s, the default limit); stored publishes, as a chat would do.
 // io: a socket.io server; every connection joins one room, a 'pub' event is broadcast to it
 //     with io.to(room).emit('m', …).
 // raw: the limit of a Node server on `ws`: a publisher's frame (URL ?role=publisher) is encoded
 //     once and that one buffer is sent to every other client.
+// raw-batched: the same, with each socket corked from its first frame of a tick to the end of
+//     it (process.nextTick), so what a socket gets in one tick leaves in one write: the limit
+//     with the batching createRealtimeServer does.
 // Tells its port over IPC.
 import http from 'node:http'
 
@@ -19,20 +22,37 @@ if (kind === 'vr') {
   server.on('error', () => {})
   await server.ready
   port = server.port
-} else if (kind === 'raw') {
+} else if (kind === 'raw' || kind === 'raw-batched') {
   const { WebSocketServer } = await import('ws')
+  const batched = kind === 'raw-batched'
+  /** Sockets corked this tick; uncorked together once the tick's work is done. */
+  const held = new Set()
+  const release = () => {
+    for (const socket of held) socket.uncork()
+    held.clear()
+  }
+  const hold = (socket) => {
+    if (held.has(socket)) return
+    socket.cork()
+    if (held.size === 0) process.nextTick(release)
+    held.add(socket)
+  }
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
-  const subscribers = new Set()
+  /** Each subscriber's WebSocket → its TCP socket. */
+  const subscribers = new Map()
   wss.on('connection', (ws, req) => {
     ws.on('error', () => {})
     if (!req.url?.includes('role=publisher')) {
-      subscribers.add(ws)
+      subscribers.set(ws, req.socket)
       ws.on('close', () => subscribers.delete(ws))
       return
     }
     ws.on('message', (data) => {
       const frame = Buffer.from(data)
-      for (const s of subscribers) s.send(frame, { binary: false })
+      for (const [s, socket] of subscribers) {
+        if (batched) hold(socket)
+        s.send(frame, { binary: false })
+      }
     })
   })
   await new Promise((resolve) => wss.once('listening', resolve))

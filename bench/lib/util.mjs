@@ -51,3 +51,26 @@ export async function closeAll(handles, settle = 50) {
   }
   await sleep(settle)
 }
+
+/** Latency histograms of bench/lib/fanout-clients.mjs: buckets of this many ms, the rest in `overflow`. */
+export const BUCKET_MS = 0.05
+
+/** Merges fanout-clients groups ({ delivered, histogram, overflow }) into one. */
+export function mergeHistograms(groups) {
+  const histogram = new Array(groups[0].histogram.length).fill(0)
+  for (const g of groups) g.histogram.forEach((c, k) => (histogram[k] += c))
+  return { delivered: groups.reduce((n, g) => n + g.delivered, 0), histogram, overflow: groups.flatMap((g) => g.overflow) }
+}
+
+/** The p-th percentile (ms) of a merged histogram (`p = 100`: the maximum); null when empty. */
+export function histogramPercentile({ delivered, histogram, overflow }, p) {
+  if (delivered === 0) return null
+  const rank = Math.max(1, Math.ceil((p / 100) * delivered))
+  let seen = 0
+  for (let k = 0; k < histogram.length; k++) {
+    seen += histogram[k]
+    if (seen >= rank) return (k + 1) * BUCKET_MS
+  }
+  const sorted = [...overflow].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, rank - seen - 1)] ?? null
+}

@@ -2,26 +2,27 @@
 // process and the subscribers in CLIENT_PROCESSES processes of their own (lean raw-`ws` clients
 // speaking each protocol by hand, so the client side costs the same for every server):
 //   ws            the limit of a Node server on `ws`: one pre-encoded frame sent to every client
+//   ws-batched    the same, each socket corked for the rest of the tick: the frames one socket
+//                 gets in one tick leave in one write (what createRealtimeServer does)
 //   vue-realtime  createRealtimeServer, presence off, rate limit off, stored publishes
 //   socket.io     a room broadcast
 // Latency: publish sent → frame received, on the epoch clock every process shares.
 import WebSocket from 'ws'
 import { ask, forkServer } from '../lib/child.mjs'
 import { built, Skip } from '../lib/build.mjs'
-import { sleep } from '../lib/util.mjs'
+import { histogramPercentile, mergeHistograms, sleep } from '../lib/util.mjs'
 
 const CLIENTS = Number(process.env.BENCH_FANOUT_CLIENTS ?? 1000)
 const CLIENT_PROCESSES = 1
 const RATE = 100
 const SECONDS = 3
-const BUCKET_MS = 0.05
 const now = () => performance.timeOrigin + performance.now()
 
 export const meta = {
   id: 'i',
   title: `Server fan-out: ${CLIENTS.toLocaleString('en-US')} subscribers of one topic, ${RATE} publishes/s for ${SECONDS} s`,
   adapter: false,
-  libraries: ['ws', 'vue-realtime', 'socket.io'],
+  libraries: ['ws', 'ws-batched', 'vue-realtime', 'socket.io'],
   rounds: 5,
   peerRounds: 2,
   baseline: 'ws',
@@ -38,8 +39,10 @@ export const meta = {
     { key: 'p99', label: 'p99 (ms)' },
     { key: 'max', label: 'max (ms)' },
     { key: 'serverCpu', label: 'server CPU', format: (v) => `${v} %` },
+    { key: 'serverUsPerDelivery', label: 'server CPU per delivery (µs)' },
+    { key: 'clientUsPerDelivery', label: 'subscribers\' CPU per delivery (µs)' },
   ],
-  note: `ws = a raw \`ws\` server sending one pre-encoded frame to every client (the limit). vue-realtime: createRealtimeServer, presence off, rate limit off (the publisher sends ${RATE} frames/s, exactly the default limit), stored publishes. socket.io: a room broadcast. Server CPU = share of one core. Target: p99 ≤ 1.5× raw ws, deliveries/s equal to it.`,
+  note: `ws = a raw \`ws\` server sending one pre-encoded frame to every client (the limit); ws-batched = the same with each socket corked until the end of the tick, so a socket's frames of one tick leave in one write. vue-realtime: createRealtimeServer, presence off, rate limit off (the publisher sends ${RATE} frames/s, exactly the default limit), stored publishes. socket.io: a room broadcast. Server CPU = share of one core; CPU per delivery = user + system time divided by the deliveries (of the server, and of the subscribers' process), which does not depend on how loaded the machine is the way latencies do. Target: p99 ≤ 1.5× raw ws, deliveries/s equal to it.`,
 }
 
 /** The publisher, in this process: a lean client of each protocol. */
@@ -73,17 +76,6 @@ function publisher(kind, url) {
   return { ws, ready, publish: (n, data) => ws.send(JSON.stringify({ type: 'publish', topic: 'bench:fanout', id: `p-${n}`, data })) }
 }
 
-function percentileOf(histogram, overflow, total, p) {
-  const rank = Math.ceil((p / 100) * total)
-  let seen = 0
-  for (let k = 0; k < histogram.length; k++) {
-    seen += histogram[k]
-    if (seen >= rank) return (k + 1) * BUCKET_MS
-  }
-  const sorted = [...overflow].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, rank - seen - 1)] ?? null
-}
-
 function serverCpu(server) {
   return new Promise((resolve) => {
     server.child.once('message', (m) => resolve(m.cpu))
@@ -96,21 +88,24 @@ export async function run({ library }) {
     const s = await built('server')
     if (!s.ok) throw new Skip(`vue-realtime server: ${s.reason}`)
   }
-  const kind = { 'vue-realtime': 'vr', 'socket.io': 'io', ws: 'raw' }[library]
+  const kind = { 'vue-realtime': 'vr', 'socket.io': 'io', ws: 'raw', 'ws-batched': 'raw-batched' }[library]
   const server = await forkServer('./fanout-server.mjs', [kind])
+  // The subscribers and the publisher speak the server's protocol: a batched raw server speaks raw.
+  const wire = kind === 'raw-batched' ? 'raw' : kind
   const url = kind === 'io' ? `http://127.0.0.1:${server.port}` : `ws://127.0.0.1:${server.port}/`
   const groups = []
   let pub
   try {
     const size = Math.ceil(CLIENTS / CLIENT_PROCESSES)
-    for (let i = 0; i < CLIENTS; i += size) groups.push(forkServer('./fanout-clients.mjs', [kind, url, String(Math.min(size, CLIENTS - i))], 60_000))
+    for (let i = 0; i < CLIENTS; i += size) groups.push(forkServer('./fanout-clients.mjs', [wire, url, String(Math.min(size, CLIENTS - i))], 60_000))
     const clients = await Promise.all(groups)
-    pub = publisher(kind, url)
+    pub = publisher(wire, url)
     await pub.ready
     await sleep(200)
 
     const total = RATE * SECONDS
     const cpu0 = await serverCpu(server)
+    const clients0 = await Promise.all(clients.map((c) => ask(c, { cmd: 'count' })))
     const t0 = now()
     let sent = 0
     while (sent < total) {
@@ -119,29 +114,28 @@ export async function run({ library }) {
       await sleep(2)
     }
     const expected = total * CLIENTS
-    let reports = []
     const deadline = performance.now() + 10_000
     while (performance.now() < deadline) {
       await sleep(100)
-      reports = await Promise.all(clients.map((c) => ask(c, { cmd: 'report' })))
-      if (reports.reduce((n, r) => n + r.delivered, 0) >= expected) break
+      const counts = await Promise.all(clients.map((c) => ask(c, { cmd: 'count' })))
+      if (counts.reduce((n, r) => n + r.delivered, 0) >= expected) break
     }
     const cpu1 = await serverCpu(server)
-    const delivered = reports.reduce((n, r) => n + r.delivered, 0)
-    const histogram = new Array(reports[0].histogram.length).fill(0)
-    for (const r of reports) r.histogram.forEach((c, k) => (histogram[k] += c))
-    const overflow = reports.flatMap((r) => r.overflow)
+    const reports = await Promise.all(clients.map((c) => ask(c, { cmd: 'report' })))
+    const latency = mergeHistograms(reports.flatMap((r) => r.groups))
+    const { delivered } = latency
     const lastAt = Math.max(...reports.map((r) => r.lastAt))
     const wall = (now() - t0) * 1000
     return {
       clients: CLIENTS,
       deliveriesPerSec: Math.round(delivered / ((lastAt - t0) / 1000)),
       deliveredPct: Math.round((delivered / expected) * 1000) / 10,
-      p50: Math.round(percentileOf(histogram, overflow, delivered, 50) * 10) / 10,
-      p99: Math.round(percentileOf(histogram, overflow, delivered, 99) * 10) / 10,
-      max: Math.round(overflow.length ? overflow.reduce((a, b) => Math.max(a, b), 0) : percentileOf(histogram, [], delivered, 100)),
+      p50: Math.round(histogramPercentile(latency, 50) * 10) / 10,
+      p99: Math.round(histogramPercentile(latency, 99) * 10) / 10,
+      max: Math.round(histogramPercentile(latency, 100)),
       serverCpu: Math.round(((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall) * 100),
-      clientCpu: reports.map((r) => Math.round(((r.cpu.user + r.cpu.system) / wall) * 100)),
+      serverUsPerDelivery: Math.round(((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / delivered) * 100) / 100,
+      clientUsPerDelivery: Math.round((reports.reduce((n, r, k) => n + r.cpu.user + r.cpu.system - clients0[k].cpu.user - clients0[k].cpu.system, 0) / delivered) * 100) / 100,
     }
   } finally {
     pub?.ws.terminate()
