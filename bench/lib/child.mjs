@@ -1,9 +1,15 @@
 // Forks a helper server process and waits for its { port } message (bounded).
+// BENCH_CPU_PROF=<dir> profiles every helper (`node --cpu-prof`, one .cpuprofile per process in
+// <dir>): stop() then lets it exit on its own (every helper exits when the IPC channel closes),
+// since a killed process writes no profile.
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
+const profileDir = process.env.BENCH_CPU_PROF
+
 export function forkServer(file, args, timeout = 10_000) {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -19,7 +25,9 @@ export function forkServer(file, args, timeout = 10_000) {
           new Promise((done) => {
             if (child.exitCode !== null) return done()
             child.once('exit', done)
-            child.kill('SIGKILL')
+            if (!profileDir || !child.connected) return child.kill('SIGKILL')
+            child.disconnect()
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
           }),
       })
     })
