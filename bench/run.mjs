@@ -50,7 +50,10 @@ function runJob(scenario, job, meta) {
         result = JSON.parse(line)
       } catch {
         const why = signal === 'SIGKILL' ? `killed after ${meta.timeoutMs} ms` : `exit ${code}`
-        result = { scenario, library, status: 'error', reason: `${why}: ${err.trim().split('\n').slice(-2).join(' | ')}` }
+        // The error's own line (a crash ends with Node's version line, which says nothing).
+        const lines = err.trim().split('\n')
+        const cause = lines.find((l) => /^\s*(\w*Error|Uncaught|\[bench\])/.test(l)) ?? lines.at(-2) ?? ''
+        result = { scenario, library, status: 'error', reason: `${why}: ${cause.trim().slice(0, 300)}` }
       }
       result.jobMs = ms
       result.round = r
