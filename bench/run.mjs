@@ -80,7 +80,7 @@ async function pool(tasks, n) {
 
 /**
  * Round-major job list; each round starts one library further along so no library is always
- * first. vue-realtime and the scenario's baseline run every round; the other peers run
+ * first. vue-realtime, the scenario's baseline and its `references` run every round; the other peers run
  * `meta.peerRounds` of them (default: all), so a bounded run still has them side by side.
  */
 function schedule(meta, jobLibs, rounds) {
@@ -90,7 +90,7 @@ function schedule(meta, jobLibs, rounds) {
     for (const variant of meta.variants ?? [undefined]) {
       for (let k = 0; k < jobLibs.length; k++) {
         const library = jobLibs[(k + r) % jobLibs.length]
-        if (r >= peerRounds && library !== 'vue-realtime' && library !== meta.baseline) continue
+        if (r >= peerRounds && library !== 'vue-realtime' && library !== meta.baseline && !meta.references?.includes(library)) continue
         jobs.push({ library, variant, round: r })
       }
     }
@@ -138,14 +138,14 @@ function aggregate(scenario, meta, results) {
       jobMs: Math.round(median(runs.map((r) => r.jobMs))),
     })
   }
-  // Ratios to the baseline: per round (same variant), then the median.
+  // Ratios to the baseline (or the ratio's own `baseline`): per round (same variant), then the median.
   for (const ratio of meta.ratios ?? []) {
     for (const row of rows) {
       if (row.status !== 'ok') continue
       const mine = results.filter((r) => r.library === row.library && r.variant === row.variant && r.status === 'ok')
       const values = []
       for (const r of mine) {
-        const b = results.find((x) => x.library === meta.baseline && x.variant === row.variant && x.round === r.round && x.status === 'ok')
+        const b = results.find((x) => x.library === (ratio.baseline ?? meta.baseline) && x.variant === row.variant && x.round === r.round && x.status === 'ok')
         const a = ratio.value ? ratio.value(r) : r[ratio.key]
         const d = b && (ratio.value ? ratio.value(b) : b[ratio.key])
         if (typeof a === 'number' && typeof d === 'number' && d !== 0 && Number.isFinite(a) && Number.isFinite(d)) values.push(a / d)
@@ -156,7 +156,7 @@ function aggregate(scenario, meta, results) {
   return rows
 }
 
-const ratioKey = (ratio) => `${ratio.key}Ratio`
+const ratioKey = (ratio) => ratio.name ?? `${ratio.key}Ratio`
 
 const loadAt = (averages) => averages.map((l) => round(l, 2))
 const startedAt = new Date()
