@@ -123,14 +123,20 @@ for (const [lib, label] of [
 }
 
 out.push('')
-out.push(line([`l. publish→ack, one publisher, sequential stored publishes${measured('l')}`, 'p50', 'p99', 'acks/s']))
-out.push('|---|---|---|---|')
-for (const [lib, label] of [['memory', '`memoryEngine()`'], ['redis', '`redisEngine` (local redis-server)']]) {
+out.push(line([`l. publish→ack, stored publishes${measured('l')}`, '1 publisher: p50', 'p99', 'acks/s', '50 publishers: p50', 'p99', 'acks/s']))
+out.push('|---|---|---|---|---|---|---|')
+for (const [lib, label] of [
+  ['memory', '`memoryEngine()`'],
+  ['sqlite-full', '`sqliteEngine()`, `synchronous: \'full\'`'],
+  ['sqlite-normal', '`sqliteEngine()`, `synchronous: \'normal\'`'],
+  ['redis', '`redisEngine` (local redis-server)'],
+]) {
   const r = get('l', lib)
   if (!ok(r)) {
-    out.push(line([label, r ? r.status : 'n/a', '', '']))
+    out.push(line([label, r ? r.status : 'n/a', '', '', '', '', '']))
     continue
   }
-  out.push(line([label, `${r.p50} ms`, `${r.p99} ms`, int(r.acksPerSec)]))
+  const ms = (v) => (v == null ? '–' : `${v} ms`)
+  out.push(line([label, ms(r.p50), ms(r.p99), int(r.acksPerSec), ms(r.concurrentP50), ms(r.concurrentP99), int(r.concurrentAcksPerSec)]))
 }
 console.log(out.join('\n'))
