@@ -42,6 +42,15 @@ const RETRY = 0
 const CONNECT = 1
 const UPTIME = 2
 const CLOSE = 3
+const COUNTERS = 4
+
+/**
+ * Counter-only changes (`received`, `sent`) publish at most one `state` event per this many ms,
+ * about a frame: a browser delivers every message as a task of its own, and a snapshot per message
+ * (with every ref, store and tab that mirrors it) would cost a firehose more than the message.
+ * Reading `state` always gives the current counters.
+ */
+const COUNTERS_FOLD_MS = 16
 
 /** The state of a connection that has not connected yet (and of a consumer without one). */
 export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
@@ -123,7 +132,6 @@ export class Connection<In = unknown, Out = unknown> {
   #disposed = false
   #quietLinks = 0
   #warnedQuiet = false
-  #countersDirty = false
   #receivedCount = 0
 
   constructor(url: string | URL, options: ConnectionOptions<In, Out> = {}) {
@@ -156,6 +164,11 @@ export class Connection<In = unknown, Out = unknown> {
 
   /** The current state. A new object after every change, so it can be compared by identity. */
   get state(): Readonly<ConnectionState> {
+    const state = this.#state
+    // Counters change without an event of their own (see COUNTERS_FOLD_MS): brought up to date when read.
+    if (state.received !== this.#receivedCount || state.sent !== this.#writer.sent) {
+      this.#state = { ...state, received: this.#receivedCount, sent: this.#writer.sent }
+    }
     return this.#state
   }
 
@@ -621,18 +634,19 @@ export class Connection<In = unknown, Out = unknown> {
     }
     const writer = this.#writer
     this.#state = { ...this.#state, ...patch, queued: writer.queued, received: this.#receivedCount, sent: writer.sent, dropped: writer.dropped }
-    this.#countersDirty = false
+    // This event carries the counters: a fold under way has nothing left to publish.
+    this.#cancel(COUNTERS)
     this.#emitter.emit('state', this.#state)
   }
 
   /**
-   * `received`/`sent`/`dropped` change per frame; publishing a new snapshot per frame would
-   * cost a firehose dearly, so counter-only changes are folded into one state event per microtask.
+   * `received` or `sent` changed: while open, one `state` event for every change within
+   * COUNTERS_FOLD_MS. Otherwise (a frame during the closing handshake) at once: a status that
+   * ends the link keeps only the timers it needs.
    */
   #countersChanged(): void {
-    if (this.#countersDirty) return
-    this.#countersDirty = true
-    queueMicrotask(() => this.#countersDirty && this.#update({}))
+    if (this.#state.status !== 'open') this.#update({})
+    else if (this.#timers[COUNTERS] == null) this.#after(COUNTERS, COUNTERS_FOLD_MS, () => this.#update({}))
   }
 
   #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): void {

@@ -87,7 +87,7 @@ export class ProtocolClient {
   /** Is the socket the last `open` announced still in hand? (It ends with a `close`, or a status past `open`.) */
   private socketLive = false
   private readonly link: TopicLink = {
-    open: () => this.connection.state.status === 'open',
+    open: () => this.connection.status === 'open',
     send: (frame) => this.write(frame),
     report: (error) => this.emitError(new RealtimeProtocolError('callback', `vue-realtime: a topic listener threw: ${(error as Error)?.message ?? String(error)}`, { cause: error })),
   }
@@ -95,7 +95,7 @@ export class ProtocolClient {
   constructor(readonly connection: Connection) {
     this.pending = new PendingAnswers(connection, resolveEnvironment(connection.options.environment))
     // Made for a connection already open: its socket is in hand without an `open` event.
-    this.socketLive = connection.state.status === 'open'
+    this.socketLive = connection.status === 'open'
     this.stops = [
       connection.on('open', () => this.onOpen()),
       connection.on('message', (data) => this.onFrame(data)),
@@ -201,7 +201,7 @@ export class ProtocolClient {
 
   private write(frame: object): void {
     // A frame lost with its socket needs no resend: every open rejoins every topic.
-    if (this.connection.state.status === 'open') this.connection.sendFrame(JSON.stringify(frame))
+    if (this.connection.status === 'open') this.connection.sendFrame(JSON.stringify(frame))
   }
 
   private onOpen(): void {

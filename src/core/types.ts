@@ -374,9 +374,12 @@ export interface ConnectionState {
   queued: number
   /** Messages dropped: queue overflow, ttl, volatile messages not written, queued messages of a disposed connection. */
   dropped: number
-  /** Inbound messages delivered (pongs excluded). */
+  /**
+   * Inbound messages delivered (pongs excluded). A change to the counters alone is published
+   * (`state` event) at most every ~16 ms; reading `Connection.state` is always current.
+   */
   received: number
-  /** Outbound frames written to a socket (heartbeats excluded). */
+  /** Outbound frames written to a socket (heartbeats excluded). Published like `received`. */
   sent: number
   error: RealtimeErrorInfo | null
   /** Which tab holds the socket (see `TabRole`); `solo` unless `shareAcrossTabs` is on. */

@@ -23,7 +23,7 @@ export interface WriterHost {
   alive(): boolean
   /** Writes to the socket in hand; false when the socket threw (the host reports it). */
   write(data: WebSocketData): boolean
-  /** The queue or the counters changed: `now` to publish at once, else folded per microtask. */
+  /** The queue or the counters changed: `now` to publish at once, else folded (about once a frame). */
   changed(now: boolean): void
   /** Messages were dropped (already counted): say why. */
   dropped(count: number, reason: DropReason): void

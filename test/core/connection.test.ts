@@ -461,6 +461,56 @@ describe('environment', () => {
   })
 })
 
+describe('counters', () => {
+  it('folds received/sent changes into one state event per ~16 ms, while `state` is always current', async () => {
+    const { connection } = connect({ heartbeat: false })
+    connection.open()
+    FakeWebSocket.last.accept()
+    const published: Array<{ received: number; sent: number }> = []
+    connection.on('state', ({ received, sent }) => published.push({ received, sent }))
+    // A browser delivers each message as a task of its own: microtasks between them publish nothing.
+    for (let i = 0; i < 5; i++) {
+      FakeWebSocket.last.receive(`{"i":${i}}`)
+      await Promise.resolve()
+    }
+    connection.send('out')
+    await Promise.resolve()
+    expect(published).toEqual([])
+    expect(connection.state).toMatchObject({ received: 5, sent: 1 })
+    vi.advanceTimersByTime(16)
+    expect(published).toEqual([{ received: 5, sent: 1 }])
+    vi.advanceTimersByTime(100)
+    expect(published).toHaveLength(1)
+  })
+
+  it('publishes the counters with the next transition and leaves no fold timer after close or dispose', () => {
+    const { connection } = connect({ heartbeat: false, reconnect: { minUptime: 0 } })
+    connection.open()
+    FakeWebSocket.last.accept()
+    vi.advanceTimersByTime(0)
+    FakeWebSocket.last.receive('1')
+    const published: number[] = []
+    connection.on('state', (s) => published.push(s.received))
+    connection.close()
+    expect(published).toEqual([1])
+    // A frame during the closing handshake is published at once: `closing` keeps only its grace timer.
+    FakeWebSocket.last.receive('2')
+    expect(published).toEqual([1, 2])
+    expect(vi.getTimerCount()).toBe(1)
+    FakeWebSocket.last.finishClose()
+    expect(vi.getTimerCount()).toBe(0)
+
+    const second = connect({ heartbeat: false, reconnect: { minUptime: 0 } }).connection
+    second.open()
+    FakeWebSocket.last.accept()
+    vi.advanceTimersByTime(0)
+    FakeWebSocket.last.receive('1')
+    expect(vi.getTimerCount()).toBe(1)
+    second.dispose()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
 describe('bad input', () => {
   it('rejects an invalid URL naming it and the accepted forms', () => {
     expect(() => new Connection('ftp://example.test/x', { WebSocket: FakeWebSocket })).toThrow(
