@@ -14,7 +14,7 @@ import { buildAll } from './lib/build.mjs'
 import { median, round } from './lib/util.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-export const LIBRARIES = ['ws', 'ws-batched', 'raw-raf', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
+export const LIBRARIES = ['ws', 'ws-onmessage', 'ws-batched', 'raw-raf', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
 const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm']
 
 function arg(name) {
