@@ -36,7 +36,10 @@ export const jsonSerializer: Serializer<unknown, unknown> = {
   decode(data: unknown): unknown {
     if (typeof data !== 'string') return data
     // Only try JSON for text that can start a JSON value; plain chat text stays a string cheaply.
-    if (!/^[-\d{["]|^(true|false|null)$/.test(data)) return data
+    // A char code, not a regex: this runs for every inbound frame.
+    const c = data.charCodeAt(0)
+    const jsonStart = c === 123 /* { */ || c === 91 /* [ */ || c === 34 /* " */ || c === 45 /* - */ || (c >= 48 && c <= 57) /* 0-9 */
+    if (!jsonStart && data !== 'true' && data !== 'false' && data !== 'null') return data
     try {
       return JSON.parse(data)
     } catch {
