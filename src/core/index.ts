@@ -19,5 +19,5 @@ export type { TabSharingOptions, SharedWorkerLike, MessagePortLike, SharedWorker
 export { normalizeUrl, connectionKey } from './url'
 export * from './types'
 export { ProtocolClient, RealtimeProtocolError, protocolConnectionOptions, DEFAULT_ANSWER_TIMEOUT } from './protocolClient'
-export type { TopicListener, GapInfo, SubscribeOptions, PublishOptions, RequestOptions } from './protocolClient'
+export type { TopicListener, GapInfo, SubscribeOptions, PublishOptions, RequestOptions, ChannelSnapshot } from './protocolClient'
 export * from './protocol'

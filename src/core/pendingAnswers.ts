@@ -48,6 +48,15 @@ export class PendingAnswers {
     return this.#pending.size
   }
 
+  /** How many publishes wait for an ack, by topic (read by devtools). */
+  publishesByTopic(): Map<string, number> {
+    const counts = new Map<string, number>()
+    for (const entry of this.#pending.values()) {
+      if (entry.topic !== undefined) counts.set(entry.topic, (counts.get(entry.topic) ?? 0) + 1)
+    }
+    return counts
+  }
+
   /** The topic of the publish waiting under `key`, if one is. */
   topicOf(key: string): string | undefined {
     return this.#pending.get(key)?.topic

@@ -1,7 +1,7 @@
 import type { Connection } from './connection'
 import { resolveEnvironment } from './environment'
 import { keyOf, PendingAnswers } from './pendingAnswers'
-import { PROTOCOL, parseServerFrame, isValidTopic, type AckFrame, type ErrorFrame, type WelcomeFrame } from './protocol'
+import { PROTOCOL, parseServerFrame, isValidTopic, type AckFrame, type ErrorFrame, type PresenceMember, type WelcomeFrame } from './protocol'
 import { RealtimeProtocolError } from './protocolError'
 import { TopicSubscription, type TopicLink, type TopicListener } from './topicSubscription'
 import type { ConnectionOptions, Serializer } from './types'
@@ -36,6 +36,23 @@ export interface RequestOptions {
   timeout?: number
 }
 
+/** A read-only view of one topic of a `ProtocolClient` (what the devtools inspector shows). */
+export interface ChannelSnapshot {
+  topic: string
+  /** Consumers of the topic on this connection (`useChannel` calls). */
+  listeners: number
+  /** The server confirmed the subscription on the current socket. */
+  subscribed: boolean
+  /** Last sequence number delivered (0 = none yet). */
+  seq: number
+  /** The epoch `seq` belongs to; undefined until known, and from servers without epochs. */
+  epoch: string | undefined
+  /** Members of the topic, as the server last reported them. */
+  presence: readonly PresenceMember[]
+  /** Publishes to the topic waiting for the server's ack. */
+  pending: number
+}
+
 /** The connection options the protocol needs: its subprotocol, JSON pings, raw text frames. */
 export const protocolConnectionOptions: ConnectionOptions<unknown, unknown> = {
   protocols: PROTOCOL,
@@ -64,6 +81,11 @@ const clients = new WeakMap<Connection, ProtocolClient>()
  */
 export class ProtocolClient {
   /** The one protocol client of `connection` (created on first use). */
+  /** The protocol client of `connection` if one exists; never creates one (devtools read through it). */
+  static peek(connection: Connection): ProtocolClient | undefined {
+    return clients.get(connection)
+  }
+
   static for(connection: Connection): ProtocolClient {
     let client = clients.get(connection)
     if (!client) {
@@ -137,6 +159,20 @@ export class ProtocolClient {
   /** Last sequence number delivered for `topic` (0 = none). */
   lastSeq(topic: string): number {
     return this.topics.get(topic)?.lastSeq ?? 0
+  }
+
+  /** A snapshot of every subscribed topic, in subscription order (copies: changing them changes nothing). */
+  channels(): ChannelSnapshot[] {
+    const pending = this.pending.publishesByTopic()
+    return [...this.topics.values()].map((subscription) => ({
+      topic: subscription.topic,
+      listeners: subscription.size,
+      subscribed: subscription.confirmed,
+      seq: subscription.lastSeq,
+      epoch: subscription.epoch,
+      presence: [...subscription.members],
+      pending: pending.get(subscription.topic) ?? 0,
+    }))
   }
 
   /** The epoch `lastSeq(topic)` belongs to (undefined: not known yet, or a server without epochs). */

@@ -1,4 +1,4 @@
-import type { AckFrame, MessageFrame, PresenceFrame, SubscribeFrame, SubscribedFrame } from './protocol'
+import type { AckFrame, MessageFrame, PresenceFrame, PresenceMember, SubscribeFrame, SubscribedFrame } from './protocol'
 
 /** What `gap` reports: the replay could not cover what this client missed. */
 export interface GapInfo {
@@ -80,6 +80,10 @@ export class TopicSubscription {
   epoch: string | undefined
   /** Has a `subscribed` ever arrived? Then (epoch, lastSeq) is a position to resume from. */
   joined = false
+  /** Subscribed on the current socket: the latest subscribe was answered, not refused (read by devtools). */
+  confirmed = false
+  /** The topic's members as of the last answer and the `presence` frames since (read by devtools). */
+  members: readonly PresenceMember[] = []
 
   readonly #members = new Set<Member>()
   /** Subscribes written on the current socket and not answered yet, oldest first. */
@@ -113,6 +117,7 @@ export class TopicSubscription {
 
   /** The socket opened: resume the joined subscribers from (epoch, lastSeq), join the new ones. */
   rejoin(): void {
+    this.confirmed = false
     this.#asked = []
     this.#resumed = this.#answer = null
     if (this.joined) this.#ask({ since: this.lastSeq, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) })
@@ -123,6 +128,7 @@ export class TopicSubscription {
 
   /** The socket is gone: its subscribes will never be answered. What was held is kept for the rejoin. */
   lost(): void {
+    this.confirmed = false
     this.#asked = []
     this.#resumed = this.#answer = null
   }
@@ -157,6 +163,8 @@ export class TopicSubscription {
   }
 
   presence(frame: PresenceFrame): void {
+    const others = this.members.filter((member) => member.clientId !== frame.member.clientId)
+    this.members = frame.event === 'leave' ? others : [...others, frame.member]
     // New subscribers get the member list with their `subscribed`, which already counts this.
     this.#each(this.#joinedMembers(), (l) => l.presence?.(frame))
   }
@@ -178,6 +186,7 @@ export class TopicSubscription {
     // A later subscribe in flight decides; this one only informs.
     if (this.#asked.length > 0) return this.#each(this.#members, (l) => l.error?.(error))
     // The last answer is the state: the topic is not subscribed on this socket any more.
+    this.confirmed = false
     this.#resumed = this.#answer = null
     // What arrived before the refusal and follows on is still shown (and never asked for again here).
     for (const frame of this.#takeHeld()) {
@@ -266,6 +275,8 @@ export class TopicSubscription {
     this.lastSeq = head
     this.epoch = epoch
     this.joined = true
+    this.confirmed = true
+    this.members = frame.presence
     // Anything held past the head is live: on through the live path (it checks for holes).
     for (const message of held) if (message.seq! > head) this.message(message)
   }

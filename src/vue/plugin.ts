@@ -1,6 +1,6 @@
 /**
  * The Vue plugin: one `ConnectionManager` per app, app-wide connection defaults, every
- * connection closed on `app.unmount()`, and the devtools timeline.
+ * connection closed on `app.unmount()`, and the devtools (development only).
  */
 import { hasInjectionContext, inject, type App } from 'vue'
 import { ConnectionManager, getDefaultManager } from '../core'
@@ -25,9 +25,11 @@ export interface RealtimeOptions extends Omit<ConnectionOptions, 'token'> {
    */
   token?: TokenSource
   /**
-   * Devtools timeline of frames in/out, status changes, closes and errors. `true` registers with
-   * the Vue Devtools when present (development only); an object with `addTimelineEvent(event)`
-   * receives every event (also in production); `false` turns it off.
+   * Devtools, in development builds only (production builds contain none of it): `true`
+   * registers a timeline layer (frames in/out, status changes, closes and errors, grouped per
+   * connection attempt) and an inspector (connections and their channels) with the Vue
+   * Devtools when present; an object with `addTimelineEvent(event)` also receives every
+   * timeline event (a logger, a test); `false` turns it off.
    * @default true
    */
   devtools?: boolean | RealtimeDevtools
@@ -56,7 +58,11 @@ export function createRealtime(options: RealtimeOptions = {}): RealtimePlugin {
     install(app) {
       app.provide(realtimeKey, manager)
       app.provide(realtimeUrlKey, defaultUrl)
-      const stopDevtools = devtools === false ? undefined : setupDevtools(app, manager, devtools === true ? undefined : devtools)
+      // Inline guard: bundlers fold it, and drop the devtools folder from production builds.
+      const stopDevtools =
+        process.env.NODE_ENV !== 'production' && devtools !== false
+          ? setupDevtools(app, manager, devtools === true ? undefined : devtools)
+          : undefined
       app.onUnmount(() => {
         manager.closeAll()
         stopDevtools?.()

@@ -9,6 +9,11 @@ import {
   useRealtimeUrl,
   useWebSocket,
   useChannel,
+  INSPECTOR_ID,
+  TIMELINE_LAYER_ID,
+  ProtocolClient,
+  type ChannelSnapshot,
+  type RealtimeTimelineEvent,
   type ChannelMessage,
   type GapInfo,
   type PendingPublish,
@@ -108,6 +113,17 @@ describe('plugin', () => {
     expectTypeOf(useRealtimeUrl()).toEqualTypeOf<string | undefined>()
     // @ts-expect-error unknown option
     createRealtime({ urls: 'x' })
+  })
+
+  it('devtools ids and the channel snapshot the inspector reads are typed', () => {
+    expectTypeOf(INSPECTOR_ID).toBeString()
+    expectTypeOf(TIMELINE_LAYER_ID).toBeString()
+    const connection = new Connection('ws://x')
+    const snapshot = ProtocolClient.peek(connection)?.channels()[0]
+    expectTypeOf(snapshot).toEqualTypeOf<ChannelSnapshot | undefined>()
+    expectTypeOf<ChannelSnapshot['epoch']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf<ChannelSnapshot['presence']>().toEqualTypeOf<readonly import('vue-realtime').PresenceMember[]>()
+    expectTypeOf<RealtimeTimelineEvent['groupId']>().toBeString()
   })
 
   it('exports closeCodeInfo and SendResult', () => {

@@ -6,7 +6,6 @@ import { renderToString } from 'vue/server-renderer'
 import { getDefaultManager, type ConnectionManager } from '../../src/core'
 import {
   createRealtime,
-  TIMELINE_LAYER_ID,
   useRealtime,
   useRealtimeUrl,
   useWebSocket,
@@ -24,7 +23,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await server.close()
-  delete (globalThis as { __VUE_DEVTOOLS_GLOBAL_HOOK__?: unknown }).__VUE_DEVTOOLS_GLOBAL_HOOK__
   vi.restoreAllMocks()
 })
 
@@ -71,18 +69,6 @@ describe('createRealtime', () => {
     app.unmount()
     // closeAll() runs before the timeline stops, so the closing shows.
     expect(events.filter((e) => e.title === 'status').map((e) => e.data.to)).toContain('closing')
-  })
-
-  it('registers a timeline layer with the Vue Devtools hook when present', async () => {
-    const api = { addTimelineLayer: vi.fn(), addTimelineEvent: vi.fn() }
-    const emit = vi.fn((_event: string, _descriptor: unknown, setup: (a: typeof api) => void) => setup(api))
-    ;(globalThis as { __VUE_DEVTOOLS_GLOBAL_HOOK__?: unknown }).__VUE_DEVTOOLS_GLOBAL_HOOK__ = { emit }
-    const { app, sockets } = mountApp({ ...testOptions, url: server.url('/hook') })
-    expect(emit).toHaveBeenCalledWith('devtools-plugin:setup', expect.objectContaining({ id: 'vue-realtime', app }), expect.any(Function))
-    expect(api.addTimelineLayer).toHaveBeenCalledWith(expect.objectContaining({ id: TIMELINE_LAYER_ID }))
-    await waitFor(() => sockets.every((s) => s.status.value === 'open'))
-    expect(api.addTimelineEvent).toHaveBeenCalledWith({ layerId: TIMELINE_LAYER_ID, event: expect.objectContaining({ title: 'status' }) })
-    app.unmount()
   })
 
   it('without the plugin, components share the client-side default manager', async () => {
