@@ -1,6 +1,7 @@
 /**
  * `vue-realtime`: the Vue layer (plugin, composables) and the core's classes and types.
  * The Pinia store is `vue-realtime/pinia`; the framework-free core alone is `vue-realtime/core`.
+ * @module vue-realtime
  */
 export { createRealtime, useRealtime, useRealtimeUrl, realtimeKey, realtimeUrlKey, useWebSocket, TIMELINE_LAYER_ID, INSPECTOR_ID } from './vue'
 export type {

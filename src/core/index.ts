@@ -1,6 +1,7 @@
 /**
  * `vue-realtime/core`: the framework-free core (no Vue, no DOM globals; environment injected).
  * Use it from Node, workers or other frameworks.
+ * @module vue-realtime/core
  */
 export { Connection } from './connection'
 export type { FrameSettled } from './connection'

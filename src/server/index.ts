@@ -1,5 +1,6 @@
 /**
  * `vue-realtime/server`: the Node server of the vue-realtime protocol (docs/protocol.md).
+ * @module vue-realtime/server
  */
 export { createRealtimeServer } from './server'
 export { memoryEngine, type MemoryEngineOptions } from './engine-memory'
