@@ -30,11 +30,15 @@ export default defineConfig({
         'core/index': src('core/index.ts'),
         'pinia/index': src('pinia/index.ts'),
         'server/index': src('server/index.ts'),
+        'nuxt/module': src('nuxt/module.ts'),
+        // Shipped as a file of its own: Nuxt compiles it with the app (it imports `nuxt/app`).
+        'nuxt/runtime/plugin': src('nuxt/runtime/plugin.ts'),
       },
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/],
+      // `vue-realtime` itself stays an import in the Nuxt runtime, so the app's copy is the one used.
+      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/, /^nuxt(\/|$)/, /^@nuxt\//, /^vue-realtime(\/|$)/],
       output: {
         preserveModules: true,
         preserveModulesRoot: fileURLToPath(new URL('./src', import.meta.url)),

@@ -33,6 +33,13 @@ export interface RealtimeOptions extends Omit<ConnectionOptions, 'token'> {
    * @default true
    */
   devtools?: boolean | RealtimeDevtools
+  /**
+   * Use this manager instead of creating one (the Nuxt module passes one that stays inert on
+   * the server and opens nothing before the app is mounted). The connection options given here
+   * are then ignored: the manager has its own defaults.
+   * @default a new `ConnectionManager` with the connection options given here
+   */
+  manager?: ConnectionManager
 }
 
 /** What `createRealtime` returns: install it with `app.use()`. */
@@ -49,8 +56,8 @@ export interface RealtimePlugin {
  * Every connection option given here is the default of every connection of the app.
  */
 export function createRealtime(options: RealtimeOptions = {}): RealtimePlugin {
-  const { url, devtools = true, token, ...defaults } = options
-  const manager = new ConnectionManager(token === undefined ? defaults : { ...defaults, token: tokenOption(token) })
+  const { url, devtools = true, token, manager: given, ...defaults } = options
+  const manager = given ?? new ConnectionManager(token === undefined ? defaults : { ...defaults, token: tokenOption(token) })
   const defaultUrl = url === undefined ? undefined : String(url)
   return {
     manager,

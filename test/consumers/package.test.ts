@@ -58,7 +58,7 @@ describe('the tarball', () => {
     expect(manifest.dependencies).toBeUndefined()
     // better-sqlite3 12: 13 does not run on Node 20.
     expect(manifest.peerDependencies).toMatchObject({ vue: expect.any(String), pinia: expect.stringContaining('^4.0.0'), ws: expect.any(String), redis: expect.any(String), 'better-sqlite3': '^12.0.0' })
-    expect(manifest.peerDependenciesMeta).toEqual({ pinia: { optional: true }, ws: { optional: true }, redis: { optional: true }, 'better-sqlite3': { optional: true } })
+    expect(manifest.peerDependenciesMeta).toEqual({ pinia: { optional: true }, ws: { optional: true }, redis: { optional: true }, 'better-sqlite3': { optional: true }, nuxt: { optional: true }, '@nuxt/kit': { optional: true } })
     for (const [entry, target] of Object.entries(manifest.exports)) {
       for (const file of typeof target === 'string' ? [target] : Object.values(target)) {
         expect(existsSync(join(INSTALLED, file)), `${entry} → ${file} is in the tarball`).toBe(true)
@@ -69,7 +69,7 @@ describe('the tarball', () => {
   it('passes @arethetypeswrong/cli (ESM-only profile: bundler, node16 and nodenext from ESM)', async () => {
     const result = await run(bin('attw'), [TARBALL, '--profile', 'esm-only', '--format', 'json'], { cwd: ROOT, allowFailure: true })
     const report = JSON.parse(result.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } }
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './core', './package.json', './pinia', './server'])
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './core', './nuxt', './package.json', './pinia', './server'])
     // node10 and require() are outside the profile; every other problem fails.
     const problems = (report.analysis.problems as { kind: string; resolutionKind?: string }[]).filter(
       (p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs',

@@ -18,8 +18,8 @@ export const ARTIFACTS = join(ROOT, 'test-results/e2e')
 /** Generous bound for anything the UI waits on (reconnects back off; CI machines are slow). */
 export const UI_TIMEOUT = 20_000
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

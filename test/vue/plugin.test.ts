@@ -3,7 +3,7 @@ import { mount } from '@vue/test-utils'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, createSSRApp, defineComponent, h } from 'vue'
 import { renderToString } from 'vue/server-renderer'
-import { getDefaultManager, type ConnectionManager } from '../../src/core'
+import { ConnectionManager, getDefaultManager } from '../../src/core'
 import {
   createRealtime,
   useRealtime,
@@ -121,6 +121,17 @@ describe('createRealtime', () => {
     await waitFor(() => container.textContent === 'open', { message: 'hydrated component shows open' })
     await waitFor(() => server.received.includes('from setup'))
     app.unmount()
+  })
+
+  it('uses a manager it is given, and closes its connections on app.unmount()', async () => {
+    const manager = new ConnectionManager({ ...testOptions, idleTimeout: 60_000 })
+    const { app, realtime, sockets, injected } = mountApp({ manager, url: server.url('/given'), devtools: false })
+    expect(realtime.manager).toBe(manager)
+    expect(injected()).toBe(manager)
+    await waitFor(() => sockets.every((s) => s.status.value === 'open'))
+    app.unmount()
+    await waitFor(() => server.open() === 0)
+    expect(manager.connections.size).toBe(0)
   })
 
   it('useRealtime() outside an app falls back to the default manager', () => {

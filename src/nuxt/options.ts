@@ -1,0 +1,78 @@
+/**
+ * The Nuxt module's options (`realtime` in nuxt.config) and what reaches the app at runtime
+ * (`runtimeConfig.public.realtime`). Types only, plus the defaults: shared by the module (build
+ * time) and its runtime plugin.
+ */
+
+/** Which composables the module auto-imports. */
+export interface RealtimeAutoImports {
+  /** `useChannel`. @default true */
+  useChannel?: boolean
+  /** `useRealtimeStore`, when `pinia` is installed. @default true */
+  useRealtimeStore?: boolean
+  /**
+   * `useWebSocket` under another name, since VueUse's Nuxt module auto-imports its own
+   * `useWebSocket`: `true` for `useRealtimeSocket`, a string for another name, `false` for none.
+   * @default true
+   */
+  useRealtimeSocket?: boolean | string
+  /** `useRealtimeUrl` (the URL from this module's options, for `useRealtimeSocket(useRealtimeUrl())`). @default true */
+  useRealtimeUrl?: boolean
+}
+
+/** `realtime` in nuxt.config. */
+export interface ModuleOptions {
+  /**
+   * The WebSocket URL composables connect to by default (`useRealtimeUrl()`, and `useChannel`
+   * without a `url`). Empty: the page's origin, plus `app.baseURL`, plus `path`, so the app
+   * talks to its own server (the route `server: true` mounts, or a proxy). Override it at deploy
+   * time with `NUXT_PUBLIC_REALTIME_URL`. A path such as `/ws` is resolved against the origin.
+   * @default ''
+   */
+  url?: string
+  /**
+   * Path of the realtime endpoint under `app.baseURL`: where the default `url` points, and
+   * where `server: true` mounts the protocol server.
+   * @default '/_realtime'
+   */
+  path?: string
+  /**
+   * Mount the vue-realtime protocol server (`vue-realtime/server`) on a Nitro route at `path`,
+   * through crossws. One server process, memory history, no workers: see the SSR and Nuxt guide
+   * for what it does not support.
+   * @default false
+   */
+  server?: boolean
+  /**
+   * Auto-import `useChannel`, `useRealtimeStore`, `useRealtimeUrl` and `useWebSocket` (as
+   * `useRealtimeSocket`).
+   * `false` imports none of them; an object turns single ones off.
+   * @default true
+   */
+  autoImports?: boolean | RealtimeAutoImports
+  /** The Vue Devtools timeline and inspector, in development. @default true */
+  devtools?: boolean
+  /**
+   * Hold one socket per URL for all the tabs of the origin (see the tabs guide). A public
+   * runtime value: `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=true` turns it on at deploy time.
+   * @default false
+   */
+  shareAcrossTabs?: boolean
+}
+
+/** `runtimeConfig.public.realtime`: what the runtime plugin reads (env overrides apply). */
+export interface RealtimePublicConfig {
+  url: string
+  path: string
+  devtools: boolean
+  shareAcrossTabs: boolean
+}
+
+export const MODULE_DEFAULTS = {
+  url: '',
+  path: '/_realtime',
+  server: false,
+  autoImports: true,
+  devtools: true,
+  shareAcrossTabs: false,
+} satisfies Required<ModuleOptions>
