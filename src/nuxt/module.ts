@@ -12,24 +12,12 @@
  * @module vue-realtime/nuxt
  */
 import { addImports, addPlugin, createResolver, defineNuxtModule, tryResolveModule, useLogger } from '@nuxt/kit'
-import { MODULE_DEFAULTS, type ModuleOptions, type RealtimeAutoImports, type RealtimePublicConfig } from './options'
+import { autoImportsFor } from './imports'
+import { MODULE_DEFAULTS, type ModuleOptions, type RealtimePublicConfig } from './options'
 
 export type { ModuleOptions, RealtimeAutoImports, RealtimePublicConfig } from './options'
 
 const NAME = 'vue-realtime'
-
-/** The auto-imports `autoImports` asks for; `hasPinia` decides the store's. */
-export function autoImportsFor(option: boolean | RealtimeAutoImports, hasPinia: boolean): { name: string; as: string; from: string }[] {
-  if (option === false) return []
-  const wanted = option === true ? {} : option
-  const imports: { name: string; as: string; from: string }[] = []
-  if (wanted.useChannel !== false) imports.push({ name: 'useChannel', as: 'useChannel', from: NAME })
-  if (wanted.useRealtimeStore !== false && hasPinia) imports.push({ name: 'useRealtimeStore', as: 'useRealtimeStore', from: `${NAME}/pinia` })
-  if (wanted.useRealtimeUrl !== false) imports.push({ name: 'useRealtimeUrl', as: 'useRealtimeUrl', from: NAME })
-  const socket = wanted.useRealtimeSocket ?? true
-  if (socket !== false) imports.push({ name: 'useWebSocket', as: socket === true ? 'useRealtimeSocket' : socket, from: NAME })
-  return imports
-}
 
 export default defineNuxtModule<ModuleOptions>({
   meta: {

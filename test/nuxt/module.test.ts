@@ -1,7 +1,7 @@
 // The Nuxt module's pure parts: its default URL, its auto-imports, and the two managers its
 // plugin installs (the server's inert one, the browser's one that waits for the mount).
 import { afterEach, describe, expect, it } from 'vitest'
-import { autoImportsFor } from '../../src/nuxt/module'
+import { autoImportsFor } from '../../src/nuxt/imports'
 import { HydrationManager, InertManager } from '../../src/nuxt/runtime/managers'
 import { joinPath, resolveRealtimeUrl } from '../../src/nuxt/runtime/url'
 import { webSocketSpy } from '../vue/helpers'
