@@ -1,8 +1,8 @@
-import { WebSocket } from 'ws'
 import { CloseCode, type ServerFrame } from '../core/protocol'
 import { RateLimiter } from './limits'
 import type { ServerContext } from './context'
 import type { Held, RawSocket, WriteBatch } from './outbound'
+import type { TransportSocket } from './transport'
 import type { RealtimeClient } from './types'
 
 /**
@@ -17,10 +17,10 @@ export interface TopicSlot {
   tail: Promise<void>
 }
 
-/** Options of every frame `ws` sends for us: text, never compressed (`perMessageDeflate` is off). One object for all. */
-const TEXT = { binary: false } as const
-
-/** Where a connection's frames go: the socket under its WebSocket, and the batch that writes it once per tick. */
+/**
+ * Where a connection's frames go, for a transport that can give the byte stream under its
+ * WebSocket (the `ws` server): that socket, and the batch that writes it once per tick.
+ */
 export interface Outbound {
   raw: RawSocket
   batch: WriteBatch
@@ -46,9 +46,9 @@ export class ClientConnection<User> implements RealtimeClient<User>, Held {
   constructor(
     readonly id: string,
     readonly user: User | undefined,
-    readonly socket: WebSocket,
+    readonly socket: TransportSocket,
     private readonly ctx: ServerContext<User>,
-    /** Without it (a socket the server did not upgrade itself), every frame goes through `ws` as its own write. */
+    /** Without it (crossws, or a socket the server did not upgrade itself), every frame is the transport's own write. */
     private readonly outbound?: Outbound,
   ) {
     this.lastSeen = ctx.now()
@@ -99,7 +99,7 @@ export class ClientConnection<User> implements RealtimeClient<User>, Held {
   sendText(text: string | Buffer): void {
     if (!this.writable()) return
     this.hold()
-    this.socket.send(text, TEXT)
+    this.socket.send(text)
   }
 
   /**
@@ -107,17 +107,18 @@ export class ClientConnection<User> implements RealtimeClient<User>, Held {
    * to the raw socket as is, with no header, options or buffers made per subscriber. `ws` writes
    * each of its own frames (replies, pongs, close) in one piece and, without compression,
    * without queueing them, so frames from both paths never interleave and keep their order.
+   * A transport without a raw socket sends `payload` as its own frame.
    */
   sendFrame(frame: Buffer, payload: Buffer): void {
     if (!this.writable()) return
-    if (!this.outbound) return this.socket.send(payload, TEXT)
+    if (!this.outbound) return this.socket.send(payload)
     this.hold()
     this.outbound.raw.write(frame)
   }
 
   /** Open and keeping up; a client that lets too much pile up is closed as a slow consumer. */
   private writable(): boolean {
-    if (this.closing || this.socket.readyState !== WebSocket.OPEN) return false
+    if (this.closing || !this.socket.isOpen()) return false
     // The raw socket's buffer counts here too, corked frames included.
     if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedAmount) {
       this.close(CloseCode.PolicyViolation, 'slow consumer: too many bytes waiting to be sent')

@@ -1,7 +1,7 @@
 import type { Emitter } from './emitter'
 import type { RealtimeEngine } from './engine'
 import type { RateLimit } from './limits'
-import type { NewTopicLimit, RealtimeServerEvents, RealtimeServerOptions } from './types'
+import type { NewTopicLimit, RealtimeProtocolOptions, RealtimeServerEvents } from './types'
 
 /** Options after defaults, shared by the server's parts. */
 export interface ResolvedLimits {
@@ -21,7 +21,8 @@ export interface ResolvedLimits {
 export interface ServerContext<User> {
   readonly limits: ResolvedLimits
   readonly engine: RealtimeEngine
-  readonly options: RealtimeServerOptions<User>
+  /** The transport's upgrade request type is unknown here: only the gate reads it. */
+  readonly options: RealtimeProtocolOptions<User, never>
   readonly events: Emitter<RealtimeServerEvents<User>>
   now(): number
   /** Reports an unexpected failure through the `error` event (or console.error without listeners). */

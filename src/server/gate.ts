@@ -1,16 +1,49 @@
 import type { IncomingMessage } from 'node:http'
 import { redactError } from '../core/redact'
 import { CloseCode, TOKEN_PROTOCOL_PREFIX } from '../core/protocol'
-import type { RealtimeServerOptions } from './types'
+import type { RealtimeProtocolOptions } from './types'
 
 const PREFIX = '[vue-realtime/server]'
 
+/**
+ * An upgrade request as the gate reads it, whatever the transport: its URL and headers, and
+ * the original request for the app's hooks (`authenticate`, an `origins` function).
+ */
+export interface UpgradeView<Req> {
+  readonly request: Req
+  /** The request target (`/path?query`) or the full URL. */
+  readonly url: string
+  /** A header's value (lowercase name), or undefined. */
+  header(name: string): string | undefined
+}
+
+/** The gate's view of Node's upgrade request. */
+export function nodeUpgradeView(req: IncomingMessage): UpgradeView<IncomingMessage> {
+  return {
+    request: req,
+    url: req.url ?? '/',
+    header: (name) => {
+      const value = req.headers[name]
+      return Array.isArray(value) ? value.join(', ') : value
+    },
+  }
+}
+
 /** The auth token of an upgrade request: `?token=` first, else the `vue-realtime.token.*` subprotocol entry. */
 export function readToken(req: IncomingMessage): string | undefined {
-  const url = new URL(req.url ?? '/', 'http://localhost')
-  const query = url.searchParams.get('token')
+  return tokenOf(nodeUpgradeView(req))
+}
+
+/** `readToken` for any transport's request. */
+export function tokenOf(view: UpgradeView<unknown>): string | undefined {
+  let query: string | null = null
+  try {
+    query = new URL(view.url, 'http://localhost').searchParams.get('token')
+  } catch {
+    // An unparsable target carries no token.
+  }
   if (query) return query
-  const header = req.headers['sec-websocket-protocol']
+  const header = view.header('sec-websocket-protocol')
   if (typeof header !== 'string') return undefined
   for (const entry of header.split(',')) {
     const protocol = entry.trim()
@@ -57,7 +90,7 @@ export const ORIGIN_REFUSED = 'origin not allowed: cross-origin upgrade refused 
  * A request without `Origin` is let through: browsers always send one on a WebSocket upgrade,
  * and the attack this stops (a page on another site riding the visitor's cookies) needs a browser.
  */
-export function originPolicy(options: Pick<RealtimeServerOptions, 'origins' | 'authenticate'>): (req: IncomingMessage) => boolean {
+export function originPolicy<Req>(options: Pick<RealtimeProtocolOptions<unknown, Req>, 'origins' | 'authenticate'>): (view: UpgradeView<Req>) => boolean {
   const { origins } = options
   if (origins === '*') return () => true
   // Without `authenticate` nor `origins` there is no user a foreign page could act as.
@@ -79,15 +112,15 @@ export function originPolicy(options: Pick<RealtimeServerOptions, 'origins' | 'a
     }
   }
   const decide = typeof origins === 'function' ? origins : undefined
-  return (req) => {
-    const origin = req.headers.origin
+  return (view) => {
+    const origin = view.header('origin')
     if (origin === undefined) return true
-    if (sameHost(origin, req.headers.host)) return true
+    if (sameHost(origin, view.header('host'))) return true
     if (listed.size > 0) {
       const normalized = normalizeOrigin(origin)
       if (normalized !== undefined && listed.has(normalized)) return true
     }
-    return decide !== undefined && decide(origin, req) === true
+    return decide !== undefined && decide(origin, view.request) === true
   }
 }
 
@@ -114,13 +147,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 /** What `report` needs: an Error (a thrown non-Error is wrapped). */
 const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)))
 
-export interface AdmitOptions {
+export interface AdmitOptions<Req> {
   /** Aborts when the upgrade is abandoned (handshake timeout, socket closed, server closing). */
   signal: AbortSignal
   /** Longest `authenticate` may run, ms. */
   authenticateTimeout: number
   /** The origin check built by `originPolicy`. */
-  originAllowed: (req: IncomingMessage) => boolean
+  originAllowed: (view: UpgradeView<Req>) => boolean
 }
 
 /**
@@ -129,17 +162,21 @@ export interface AdmitOptions {
  * as a close code after the handshake (not as an HTTP status), because browsers hide the
  * HTTP status from scripts. Reported errors never contain the token.
  */
-export async function admit<User>(req: IncomingMessage, options: RealtimeServerOptions<User>, { signal, authenticateTimeout, originAllowed }: AdmitOptions): Promise<Admission<User>> {
-  if (!originAllowed(req)) return { ok: false, code: CloseCode.Forbidden, reason: ORIGIN_REFUSED }
+export async function admit<User, Req>(
+  view: UpgradeView<Req>,
+  options: RealtimeProtocolOptions<User, Req>,
+  { signal, authenticateTimeout, originAllowed }: AdmitOptions<Req>,
+): Promise<Admission<User>> {
+  if (!originAllowed(view)) return { ok: false, code: CloseCode.Forbidden, reason: ORIGIN_REFUSED }
   const { authenticate } = options
   if (!authenticate) return { ok: true, user: undefined }
-  const token = readToken(req)
+  const token = tokenOf(view)
   const deadline = new AbortController()
   const timer = setTimeout(() => deadline.abort(new AuthenticateTimeout()), authenticateTimeout)
   const abandon = (): void => deadline.abort(signal.reason)
   signal.addEventListener('abort', abandon, { once: true })
   try {
-    const work = new Promise<User | null | undefined | false>((resolve) => resolve(authenticate(req, token, { signal: deadline.signal })))
+    const work = new Promise<User | null | undefined | false>((resolve) => resolve(authenticate(view.request, token, { signal: deadline.signal })))
     const user = await untilAborted(work, deadline.signal)
     if (user === null || user === undefined || user === false) {
       return { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized: missing or invalid token' }

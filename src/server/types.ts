@@ -46,17 +46,12 @@ export type RequestHandler<User = unknown> = (
   method: string,
 ) => unknown
 
-export interface RealtimeServerOptions<User = unknown> {
-  /** Port to listen on (own HTTP server); 0 picks a free one, read it from `server.port`. @default 0 */
-  port?: number
-  /** Interface to listen on (own HTTP server). @default '127.0.0.1' */
-  host?: string
-  /** Attach to this existing HTTP server instead of creating one (its `upgrade` events on `path`). */
-  server?: HttpServer
-  /** Neither listen nor attach: call `server.handleUpgrade(req, socket, head)` yourself. @default false */
-  noServer?: boolean
-  /** Only upgrades to this pathname are accepted. @default undefined (any path) */
-  path?: string
+/**
+ * Options of the protocol itself, whatever carries its sockets: limits, hooks, engine. `Req` is
+ * the upgrade request as the transport gives it (Node's `IncomingMessage` for
+ * `createRealtimeServer`, the Web `Request` for the crossws hooks).
+ */
+export interface RealtimeProtocolOptions<User = unknown, Req = IncomingMessage> {
   /**
    * Clients must send a frame (a `ping` will do) at least this often, ms. A client silent for
    * 1.5 intervals is shown `offline` in presence; after 2 intervals it is terminated.
@@ -108,7 +103,7 @@ export interface RealtimeServerOptions<User = unknown> {
    * Refused upgrades are closed with 4403 and a reason that does not list the allowed origins.
    * @default same origin only when `authenticate` is set; any origin without it
    */
-  origins?: '*' | readonly string[] | ((origin: string, req: IncomingMessage) => boolean)
+  origins?: '*' | readonly string[] | ((origin: string, req: Req) => boolean)
   /**
    * Authenticates the upgrade request. `token` is the `?token=` query parameter or the
    * subprotocol entry after `vue-realtime.token.` (prefer the subprotocol: proxies log query
@@ -118,7 +113,7 @@ export interface RealtimeServerOptions<User = unknown> {
    * @default undefined (everyone is let in, without a user)
    */
   authenticate?: (
-    req: IncomingMessage,
+    req: Req,
     token: string | undefined,
     context: AuthenticateContext,
   ) => User | null | undefined | false | Promise<User | null | undefined | false>
@@ -128,21 +123,6 @@ export interface RealtimeServerOptions<User = unknown> {
    * @default 5_000
    */
   authenticateTimeout?: number
-  /**
-   * An upgrade must complete within this, ms, or its socket is closed (HTTP 408). On the own
-   * HTTP server the clock starts at the TCP connection (so half-sent requests are covered); on
-   * an attached server or with `noServer`, at the `upgrade` event: set your server's
-   * `headersTimeout` for the part before it.
-   * @default 10_000
-   */
-  handshakeTimeout?: number
-  /**
-   * Upgrades in progress at once (own HTTP server: TCP connections not yet upgraded). Beyond
-   * it new connections are refused at once with HTTP 503, and an `error` is reported (once per
-   * `handshakeTimeout`). It bounds memory; per-address limits belong in your proxy.
-   * @default 1_000
-   */
-  maxPendingUpgrades?: number
   /** May this client subscribe to / publish on this topic? Refusal: `error` frame `forbidden`. @default everything allowed */
   authorize?: (user: User | undefined, topic: string, action: TopicAction, client: RealtimeClient<User>) => boolean | Promise<boolean>
   /**
@@ -169,6 +149,56 @@ export interface RealtimeServerOptions<User = unknown> {
   dataDir?: string
   /** Clock, epoch ms (tests). @default Date.now */
   now?: () => number
+}
+
+/** Options of `createRealtimeServer`: the protocol's, plus where its `ws` server takes upgrades. */
+export interface RealtimeServerOptions<User = unknown> extends RealtimeProtocolOptions<User, IncomingMessage> {
+  /** Port to listen on (own HTTP server); 0 picks a free one, read it from `server.port`. @default 0 */
+  port?: number
+  /** Interface to listen on (own HTTP server). @default '127.0.0.1' */
+  host?: string
+  /** Attach to this existing HTTP server instead of creating one (its `upgrade` events on `path`). */
+  server?: HttpServer
+  /** Neither listen nor attach: call `server.handleUpgrade(req, socket, head)` yourself. @default false */
+  noServer?: boolean
+  /** Only upgrades to this pathname are accepted. @default undefined (any path) */
+  path?: string
+  /**
+   * An upgrade must complete within this, ms, or its socket is closed (HTTP 408). On the own
+   * HTTP server the clock starts at the TCP connection (so half-sent requests are covered); on
+   * an attached server or with `noServer`, at the `upgrade` event: set your server's
+   * `headersTimeout` for the part before it.
+   * @default 10_000
+   */
+  handshakeTimeout?: number
+  /**
+   * Upgrades in progress at once (own HTTP server: TCP connections not yet upgraded). Beyond
+   * it new connections are refused at once with HTTP 503, and an `error` is reported (once per
+   * `handshakeTimeout`). It bounds memory; per-address limits belong in your proxy.
+   * @default 1_000
+   */
+  maxPendingUpgrades?: number
+}
+
+/** An upgrade request as crossws hands it to its `upgrade` hook (crossws 0.3 and 0.4 alike). */
+export interface UpgradeRequest {
+  /** The full URL, e.g. `http://example.com/_realtime?room=1`. */
+  readonly url: string
+  readonly headers: Headers
+}
+
+/** Options of `createRealtimeHooks`: the protocol's, for a crossws route (Nitro, h3). */
+export interface RealtimeHooksOptions<User = unknown> extends RealtimeProtocolOptions<User, UpgradeRequest> {
+  /**
+   * Whether the `upgrade` hook names the selected subprotocol (`vue-realtime.v1`) in its
+   * response headers. crossws 0.4 needs it: its adapters select none themselves. crossws 0.3's
+   * Node adapter (Nitro 2: Nuxt 3 and 4) answers with the client's FIRST offered subprotocol
+   * itself, so naming it as well would send the header twice, which browsers reject; set
+   * `false` there. Either way a client that offers subprotocols must offer `vue-realtime.v1`
+   * first (vue-realtime's clients do), or it is refused with HTTP 400.
+   * @default true
+   */
+  protocolHeader?: boolean
 }
 
 export interface CloseOptions {
@@ -220,15 +250,10 @@ export interface PublishOptions {
   id?: FrameId
 }
 
-export interface RealtimeServer<User = unknown> {
-  /** Resolves once the engine is ready and (own server) the port is bound. */
+/** What every transport of the protocol server offers: its clients, engine, publish and shutdown. */
+export interface RealtimeServerCore<User = unknown> {
+  /** Resolves once the engine is ready (and, for `createRealtimeServer` with its own HTTP server, the port is bound). */
   readonly ready: Promise<void>
-  /** Same as `ready`. */
-  listen(): Promise<void>
-  /** Bound port (0 before `ready`, or with `noServer`). */
-  readonly port: number
-  /** `ws://host:port/path` of the own or attached server. */
-  readonly url: string
   /** Connected clients by id. */
   readonly clients: ReadonlyMap<string, RealtimeClient<User>>
   /** The engine in use (the default one, or the one passed as `engine`). */
@@ -242,9 +267,19 @@ export interface RealtimeServer<User = unknown> {
    * original one and `duplicate: true` when `options.id` was already published on the topic.
    */
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<ServerPublishResult>
+  on<K extends keyof RealtimeServerEvents<User>>(event: K, listener: (payload: RealtimeServerEvents<User>[K]) => void): () => void
+  /** Graceful shutdown: refuse new connections, close every client (1012), then close the engine if the server made it. */
+  close(options?: CloseOptions): Promise<void>
+}
+
+/** The protocol server on `ws`: `createRealtimeServer`. */
+export interface RealtimeServer<User = unknown> extends RealtimeServerCore<User> {
+  /** Same as `ready`. */
+  listen(): Promise<void>
+  /** Bound port (0 before `ready`, or with `noServer`). */
+  readonly port: number
+  /** `ws://host:port/path` of the own or attached server. */
+  readonly url: string
   /** For `noServer`: hand over an upgrade request. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
-  on<K extends keyof RealtimeServerEvents<User>>(event: K, listener: (payload: RealtimeServerEvents<User>[K]) => void): () => void
-  /** Graceful shutdown: refuse new upgrades, close every client (1012), then close the engine if the server made it. */
-  close(options?: CloseOptions): Promise<void>
 }
