@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^vue-realtime\/core$/, replacement: src('core/index.ts') },
       { find: /^vue-realtime\/pinia$/, replacement: src('pinia/index.ts') },
       { find: /^vue-realtime\/server$/, replacement: src('server/index.ts') },
+      { find: /^vue-realtime\/server\/crossws$/, replacement: src('server/crossws-entry.ts') },
     ],
   },
   build: {
@@ -30,6 +31,7 @@ export default defineConfig({
         'core/index': src('core/index.ts'),
         'pinia/index': src('pinia/index.ts'),
         'server/index': src('server/index.ts'),
+        'server/crossws-entry': src('server/crossws-entry.ts'),
         'nuxt/module': src('nuxt/module.ts'),
         // Shipped as a file of its own: Nuxt compiles it with the app (it imports `nuxt/app`).
         'nuxt/runtime/plugin': src('nuxt/runtime/plugin.ts'),

@@ -3,6 +3,7 @@
  * @module vue-realtime/server
  */
 export { createRealtimeServer } from './server'
+export { createRealtimeHooks, type CrosswsHooks, type CrosswsMessage, type CrosswsPeer, type RealtimeHooks } from './crossws'
 export { memoryEngine, type MemoryEngineOptions } from './engine-memory'
 export { redisEngine, type RedisEngineClient, type RedisEngineOptions, type RedisEngineSettings } from './engine-redis'
 export { sqliteEngine, type SqliteEngineOptions } from './engine-sqlite'
@@ -34,6 +35,10 @@ export type {
   RealtimeServer,
   RealtimeServerEvents,
   RealtimeServerOptions,
+  RealtimeServerCore,
+  RealtimeProtocolOptions,
+  RealtimeHooksOptions,
+  UpgradeRequest,
   RequestHandler,
   ServerPublishResult,
   TopicAction,

@@ -69,7 +69,7 @@ describe('the tarball', () => {
   it('passes @arethetypeswrong/cli (ESM-only profile: bundler, node16 and nodenext from ESM)', async () => {
     const result = await run(bin('attw'), [TARBALL, '--profile', 'esm-only', '--format', 'json'], { cwd: ROOT, allowFailure: true })
     const report = JSON.parse(result.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } }
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './core', './nuxt', './package.json', './pinia', './server'])
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './core', './nuxt', './package.json', './pinia', './server', './server/crossws'])
     // node10 and require() are outside the profile; every other problem fails.
     const problems = (report.analysis.problems as { kind: string; resolutionKind?: string }[]).filter(
       (p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs',

@@ -34,7 +34,9 @@ describe('each entry point imported in Node from the installed tarball', () => {
     expect(entries['vue-realtime/core']!.exports).toEqual(
       expect.arrayContaining(['Connection', 'ConnectionManager', 'OutboxFullError', 'closeCodeInfo', 'normalizeUrl', 'ProtocolClient']),
     )
-    expect(entries['vue-realtime/server']!.exports).toEqual(expect.arrayContaining(['createRealtimeServer', 'RequestError']))
+    expect(entries['vue-realtime/server']!.exports).toEqual(expect.arrayContaining(['createRealtimeServer', 'createRealtimeHooks', 'RequestError']))
+    expect(entries['vue-realtime/server/crossws']!.resolved).toBe(`${dist}/server/crossws-entry.js`)
+    expect(entries['vue-realtime/server/crossws']!.exports).toEqual(expect.arrayContaining(['createRealtimeHooks', 'memoryEngine', 'RequestError']))
   })
 })
 
