@@ -35,12 +35,16 @@ export default defineConfig({
         'nuxt/module': src('nuxt/module.ts'),
         // Shipped as a file of its own: Nuxt compiles it with the app (it imports `nuxt/app`).
         'nuxt/runtime/plugin': src('nuxt/runtime/plugin.ts'),
+        // Nitro compiles these with the app's server (`realtime.server: true`).
+        'nuxt/runtime/server/handler': src('nuxt/runtime/server/handler.ts'),
+        'nuxt/runtime/server/plugin': src('nuxt/runtime/server/plugin.ts'),
+        'nuxt/runtime/server/instance': src('nuxt/runtime/server/instance.ts'),
       },
       formats: ['es'],
     },
     rollupOptions: {
       // `vue-realtime` itself stays an import in the Nuxt runtime, so the app's copy is the one used.
-      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/, /^nuxt(\/|$)/, /^@nuxt\//, /^vue-realtime(\/|$)/],
+      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/, /^nuxt(\/|$)/, /^@nuxt\//, /^vue-realtime(\/|$)/, /^h3$/, /^nitropack(\/|$)/],
       output: {
         preserveModules: true,
         preserveModulesRoot: fileURLToPath(new URL('./src', import.meta.url)),

@@ -11,8 +11,9 @@
  * its own at build or dev time.
  * @module vue-realtime/nuxt
  */
-import { addImports, addPlugin, createResolver, defineNuxtModule, tryResolveModule, useLogger } from '@nuxt/kit'
+import { addImports, addPlugin, addServerHandler, addServerImports, addServerPlugin, createResolver, defineNuxtModule, tryResolveModule, useLogger } from '@nuxt/kit'
 import { autoImportsFor } from './imports'
+import { nitroCrosswsVersion, needsProtocolHeader } from './nitro'
 import { MODULE_DEFAULTS, type ModuleOptions, type RealtimePublicConfig } from './options'
 
 export type { ModuleOptions, RealtimeAutoImports, RealtimePublicConfig } from './options'
@@ -52,7 +53,18 @@ export default defineNuxtModule<ModuleOptions>({
     addImports(autoImportsFor(options.autoImports ?? true, hasPinia))
 
     if (options.server) {
-      logger.warn(`[${NAME}/nuxt] realtime.server is not available in this version; run createRealtimeServer() beside Nuxt and set realtime.url.`)
+      // Mounted through Nitro's crossws: nothing listens here, at build or dev time.
+      // Typed only where the app's Nitro types are loaded (Nuxt 4 keeps them in @nuxt/nitro-server).
+      const nitro = (nuxt.options as unknown as { nitro: { experimental?: Record<string, unknown> } }).nitro
+      nitro.experimental = { ...nitro.experimental, websocket: true }
+      const crossws = nitroCrosswsVersion(nuxt.options.rootDir)
+      if (!crossws) logger.warn(`[${NAME}/nuxt] could not tell which crossws Nitro uses; assuming 0.3 (Nitro 2). If browsers fail the handshake, report it.`)
+      const protocolHeader = needsProtocolHeader(crossws)
+      const existingServer = (nuxt.options.runtimeConfig.realtimeServer ?? {}) as { protocolHeader?: boolean }
+      nuxt.options.runtimeConfig.realtimeServer = { protocolHeader, ...existingServer }
+      addServerHandler({ route: path, handler: resolver.resolve('./runtime/server/handler') })
+      addServerPlugin(resolver.resolve('./runtime/server/plugin'))
+      addServerImports([{ name: 'useRealtimeServer', from: resolver.resolve('./runtime/server/instance') }])
     }
   },
 })

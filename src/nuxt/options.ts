@@ -37,9 +37,11 @@ export interface ModuleOptions {
    */
   path?: string
   /**
-   * Mount the vue-realtime protocol server (`vue-realtime/server`) on a Nitro route at `path`,
-   * through crossws. One server process, memory history, no workers: see the SSR and Nuxt guide
-   * for what it does not support.
+   * Mount the vue-realtime protocol server on a Nitro route at `path` (under `app.baseURL`),
+   * through Nitro's crossws, with default options; `useRealtimeServer()` (auto-imported in
+   * server code) publishes from your API routes. Its history lives in the Nitro process's memory:
+   * one process, no workers, no clustering (see the SSR and Nuxt guide). For `authenticate` and
+   * the other hooks, write the route yourself with `createRealtimeHooks`.
    * @default false
    */
   server?: boolean

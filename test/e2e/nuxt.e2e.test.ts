@@ -1,7 +1,8 @@
-// The Nuxt module on a fixture app (test/nuxt/fixture), built once by @nuxt/test-utils and run
-// as its production server, with Debian's Chromium: SSR shows `idle` and opens no socket, the
-// browser connects after hydration without a mismatch, `NUXT_PUBLIC_REALTIME_URL` and a
-// non-root `app.baseURL` apply at run time.
+// The Nuxt module on a fixture app (test/nuxt/fixture, `realtime: { server: true }`), built once
+// by @nuxt/test-utils and run as its production server, with Debian's Chromium: SSR shows
+// `idle` and opens no socket, the browser connects after hydration without a mismatch and a
+// publish is acked through the module's own route, `NUXT_PUBLIC_REALTIME_URL` and a non-root
+// `app.baseURL` apply at run time.
 import { fileURLToPath } from 'node:url'
 import { $fetch, createPage, setup, startServer, url } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
@@ -17,19 +18,11 @@ await setup({
   env: { NUXT_TELEMETRY_DISABLED: '1' },
 })
 
-let realtime: RealtimeServer
-/** Every client that connected to the protocol server, in order. */
-const connected: string[] = []
-
-beforeAll(async () => {
-  realtime = createRealtimeServer({ port: 0 })
-  await realtime.ready
-  realtime.on('connection', (client) => connected.push(client.id))
-})
-
-afterAll(async () => {
-  await realtime?.close({ timeout: 500 })
-})
+/** What the module's protocol server saw (the fixture's /api/realtime). */
+interface Seen {
+  accepted: number
+  clients: number
+}
 
 /** Opens `path` after hydration, recording console problems. */
 async function open(path: string): Promise<{ page: Page; problems: string[] }> {
@@ -38,6 +31,8 @@ async function open(path: string): Promise<{ page: Page; problems: string[] }> {
   page.setDefaultTimeout(UI_TIMEOUT)
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
   page.on('console', (message) => {
+    // Under /sub/ the browser still asks the origin's root for /favicon.ico: not the app's.
+    if (/favicon\.ico/.test(message.text())) return
     if (message.type() === 'error' || message.type() === 'warning' || /hydrat|mismatch/i.test(message.text())) {
       problems.push(`${message.type()}: ${message.text()}`)
     }
@@ -48,36 +43,67 @@ async function open(path: string): Promise<{ page: Page; problems: string[] }> {
 
 const text = (page: Page, id: string) => page.getByTestId(id).textContent()
 
+/** Waits until the page is connected, publishes, and waits for the ack and the message. */
+async function publishThrough(page: Page): Promise<void> {
+  await expect.poll(() => text(page, 'channel-status'), { timeout: UI_TIMEOUT }).toBe('open')
+  await expect.poll(() => text(page, 'socket-status'), { timeout: UI_TIMEOUT }).toBe('open')
+  await expect.poll(() => text(page, 'store-open'), { timeout: UI_TIMEOUT }).toBe('2')
+  await page.getByTestId('publish').click()
+  await expect.poll(() => text(page, 'acked'), { timeout: UI_TIMEOUT }).toMatch(/^seq \d+$/)
+  await expect.poll(() => page.getByTestId('messages').locator('li').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0)
+}
+
 describe('vue-realtime/nuxt', () => {
-  it('server-renders idle everywhere and opens no socket during SSR', async () => {
-    await startServer({ env: { NUXT_PUBLIC_REALTIME_URL: realtime.url } })
+  it('server-renders idle everywhere, and its protocol server sees no socket during SSR', async () => {
+    await startServer()
     const html = await $fetch<string>('/')
     for (const id of ['channel-status', 'socket-status', 'store-status']) {
       expect(html).toContain(`data-testid="${id}">idle<`)
     }
-    expect(html).toContain(`data-testid="url">${realtime.url}<`)
-    expect(connected).toEqual([])
-    expect(realtime.clients.size).toBe(0)
+    expect(html).toContain(`data-testid="url">ws://${new URL(url('/')).host}/_realtime<`)
+    expect(await $fetch<Seen>('/api/realtime')).toEqual({ accepted: 0, clients: 0 })
   })
 
-  it('connects after hydration without a mismatch, and a publish is acked', async () => {
-    await startServer({ env: { NUXT_PUBLIC_REALTIME_URL: realtime.url } })
+  it('connects after hydration without a mismatch; a publish is acked through the module route', async () => {
+    await startServer()
     const { page, problems } = await open('/')
-    await expect.poll(() => text(page, 'channel-status'), { timeout: UI_TIMEOUT }).toBe('open')
-    await expect.poll(() => text(page, 'socket-status'), { timeout: UI_TIMEOUT }).toBe('open')
-    await expect.poll(() => text(page, 'store-open'), { timeout: UI_TIMEOUT }).toBe('2')
-    await page.getByTestId('publish').click()
-    await expect.poll(() => text(page, 'acked'), { timeout: UI_TIMEOUT }).toMatch(/^seq \d+$/)
-    await expect.poll(() => page.getByTestId('messages').locator('li').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0)
+    await publishThrough(page)
+    expect(problems).toEqual([])
+    expect(await $fetch<Seen>('/api/realtime')).toMatchObject({ clients: 2 })
+    await page.close()
+  })
+
+  it('works under a non-root app.baseURL (set at run time)', async () => {
+    await startServer({ env: { NUXT_APP_BASE_URL: '/sub/' } })
+    const html = await $fetch<string>('/sub/')
+    expect(html).toContain(`data-testid="url">ws://${new URL(url('/')).host}/sub/_realtime<`)
+    expect(html).toContain('data-testid="channel-status">idle<')
+    const { page, problems } = await open('/sub/')
+    await publishThrough(page)
     expect(problems).toEqual([])
     await page.close()
   })
 
-  it('computes its default URL under a non-root app.baseURL', async () => {
-    await startServer({ env: { NUXT_APP_BASE_URL: '/sub/' } })
-    const html = await $fetch<string>('/sub/')
-    const origin = new URL(url('/')).host
-    expect(html).toContain(`data-testid="url">ws://${origin}/sub/_realtime<`)
-    expect(html).toContain('data-testid="channel-status">idle<')
+  describe('with NUXT_PUBLIC_REALTIME_URL pointing elsewhere', () => {
+    let external: RealtimeServer
+    const seen: string[] = []
+    beforeAll(async () => {
+      external = createRealtimeServer({ port: 0 })
+      await external.ready
+      external.on('connection', (client) => seen.push(client.id))
+    })
+    afterAll(() => external?.close({ timeout: 500 }))
+
+    it('connects there instead, set at deploy time without a rebuild', async () => {
+      await startServer({ env: { NUXT_PUBLIC_REALTIME_URL: external.url } })
+      expect(await $fetch<string>('/')).toContain(`data-testid="url">${external.url}<`)
+      expect(seen).toEqual([])
+      const { page, problems } = await open('/')
+      await publishThrough(page)
+      expect(seen.length).toBe(2)
+      expect(await $fetch<Seen>('/api/realtime')).toEqual({ accepted: 0, clients: 0 })
+      expect(problems).toEqual([])
+      await page.close()
+    })
   })
 })

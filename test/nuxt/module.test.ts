@@ -1,7 +1,10 @@
 // The Nuxt module's pure parts: its default URL, its auto-imports, and the two managers its
 // plugin installs (the server's inert one, the browser's one that waits for the mount).
 import { afterEach, describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { autoImportsFor } from '../../src/nuxt/imports'
+import { needsProtocolHeader, nitroCrosswsVersion } from '../../src/nuxt/nitro'
 import { HydrationManager, InertManager } from '../../src/nuxt/runtime/managers'
 import { joinPath, resolveRealtimeUrl } from '../../src/nuxt/runtime/url'
 import { webSocketSpy } from '../vue/helpers'
@@ -98,5 +101,21 @@ describe('HydrationManager (browser)', () => {
     manager.acquire('ws://127.0.0.1:9/later')
     expect(Spy.calls.map((args) => args[0])).toContain('ws://127.0.0.1:9/later')
     manager.dispose()
+  })
+})
+
+describe('the server route and the crossws Nitro bundles', () => {
+  it('finds the crossws of the Nitro this app runs on (the version the lockfile installed)', () => {
+    const fixture = fileURLToPath(new URL('./fixture', import.meta.url))
+    const installed = (JSON.parse(readFileSync(fileURLToPath(new URL('../../node_modules/crossws/package.json', import.meta.url)), 'utf8')) as { version: string }).version
+    expect(nitroCrosswsVersion(fixture)).toBe(installed)
+    expect(nitroCrosswsVersion('/')).toBeUndefined()
+  })
+
+  it('names the subprotocol in the upgrade response only where crossws does not (0.4 and later)', () => {
+    expect(needsProtocolHeader('0.3.5')).toBe(false)
+    expect(needsProtocolHeader('0.4.17')).toBe(true)
+    expect(needsProtocolHeader('1.0.0')).toBe(true)
+    expect(needsProtocolHeader(undefined)).toBe(false)
   })
 })
