@@ -1,14 +1,19 @@
-// The Nuxt module on a fixture app (test/nuxt/fixture, `realtime: { server: true }`), built once
+// The built Nuxt module on a fixture app (test/nuxt/fixture, `realtime: { server: true }`), built once
 // by @nuxt/test-utils and run as its production server, with Debian's Chromium: SSR shows
 // `idle` and opens no socket, the browser connects after hydration without a mismatch and a
 // publish is acked through the module's own route, `NUXT_PUBLIC_REALTIME_URL` and a non-root
 // `app.baseURL` apply at run time.
+import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { $fetch, createPage, setup, startServer, url } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRealtimeServer, type RealtimeServer } from '../../src/server'
-import { CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT } from './helpers'
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, UI_TIMEOUT } from './helpers'
+
+// The fixture uses the built package (dist), as the tarball ships it.
+execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 })
+process.env.VUE_REALTIME_FROM = 'dist'
 
 await setup({
   rootDir: fileURLToPath(new URL('../nuxt/fixture', import.meta.url)),
