@@ -24,13 +24,5 @@ const appOf = (component: string, props = ''): string =>
 export const README_CONTEXT: Record<string, BlockContext> = {
   // The Quick start's main.ts imports the app that shows two tickers (one socket).
   'quick-start#1': { files: { 'App.vue': `<script setup lang="ts">\nimport Ticker from './Ticker.vue'\n</script>\n\n<template><Ticker /><Ticker /></template>\n` } },
-  // useWebSocket's signature: every member it lists.
-  'usewebsocket#1': {
-    prelude:
-      "import { useWebSocket, type UseWebSocketOptions } from 'vue-realtime'\n" +
-      'type In = { n: number }\ntype Out = { op: string }\n' +
-      "const url = 'wss://example.com/ws'\nconst options: UseWebSocketOptions<In, Out> = {}\n",
-    epilogue: exportDestructured,
-  },
   'channels#1': { files: { 'App.vue': appOf('Room', ' room="general"') } },
 }
