@@ -35,6 +35,7 @@ export default defineConfig({
         'nuxt/module': src('nuxt/module.ts'),
         // Shipped as a file of its own: Nuxt compiles it with the app (it imports `nuxt/app`).
         'nuxt/runtime/plugin': src('nuxt/runtime/plugin.ts'),
+        'nuxt/runtime/plugin-tabs': src('nuxt/runtime/plugin-tabs.ts'),
         // Nitro compiles these with the app's server (`realtime.server: true`).
         'nuxt/runtime/server/handler': src('nuxt/runtime/server/handler.ts'),
         'nuxt/runtime/server/plugin': src('nuxt/runtime/server/plugin.ts'),

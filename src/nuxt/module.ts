@@ -47,7 +47,7 @@ export default defineNuxtModule<ModuleOptions>({
     // The runtime is shipped as source Nuxt compiles with the app (it imports `nuxt/app`).
     const runtimeDir = resolver.resolve('./runtime')
     nuxt.options.build.transpile.push(runtimeDir)
-    addPlugin(resolver.resolve('./runtime/plugin'))
+    addPlugin(resolver.resolve(options.shareAcrossTabs ? './runtime/plugin-tabs' : './runtime/plugin'))
 
     const hasPinia = !!(await tryResolveModule('pinia', nuxt.options.modulesDir))
     addImports(autoImportsFor(options.autoImports ?? true, hasPinia))

@@ -55,8 +55,9 @@ export interface ModuleOptions {
   /** The Vue Devtools timeline and inspector, in development. @default true */
   devtools?: boolean
   /**
-   * Hold one socket per URL for all the tabs of the origin (see the tabs guide). A public
-   * runtime value: `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=true` turns it on at deploy time.
+   * Hold one socket per URL for all the tabs of the origin: `tabSharing()` with its defaults
+   * (see the tabs guide). Decided at build time, since an app that does not share ships none of
+   * that code; `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=false` turns it off at deploy time.
    * @default false
    */
   shareAcrossTabs?: boolean

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRealtimeServer, type RealtimeServer } from '../../src/server'
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, UI_TIMEOUT } from './helpers'
+import { clientScripts, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
 
 // The fixture uses the built package (dist), as the tarball ships it.
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 })
@@ -34,14 +35,7 @@ async function open(path: string): Promise<{ page: Page; problems: string[] }> {
   const problems: string[] = []
   const page = await createPage()
   page.setDefaultTimeout(UI_TIMEOUT)
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
-  page.on('console', (message) => {
-    // Under /sub/ the browser still asks the origin's root for /favicon.ico: not the app's.
-    if (/favicon\.ico/.test(message.text())) return
-    if (message.type() === 'error' || message.type() === 'warning' || /hydrat|mismatch/i.test(message.text())) {
-      problems.push(`${message.type()}: ${message.text()}`)
-    }
-  })
+  watchConsole(page, problems)
   await page.goto(url(path), { waitUntil: 'hydration' })
   return { page, problems }
 }
@@ -59,6 +53,10 @@ async function publishThrough(page: Page): Promise<void> {
 }
 
 describe('vue-realtime/nuxt', () => {
+  it('ships no tab-sharing code when shareAcrossTabs is off', async () => {
+    expect(await clientScripts()).not.toContain(TAB_SHARING_MARKER)
+  })
+
   it('server-renders idle everywhere, and its protocol server sees no socket during SSR', async () => {
     await startServer()
     const html = await $fetch<string>('/')

@@ -1,0 +1,32 @@
+// Shared by the Nuxt e2e tests (nuxt.e2e.test.ts, nuxt-tabs.e2e.test.ts).
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { useTestContext } from '@nuxt/test-utils/e2e'
+import type { Page } from 'playwright-core'
+
+/** A string only the tab-sharing code carries (its lock and channel names, src/core/tabs/wire.ts). */
+export const TAB_SHARING_MARKER = 'vue-realtime.tabs.v'
+
+/** Every script of the fixture's client build, concatenated: what browsers can download. */
+export async function clientScripts(): Promise<string> {
+  const nuxt = useTestContext().nuxt
+  if (!nuxt) throw new Error('clientScripts() needs the fixture built by setup() in this process.')
+  // Typed only where the app's Nitro types are loaded (Nuxt 4 keeps them in @nuxt/nitro-server).
+  const { nitro } = nuxt.options as unknown as { nitro: { output: { dir: string } } }
+  const dir = join(nitro.output.dir, 'public', '_nuxt')
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.js'))
+  if (files.length === 0) throw new Error(`no client scripts in ${dir}`)
+  return (await Promise.all(files.map((file) => readFile(join(dir, file), 'utf8')))).join('\n')
+}
+
+/** Records a page's errors, warnings and hydration messages into `problems`. */
+export function watchConsole(page: Page, problems: string[]): void {
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
+  page.on('console', (message) => {
+    // Under /sub/ the browser still asks the origin's root for /favicon.ico: not the app's.
+    if (/favicon\.ico/.test(message.text())) return
+    if (message.type() === 'error' || message.type() === 'warning' || /hydrat|mismatch/i.test(message.text())) {
+      problems.push(`${message.type()}: ${message.text()}`)
+    }
+  })
+}
