@@ -78,6 +78,14 @@ describe('election and mirror', () => {
     named.dispose()
   })
 
+  it('close() before the election: the tab that then leads stays closed and opens no socket', async () => {
+    const a = browser.open()
+    a.connection.close(4000, 'bye')
+    await settle(5_000)
+    expect(a.connection.state).toMatchObject({ role: 'leader', status: 'closed' })
+    expect(FakeWebSocket.instances).toHaveLength(0)
+  })
+
   it('without Web Locks each tab keeps its own socket (role solo)', async () => {
     const managers = [0, 1].map(
       () => new ConnectionManager({ WebSocket: FakeWebSocket, heartbeat: false, environment: { ...createManualEnvironment({}, browser.profile), locks: undefined }, shareAcrossTabs: tabSharing() }),

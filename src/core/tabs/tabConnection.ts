@@ -345,12 +345,23 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   }
 
   #fromLeader(message: LeaderMessage): void {
-    if (message.from !== this.#leader || message.e !== this.#epoch) {
+    const adopted = message.from !== this.#leader || message.e !== this.#epoch
+    if (adopted) {
       if (!newer(message.e, message.from, this.#epoch, this.#leader)) return
       if (this.#hub && message.from !== this.#id) this.#stepDown()
       this.#adopt(message)
     }
     this.#watch?.heard()
+    this.#handle(message)
+    // After the new leader's state is in: a command made while there was none (run by this
+    // tab's own hub, it changes that state at once; run before, the older state would win).
+    const waiting = this.#waitingCommand
+    if (!adopted || !waiting) return
+    this.#waitingCommand = null
+    this.#command(...waiting)
+  }
+
+  #handle(message: LeaderMessage): void {
     switch (message.t) {
       case 'snap':
       case 'lead':
@@ -419,9 +430,6 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       if (expired > 0) this.#drop(expired, 'ttl')
       for (const send of due) this.#postSend(send)
     }
-    const waiting = this.#waitingCommand
-    this.#waitingCommand = null
-    if (waiting) this.#command(...waiting)
     this.#publish()
   }
 
