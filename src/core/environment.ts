@@ -52,7 +52,7 @@ export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {})
       isOnline: () => g.navigator?.onLine !== false,
       isVisible: () => g.document?.visibilityState !== 'hidden',
       subscribe: subscribeToBrowser,
-      // `locks` and `BroadcastChannel` default to the globals in `tabSharing()`, the only user.
+      // `locks` and `BroadcastChannel` default to the globals in the tab code (src/core/tabs), their only user.
     },
     overrides,
   )

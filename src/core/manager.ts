@@ -3,8 +3,10 @@ import { withDefaults } from './defaults'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { redactSecrets } from './redact'
+import { shareWay } from './tabs/detect'
+import { LazyTabConnection } from './tabs/lazy'
 import { connectionKey, normalizeUrl } from './url'
-import type { ConnectionOptions, RealtimeEnvironment, TimerHandle } from './types'
+import type { ConnectionOptions, RealtimeEnvironment, TabSharing, TabSharingOptions, TimerHandle } from './types'
 
 /** Keep a released socket this long by default, so a route change that remounts a consumer reuses it. */
 const DEFAULT_IDLE_TIMEOUT = 1_000
@@ -53,16 +55,16 @@ function differingOptions(first: ConnectionOptions<unknown, unknown>, later: Con
   return differing
 }
 
-/** A plain connection, or one shared across tabs when `shareAcrossTabs` gives the way to share. */
+/**
+ * A plain connection, or one shared across tabs. `shareAcrossTabs: true | { ... }` loads the
+ * tab code on first use, and only where this tab can share (decided here, synchronously);
+ * `tabSharing()` brings it already loaded.
+ */
 function createConnection<In, Out>(url: string | URL, options: ConnectionOptions<In, Out>): Connection<In, Out> {
   const share = options.shareAcrossTabs
-  if (process.env.NODE_ENV !== 'production' && (share as unknown) === true) {
-    console.warn(
-      "[vue-realtime] shareAcrossTabs takes tabSharing(), not true: import { tabSharing } from 'vue-realtime' and pass " +
-        '`shareAcrossTabs: tabSharing()` (a value, so that apps that do not share carry none of its code). This connection is not shared.',
-    )
-  }
-  return share && share.connect ? share.connect(url, options) : new Connection<In, Out>(url, options)
+  if ((share as Partial<TabSharing> | undefined)?.connect) return (share as TabSharing).connect(url, options)
+  const sharing = share === true ? {} : (share as TabSharingOptions | false | undefined) || undefined
+  return sharing && shareWay(sharing, options.environment) ? new LazyTabConnection(url, options, sharing) : new Connection(url, options)
 }
 
 /**

@@ -100,7 +100,7 @@ export interface RealtimeEnvironment {
   /** Carries frames between the tabs that share a socket. @default globalThis.BroadcastChannel */
   BroadcastChannel?: BroadcastChannelConstructor
   /**
-   * Whether the browser has SharedWorker, for `tabSharing({ via: 'worker' })` (which creates
+   * Whether the browser has SharedWorker, for `shareAcrossTabs: { via: 'worker' }` (which creates
    * the worker with the app's own `worker` factory). @default globalThis.SharedWorker
    */
   SharedWorker?: unknown
@@ -253,9 +253,54 @@ export interface Serializer<In = unknown, Out = unknown> {
  */
 export type TabRole = 'leader' | 'follower' | 'solo'
 
+/** A message listener, checked bivariantly so that `MessagePort`'s own (`MessageEvent`) fits. */
+type MessageListener = { bivarianceHack(event: { data: unknown }): void }['bivarianceHack']
+
+/** The subset of `MessagePort` the tabs use. */
+export interface MessagePortLike {
+  postMessage(message: unknown): void
+  onmessage: MessageListener | null
+  close(): void
+}
+
+/** The subset of `SharedWorker` the tabs use. */
+export interface SharedWorkerLike {
+  readonly port: MessagePortLike
+}
+
+/** How tabs share a socket: `shareAcrossTabs: { via, worker, name }` (or `tabSharing({ ... })`). */
+export interface TabSharingOptions {
+  /**
+   * How tabs share:
+   * - `'locks'`: the tabs elect a leader with Web Locks and talk over a BroadcastChannel; the
+   *   leader holds the socket (Safari 15.4+, Firefox 96+, Chrome 69+, Chrome for Android);
+   * - `'worker'`: a SharedWorker you provide holds the socket (see `worker`);
+   * - `'auto'`: `'locks'` where the browser has Web Locks and BroadcastChannel, else `'worker'`
+   *   if a `worker` is given.
+   * Without what the chosen way needs (or outside a secure context, where browsers hide Web
+   * Locks), each tab keeps its own socket, exactly as without sharing.
+   * @default 'auto'
+   */
+  via?: 'auto' | 'locks' | 'worker'
+  /**
+   * Creates the SharedWorker that holds the sockets, for `via: 'worker'`; its script calls
+   * `serveTabs()` from `vue-realtime/core`. Called once per connection per tab, e.g.
+   * `() => new SharedWorker(new URL('./realtime-worker.ts', import.meta.url), { type: 'module' })`.
+   * @default undefined
+   */
+  worker?: () => SharedWorkerLike
+  /**
+   * Tabs share a socket only with tabs that use the same `name` (and the same URL and
+   * subprotocols): give apps of one origin that must not share (or builds that must not mix)
+   * different names.
+   * @default undefined
+   */
+  name?: string
+}
+
 /**
- * How connections are shared across the tabs of one browser profile: made by `tabSharing()`
- * (`vue-realtime`), given as the `shareAcrossTabs` option. Its members are internal.
+ * Tab sharing with its code already loaded: what `tabSharing()` (`vue-realtime`) returns, for
+ * the `shareAcrossTabs` option. Its members are internal.
  */
 export interface TabSharing {
   /**
@@ -306,12 +351,17 @@ export interface ConnectionOptions<In = unknown, Out = unknown> {
   /** Close with 1001 on `pagehide` and reopen on a persisted `pageshow` (bfcache). @default true */
   closeOnPageHide?: boolean
   /**
-   * One socket per URL for all the tabs of this origin, instead of one per tab:
-   * `shareAcrossTabs: tabSharing()` (import `tabSharing` from `vue-realtime`; it is a value so
-   * that apps which do not share carry none of its code). See the `tabs` guide.
-   * @default undefined (one socket per tab)
+   * One socket per URL for all the tabs of this origin and browser profile, instead of one per
+   * tab: `true`, or `{ via, worker, name }` (see `TabSharingOptions`). The tab-sharing code is
+   * then loaded on first use with a dynamic `import()` (bundlers put it in a chunk of its own),
+   * so an app that does not share carries none of it; while it loads, the connection keeps what
+   * it is asked in order and opens no socket. `tabSharing({ ... })` (from `vue-realtime`) is
+   * the same with the code bundled up front. Where the browser cannot share (no Web Locks or
+   * BroadcastChannel, not a secure context, or Node), each tab keeps its own socket. See the
+   * `tabs` guide.
+   * @default false (one socket per tab)
    */
-  shareAcrossTabs?: TabSharing | false
+  shareAcrossTabs?: boolean | TabSharingOptions | TabSharing
   /** Injected environment (timers, clock, browser events); tests pass fakes here. */
   environment?: Partial<RealtimeEnvironment>
 }

@@ -3,7 +3,7 @@
  * (one in-memory profile) share one socket; each has its own protocol client.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConnectionManager, createManualEnvironment, MemoryProfile, ProtocolClient, protocolConnectionOptions, tabSharing, type ManualEnvironment } from '../../src/core'
+import { ConnectionManager, createManualEnvironment, MemoryProfile, ProtocolClient, protocolConnectionOptions, tabSharing, type ConnectionOptions, type ManualEnvironment } from '../../src/core'
 import type { MessageFrame, SubscribedFrame } from '../../src/core/protocol'
 import { createRealtimeServer, type PublishedMessage, type RealtimeServer } from '../../src/server'
 import { waitFor } from '../support/wait'
@@ -26,9 +26,9 @@ afterEach(async () => {
   await server.close({ timeout: 200 })
 })
 
-function openTab() {
+function openTab(shareAcrossTabs: ConnectionOptions['shareAcrossTabs'] = tabSharing()) {
   const env: ManualEnvironment = createManualEnvironment({}, profile)
-  const manager = new ConnectionManager({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: env, shareAcrossTabs: tabSharing(), reconnect: { minDelay: 20, maxDelay: 100 } })
+  const manager = new ConnectionManager({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: env, shareAcrossTabs, reconnect: { minDelay: 20, maxDelay: 100 } })
   managers.push(manager)
   const connection = manager.acquire(server.url, protocolConnectionOptions)
   const client = ProtocolClient.for(connection)
@@ -40,6 +40,18 @@ function openTab() {
 }
 
 describe('channels across tabs', () => {
+  it('shareAcrossTabs: true (the tab code loaded on first use): one socket, a subscribe made while it loads is kept, every tab gets every message once', async () => {
+    const tabs = [openTab(true), openTab(true), openTab({ via: 'auto' })]
+    for (const t of tabs) t.join()
+    await waitFor(() => tabs.every((t) => t.joins.length === 1), { message: 'every tab subscribed' })
+    expect(server.clients.size).toBe(1)
+    expect(tabs.map((t) => t.connection.state.role).sort()).toEqual(['follower', 'follower', 'leader'])
+    for (let i = 1; i <= 3; i++) await tabs[i - 1].client.publish('room', { i })
+    await waitFor(() => tabs.every((t) => t.received.length === 3))
+    for (const t of tabs) expect(t.received).toEqual([1, 2, 3])
+    expect(published).toHaveLength(3)
+  })
+
   it('subscriptions add up on one socket: every tab gets every message once; the last tab to leave unsubscribes', async () => {
     const tabs = [openTab(), openTab(), openTab()]
     const leaves = tabs.map((t) => t.join())

@@ -1,5 +1,5 @@
 /**
- * `serveTabs()`: the SharedWorker side of `tabSharing({ via: 'worker' })`. The worker holds one
+ * `serveTabs()`: the SharedWorker side of `shareAcrossTabs: { via: 'worker' }`. The worker holds one
  * socket per group (URL + subprotocols + name) for every tab that connects, for as long as one
  * does, and relays it over each tab's port with the messages of the BroadcastChannel
  * transport. It never hands over: a worker lives until its last tab is gone.
@@ -7,10 +7,10 @@
 import { resolveEnvironment } from '../environment'
 import { mergeOptions } from '../manager'
 import { jsonSerializer } from '../serializer'
-import type { ConnectionOptions, LockManagerLike, TimerHandle } from '../types'
+import type { ConnectionOptions, LockManagerLike, MessagePortLike, TimerHandle } from '../types'
 import { Hub } from './hub'
 import { tabId, type TabMessage } from './wire'
-import type { JoinMessage, MessagePortLike } from './workerTransport'
+import type { JoinMessage } from './workerTransport'
 
 /** The subset of `SharedWorkerGlobalScope` used: its `connect` event. */
 export interface SharedWorkerScopeLike {

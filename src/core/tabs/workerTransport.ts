@@ -6,24 +6,9 @@
  */
 import { resolveEnvironment } from '../environment'
 import { normalizeUrl } from '../url'
-import type { BroadcastChannelLike, ConnectionOptions, LockManagerLike } from '../types'
+import type { BroadcastChannelLike, ConnectionOptions, LockManagerLike, SharedWorkerLike } from '../types'
 import type { TabTransport } from './tabConnection'
 import { tabId } from './wire'
-
-/** A message listener, checked bivariantly so that `MessagePort`'s own (`MessageEvent`) fits. */
-type MessageListener = { bivarianceHack(event: { data: unknown }): void }['bivarianceHack']
-
-/** The subset of `MessagePort` used. */
-export interface MessagePortLike {
-  postMessage(message: unknown): void
-  onmessage: MessageListener | null
-  close(): void
-}
-
-/** The subset of `SharedWorker` used. */
-export interface SharedWorkerLike {
-  readonly port: MessagePortLike
-}
 
 /** What a port says first: the group, and what the worker needs to open its socket. */
 export interface JoinMessage {
