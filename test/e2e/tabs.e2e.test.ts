@@ -41,23 +41,56 @@ async function openTabs(n: number, query?: string): Promise<Page[]> {
   return pages
 }
 
+/** The two ways of turning sharing on: the value bundled up front, and the contract's plain `true` (loaded on first use). */
+const FORMS = [
+  { form: 'tabSharing()', query: '' },
+  { form: 'shareAcrossTabs: true', query: '&share=plain' },
+]
+
 describe('N pages, one socket', () => {
-  for (const n of [1, 2, 8]) {
-    it(`${n} page(s): one socket; every page sees every message; a send from any page arrives once`, async () => {
-      const pages = await openTabs(n)
-      await waitForOneLeader(pages)
-      expect(server.upgrades).toBe(1)
-      expect(server.maxOpen).toBe(1)
-      for (let i = 0; i < 5; i++) server.broadcastPlain(`m${i}`)
-      const expected = ['m0', 'm1', 'm2', 'm3', 'm4']
-      for (const page of pages) await waitFor(async () => (await messages(page)).length === 5, { timeout: TABS_TIMEOUT })
-      for (const page of pages) expect(await messages(page)).toEqual(expected)
-      await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`from ${i}`), i)))
-      await waitFor(() => server.plainReceived.length >= n, { timeout: TABS_TIMEOUT })
-      expect([...server.plainReceived].sort()).toEqual(pages.map((_, i) => `from ${i}`).sort())
-      expect(server.upgrades).toBe(1)
-    })
+  for (const { form, query } of FORMS) {
+    for (const n of [1, 2, 8]) {
+      it(`${form}, ${n} page(s): one socket; every page sees every message; a send from any page arrives once`, async () => {
+        const pages = await openTabs(n, `mode=plain${query}`)
+        await waitForOneLeader(pages)
+        expect(server.upgrades).toBe(1)
+        expect(server.maxOpen).toBe(1)
+        for (let i = 0; i < 5; i++) server.broadcastPlain(`m${i}`)
+        const expected = ['m0', 'm1', 'm2', 'm3', 'm4']
+        for (const page of pages) await waitFor(async () => (await messages(page)).length === 5, { timeout: TABS_TIMEOUT })
+        for (const page of pages) expect(await messages(page)).toEqual(expected)
+        await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`from ${i}`), i)))
+        await waitFor(() => server.plainReceived.length >= n, { timeout: TABS_TIMEOUT })
+        expect([...server.plainReceived].sort()).toEqual(pages.map((_, i) => `from ${i}`).sort())
+        expect(server.upgrades).toBe(1)
+        // `true` fetched the tab-sharing chunk (once per page); tabSharing() has it in the page already.
+        const chunk = server.chunk('connect')
+        expect(chunk).toBeDefined()
+        expect(server.requests.filter((path) => path === chunk)).toHaveLength(query ? n : 0)
+      })
+    }
   }
+
+  it('shareAcrossTabs: true: sends made while the tab-sharing chunk still loads are kept and arrive once, in order', async () => {
+    // `early`: the page sends right after acquire, in the same task: the chunk cannot have loaded.
+    const pages = await openTabs(2, 'mode=plain&share=plain&early')
+    await waitForOneLeader(pages)
+    for (const page of pages) expect(await page.evaluate(() => (window as any).tab.state.early)).toEqual(['LazyTabConnection', 'follower', 'queued', 'queued'])
+    await waitFor(() => server.plainReceived.length >= 4, { timeout: TABS_TIMEOUT })
+    expect(server.plainReceived.filter((m) => m === 'early 1')).toHaveLength(2)
+    expect(server.plainReceived.filter((m) => m === 'early 2')).toHaveLength(2)
+    // The first page's two sends both come before the second page's 'early 2' can overtake its 'early 1'.
+    expect(server.plainReceived.indexOf('early 1')).toBeLessThan(server.plainReceived.indexOf('early 2'))
+    expect(server.plainReceived.lastIndexOf('early 1')).toBeLessThan(server.plainReceived.lastIndexOf('early 2'))
+    expect(server.upgrades).toBe(1)
+  })
+
+  it('sharing off: the tab-sharing chunk is never fetched', async () => {
+    const pages = await openTabs(2, 'mode=plain&share=off')
+    for (const page of pages) expect((await info(page)).role).toBe('solo')
+    expect(server.open).toBe(2)
+    expect(server.requests.filter((path) => path === server.chunk('connect'))).toEqual([])
+  })
 })
 
 /**
@@ -65,8 +98,8 @@ describe('N pages, one socket', () => {
  * leader away and returns the pages that remain. Every remaining page must then see one
  * socket, and every seq once, in order, from the first it saw to the last published.
  */
-async function streamAcrossHandOver(handOver: (leader: Page, pages: Page[]) => Promise<Page[]>): Promise<{ pages: Page[]; seqs: number[][] }> {
-  const pages = await openTabs(3, 'mode=protocol')
+async function streamAcrossHandOver(handOver: (leader: Page, pages: Page[]) => Promise<Page[]>, query = ''): Promise<{ pages: Page[]; seqs: number[][] }> {
+  const pages = await openTabs(3, `mode=protocol${query}`)
   const leader = await waitForOneLeader(pages)
   const stream = streamEvery10ms()
   for (const page of pages) await waitForMoreSeqs(page, 10)
@@ -86,13 +119,15 @@ async function streamAcrossHandOver(handOver: (leader: Page, pages: Page[]) => P
 }
 
 describe('hand-over with a stream every 10 ms: none lost, none twice, in any page', () => {
-  it('the leader page closes', async () => {
-    await streamAcrossHandOver(async (leader, pages) => {
-      await leader.close()
-      return pages.filter((p) => p !== leader)
+  for (const { form, query } of FORMS) {
+    it(`${form}: the leader page closes`, async () => {
+      await streamAcrossHandOver(async (leader, pages) => {
+        await leader.close()
+        return pages.filter((p) => p !== leader)
+      }, query)
+      expect(server.upgrades).toBe(2)
     })
-    expect(server.upgrades).toBe(2)
-  })
+  }
 
   it('the leader page closes running its beforeunload handlers', async () => {
     await streamAcrossHandOver(async (leader, pages) => {
@@ -104,15 +139,17 @@ describe('hand-over with a stream every 10 ms: none lost, none twice, in any pag
     expect(server.upgrades).toBe(2)
   })
 
-  it('the leader page crashes (CDP Page.crash)', async () => {
-    await streamAcrossHandOver(async (leader, pages) => {
-      const crashed = new Promise((resolve) => leader.once('crash', resolve))
-      const cdp = await context.newCDPSession(leader)
-      void cdp.send('Page.crash').catch(() => {})
-      await crashed
-      return pages.filter((p) => p !== leader)
+  for (const { form, query } of FORMS) {
+    it(`${form}: the leader page crashes (CDP Page.crash)`, async () => {
+      await streamAcrossHandOver(async (leader, pages) => {
+        const crashed = new Promise((resolve) => leader.once('crash', resolve))
+        const cdp = await context.newCDPSession(leader)
+        void cdp.send('Page.crash').catch(() => {})
+        await crashed
+        return pages.filter((p) => p !== leader)
+      }, query)
     })
-  })
+  }
 })
 
 describe('a leader that stops running', () => {
@@ -162,12 +199,16 @@ describe('who shares', () => {
     }
   })
 
-  it('without navigator.locks each page opens its own socket (role solo)', async () => {
-    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }))
-    const pages = await openTabs(3)
-    for (const page of pages) expect((await info(page)).role).toBe('solo')
-    expect(server.open).toBe(3)
-  })
+  for (const { form, query } of FORMS) {
+    it(`${form}: without navigator.locks each page opens its own socket (role solo)`, async () => {
+      await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }))
+      const pages = await openTabs(3, `mode=plain${query}`)
+      for (const page of pages) expect((await info(page)).role).toBe('solo')
+      expect(server.open).toBe(3)
+      // `true` decides before loading anything: a tab that cannot share never fetches the chunk.
+      if (query) expect(server.requests.filter((path) => path === server.chunk('connect'))).toEqual([])
+    })
+  }
 })
 
 describe('the back/forward cache', () => {
@@ -231,20 +272,26 @@ describe('publishes across a hand-over', () => {
 })
 
 describe("via: 'worker'", () => {
-  it('a SharedWorker holds one socket for every page; all follow; every page sees every message; a send from any page arrives once; it closes with the last page', async () => {
-    const pages = await openTabs(3, 'mode=plain&via=worker')
-    for (const page of pages) expect((await info(page)).role).toBe('follower')
-    expect(server.open).toBe(1)
-    server.broadcastPlain('hello')
-    for (const page of pages) await waitFor(async () => (await messages(page)).length === 1, { timeout: TABS_TIMEOUT })
-    await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`w${i}`), i)))
-    await waitFor(() => server.plainReceived.length >= 3, { timeout: TABS_TIMEOUT })
-    expect([...server.plainReceived].sort()).toEqual(['w0', 'w1', 'w2'])
-    await pages[0].close()
-    await pages[1].close()
-    server.broadcastPlain('still')
-    await waitFor(async () => (await messages(pages[2])).length === 2, { timeout: TABS_TIMEOUT })
-    await pages[2].close()
-    await server.waitForOpen(0)
-  })
+  const forms = [
+    { form: "tabSharing({ via: 'worker', worker })", query: '' },
+    { form: "shareAcrossTabs: { via: 'worker', worker }", query: '&share=plain' },
+  ]
+  for (const { form, query } of forms) {
+    it(`${form}: a SharedWorker holds one socket for every page; all follow; every page sees every message; a send from any page arrives once; it closes with the last page`, async () => {
+      const pages = await openTabs(3, `mode=plain&via=worker${query}`)
+      for (const page of pages) expect((await info(page)).role).toBe('follower')
+      expect(server.open).toBe(1)
+      server.broadcastPlain('hello')
+      for (const page of pages) await waitFor(async () => (await messages(page)).length === 1, { timeout: TABS_TIMEOUT })
+      await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`w${i}`), i)))
+      await waitFor(() => server.plainReceived.length >= 3, { timeout: TABS_TIMEOUT })
+      expect([...server.plainReceived].sort()).toEqual(['w0', 'w1', 'w2'])
+      await pages[0].close()
+      await pages[1].close()
+      server.broadcastPlain('still')
+      await waitFor(async () => (await messages(pages[2])).length === 2, { timeout: TABS_TIMEOUT })
+      await pages[2].close()
+      await server.waitForOpen(0)
+    })
+  }
 })

@@ -33,20 +33,32 @@ export interface TabsServer {
   overlapMs: number
   /** Every text frame the plain server received. */
   plainReceived: string[]
+  /** The path of every HTTP request, in order. */
+  requests: string[]
+  /** The path of the chunk made from the module `name` (e.g. `'connect'`, the tab-sharing chunk). */
+  chunk(name: string): string | undefined
   broadcastPlain(data: string): void
   /** Resolves once exactly `n` sockets are open. */
   waitForOpen(n: number, timeout?: number): Promise<void>
   close(): Promise<void>
 }
 
-const bundles = new Map<string, Promise<string>>()
-function script(entry: string): Promise<string> {
-  let bundle = bundles.get(entry)
+const bundles = new Map<string, Promise<Map<string, string>>>()
+/**
+ * The page and the worker, bundled together with code splitting as an app's bundler does:
+ * `/page.js`, `/worker.js` and their chunks, among them the tab-sharing chunk that
+ * `shareAcrossTabs: true` loads on first use with a dynamic `import()`.
+ */
+function scripts(page: string, worker: string): Promise<Map<string, string>> {
+  const key = `${page}\n${worker}`
+  let bundle = bundles.get(key)
   if (!bundle) {
     bundle = esbuild
       .build({
-        entryPoints: [entry],
+        entryPoints: { page, worker },
         bundle: true,
+        splitting: true,
+        outdir: '/tabs',
         format: 'esm',
         platform: 'browser',
         target: 'es2022',
@@ -54,15 +66,15 @@ function script(entry: string): Promise<string> {
         logLevel: 'silent',
         define: { 'process.env.NODE_ENV': '"development"' },
       })
-      .then((out) => out.outputFiles[0].text)
-    bundles.set(entry, bundle)
+      .then((out) => new Map(out.outputFiles.map((file) => [file.path.slice('/tabs'.length), file.text])))
+    bundles.set(key, bundle)
   }
   return bundle
 }
 
 /** @param page the page script's path (the bench, bundled elsewhere, passes it), and the worker's. */
 export async function startTabsServer(page = PAGE, worker = WORKER): Promise<TabsServer> {
-  const [pageJs, workerJs] = await Promise.all([script(page), script(worker)])
+  const files = await scripts(page, worker)
   const realtime = createRealtimeServer({ noServer: true, presence: false, rateLimit: false })
   await realtime.ready
   const plain = new WebSocketServer({ noServer: true })
@@ -98,10 +110,12 @@ export async function startTabsServer(page = PAGE, worker = WORKER): Promise<Tab
     })
   })
 
+  const requests: string[] = []
   const http: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
-    const [type, body] =
-      path === '/page.js' ? ['text/javascript', pageJs] : path === '/worker.js' ? ['text/javascript', workerJs] : path === '/other' ? ['text/html', OTHER] : ['text/html', HTML]
+    requests.push(path)
+    const script = files.get(path)
+    const [type, body] = script !== undefined ? ['text/javascript', script] : path === '/other' ? ['text/html', OTHER] : ['text/html', HTML]
     res.writeHead(200, { 'content-type': `${type}; charset=utf-8` })
     res.end(body)
   })
@@ -134,6 +148,8 @@ export async function startTabsServer(page = PAGE, worker = WORKER): Promise<Tab
       return counters.overlapMs + (overlapSince === null ? 0 : performance.now() - overlapSince)
     },
     plainReceived,
+    requests,
+    chunk: (name) => [...files.keys()].find((path) => path.startsWith(`/${name}-`)),
     broadcastPlain(data) {
       for (const socket of plainClients) socket.send(data)
     },

@@ -3,9 +3,11 @@
  * connection through the framework-free core, shared across tabs unless `?share=off`.
  * `?mode=plain` uses a plain socket (`/plain`), `?mode=protocol` subscribes to the topic
  * `stream` of the protocol server (`/ws`); `?via=worker` shares through the SharedWorker
- * `/worker.js` instead of Web Locks. Everything a test reads is on `window.tab`.
+ * `/worker.js` instead of Web Locks; `?share=plain` passes the plain option (`true`, or
+ * `{ via: 'worker', worker }`) instead of `tabSharing(...)`. Everything a test reads is on
+ * `window.tab`.
  */
-import { ConnectionManager, ProtocolClient, protocolConnectionOptions, tabSharing, type ConnectionState } from '../../../src/core'
+import { ConnectionManager, ProtocolClient, protocolConnectionOptions, tabSharing, type ConnectionOptions, type ConnectionState } from '../../../src/core'
 
 const params = new URLSearchParams(location.search)
 const mode = params.get('mode') ?? 'plain'
@@ -28,18 +30,29 @@ const state = {
   statuses: [] as string[],
   events: [] as Event[],
   pageshows: [] as boolean[],
+  early: [] as string[],
 }
 
 const log = (what: string, detail?: unknown): void => {
   state.events.push({ at: now(), what, detail })
 }
 
-const sharing =
-  params.get('via') === 'worker'
-    ? tabSharing({ via: 'worker', worker: () => new SharedWorker('/worker.js', { type: 'module', name: 'vue-realtime-test' }) })
-    : tabSharing()
-const manager = new ConnectionManager({ shareAcrossTabs: params.get('share') === 'off' ? undefined : sharing, idleTimeout: 0 })
+const worker = (): SharedWorker => new SharedWorker('/worker.js', { type: 'module', name: 'vue-realtime-test' })
+const via = params.get('via')
+const share = params.get('share')
+// `share=plain`: the contract's plain values (the tab code loads on first use); default: tabSharing().
+const shareAcrossTabs: ConnectionOptions['shareAcrossTabs'] =
+  share === 'off'
+    ? undefined
+    : share === 'plain'
+      ? via === 'worker'
+        ? { via: 'worker', worker }
+        : true
+      : tabSharing(via === 'worker' ? { via: 'worker', worker } : {})
+const manager = new ConnectionManager({ shareAcrossTabs, idleTimeout: 0 })
 const connection = manager.acquire(mode === 'protocol' ? '/ws' : '/plain', mode === 'protocol' ? protocolConnectionOptions : { heartbeat: false })
+/** `?early`: sends in the task that acquired, before any dynamic import can have loaded. */
+const early = params.has('early') ? [connection.constructor.name, connection.state.role, connection.send('early 1'), connection.send('early 2')] : []
 connection.on('state', (s: ConnectionState) => {
   if (state.roles.at(-1) !== s.role) {
     state.roles.push(s.role)
@@ -71,6 +84,7 @@ if (mode === 'protocol') {
   })
 }
 
+state.early = early
 setInterval(() => state.counter++, 20)
 addEventListener('pageshow', (event) => state.pageshows.push(event.persisted))
 
