@@ -1,5 +1,5 @@
 /**
- * The demo chat shares one socket across the tabs of a browser: the same user signed in in
+ * The demo chat shares one socket across the tabs of a browser (`shareAcrossTabs: true`): the same user signed in in
  * three tabs of one browser context holds one connection to the chat server; the stats panel
  * of one tab says it holds the socket, the others that another tab does; a message said in one
  * tab shows in all; when the leading tab closes, another takes over.
@@ -44,11 +44,13 @@ describe('the chat in three tabs of one browser', () => {
     const context: BrowserContext = await browser.newContext({ viewport: { width: 1200, height: 760 } })
     context.setDefaultTimeout(UI_TIMEOUT)
     const errors: Error[] = []
+    const scripts: string[] = []
     try {
       const pages: Page[] = []
       for (let i = 0; i < 3; i++) {
         const page = await context.newPage()
         page.on('pageerror', (error) => errors.push(error))
+        page.on('request', (request) => scripts.push(new URL(request.url()).pathname))
         await page.goto(site.url)
         await joinChat(page, 'ada', 'tabs')
         pages.push(page)
@@ -56,6 +58,8 @@ describe('the chat in three tabs of one browser', () => {
       await waitFor(async () => (await roles(pages)).sort().join() === 'follower,follower,leader', { timeout: UI_TIMEOUT, message: 'one leader, two followers in the panels' })
       expect(chat.clients.size).toBe(1)
       for (const page of pages) expect(await page.getByTestId('stat-socket').textContent()).toMatch(/^1, shared by your tabs/)
+      // `shareAcrossTabs: true`: the tab-sharing code is a chunk of its own, fetched on first use (cached after the first tab).
+      expect(scripts.some((path) => /\/connect-[\w-]+\.js$/.test(path))).toBe(true)
 
       await say(pages[2], 'hello from the third tab')
       for (const page of pages) await waitForMessages(page, ['hello from the third tab'])
