@@ -1,9 +1,10 @@
 // g. Size as users get it. vue-realtime is measured from its PACKED TARBALL (`npm run build`,
 // `npm pack`, installed into bench/.tmp/consumer), the peers from their published packages:
 // - the minimal import bundled alone (esbuild, browser, es2022, minify, NODE_ENV=production,
-//   vue/pinia external), min and min+gzip -9;
+//   vue/pinia external, code splitting), min and min+gzip -9 of what loads at start; chunks
+//   reached only by a dynamic import() (tab sharing) are counted apart;
 // - what it adds to a fresh Vite app (vite build, production) that already renders one
-//   component with Vue (and Pinia for the store variant): total JS gzip -9 minus the app's own.
+//   component with Vue (and Pinia for the store variant): the JS loaded at start, gzip -9, minus the app's own.
 // vue-realtime also: the whole client entry, `{ useWebSocket }` bundled from src/ (to see what
 // the dist chunking costs), and the dev-only check: the production bundle of the whole entry
 // must hold none of the dev-only markers (warnings, devtools hook) that its development bundle holds.
@@ -65,15 +66,24 @@ const USES = {
 /** Text that exists only for development: it must be absent from production bundles. */
 const DEV_ONLY_MARKERS = ['fix the callback', 'without a connection', "the first acquirer's options apply", 'devtools-plugin:setup', '__VUE_DEVTOOLS_GLOBAL_HOOK__', 'addTimelineLayer']
 
+/**
+ * Bundles `contents` as an app's bundler would, code splitting on: what a page loads at start
+ * (the entry and the chunks it imports statically) is the size; chunks reached only through a
+ * dynamic `import()` (the tab-sharing code of `shareAcrossTabs: true`) load on demand and are
+ * counted apart, in `lazyGzipBytes`. `text` is every chunk (for the dev-only markers).
+ */
 export async function bundle(contents, { resolveDir = ROOT, mode = 'production', useAlias = false } = {}) {
   const out = await esbuild.build({
-    stdin: { contents, resolveDir, loader: 'js' },
+    stdin: { contents, resolveDir, loader: 'js', sourcefile: 'entry.js' },
     bundle: true,
     minify: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022', // what every evergreen browser runs; es2020 would downlevel #private fields to WeakMaps
     write: false,
+    splitting: true,
+    outdir: path.join(SIZE, 'esbuild'),
+    metafile: true,
     external: ['vue', 'pinia', '@vue/*'],
     nodePaths: [path.join(ROOT, 'node_modules')],
     alias: useAlias ? alias : {},
@@ -82,11 +92,24 @@ export async function bundle(contents, { resolveDir = ROOT, mode = 'production',
     define: { 'process.env.NODE_ENV': JSON.stringify(mode) },
     logLevel: 'silent',
   })
-  const code = out.outputFiles[0].contents
-  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, text: new TextDecoder().decode(code) }
+  const outputs = new Map(out.outputFiles.map((f) => [path.relative(ROOT, f.path), f.contents]))
+  const entry = Object.keys(out.metafile.outputs).find((o) => out.metafile.outputs[o].entryPoint)
+  const atStart = staticClosure([entry], (o) => out.metafile.outputs[o].imports.filter((i) => i.kind === 'import-statement' && !i.external).map((i) => i.path))
+  const sizes = (names) => names.reduce((sum, o) => ({ min: sum.min + outputs.get(o).length, gzip: sum.gzip + gzipSync(outputs.get(o), { level: 9 }).length }), { min: 0, gzip: 0 })
+  const start = sizes(atStart)
+  const lazy = sizes([...outputs.keys()].filter((o) => o.endsWith('.js') && !atStart.includes(o)))
+  const text = [...outputs.values()].map((c) => new TextDecoder().decode(c)).join('\n')
+  return { minBytes: start.min, gzipBytes: start.gzip, lazyGzipBytes: lazy.gzip, text }
 }
 
-/** Builds a one-component Vite app in `dir` (production) and returns its JS, gzip -9, in bytes. */
+/** `roots` and every output they import statically, transitively. */
+function staticClosure(roots, importsOf) {
+  const seen = new Set(roots)
+  for (const name of seen) for (const next of importsOf(name)) seen.add(next)
+  return [...seen]
+}
+
+/** Builds a one-component Vite app in `dir` (production) and returns the JS it loads at start, gzip -9, in bytes. */
 async function viteApp(dir, body, { pinia = false } = {}) {
   const { build } = await import('vite')
   rmSync(dir, { recursive: true, force: true })
@@ -108,8 +131,11 @@ async function viteApp(dir, body, { pinia = false } = {}) {
     mode: 'production',
     build: { write: false, target: 'es2022', modulePreload: false, reportCompressedSize: false },
   })
-  const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => r.output)
-  return outputs.filter((o) => o.type === 'chunk').reduce((sum, o) => sum + gzipSync(o.code, { level: 9 }).length, 0)
+  // What the page loads at start: the entry chunks and what they import statically (not the
+  // chunks of a dynamic `import()`, which load only when used).
+  const chunks = new Map((Array.isArray(result) ? result : [result]).flatMap((r) => r.output).filter((o) => o.type === 'chunk').map((c) => [c.fileName, c]))
+  const atStart = staticClosure([...chunks.values()].filter((c) => c.isEntry).map((c) => c.fileName), (name) => chunks.get(name).imports)
+  return atStart.reduce((sum, name) => sum + gzipSync(chunks.get(name).code, { level: 9 }).length, 0)
 }
 
 /** `npm run build && npm pack`, installed into bench/.tmp/consumer; returns the tarball's name. */
@@ -159,6 +185,7 @@ async function vueRealtime() {
     import: `${USES['vue-realtime'].import} (tarball ${tarball})`,
     minBytes: minimal.minBytes,
     gzipBytes: minimal.gzipBytes,
+    lazyGzipBytes: minimal.lazyGzipBytes,
     viteDeltaBytes: ws - base,
     wholeClient: { minBytes: whole.minBytes, gzipBytes: whole.gzipBytes },
     fromSrc: { minBytes: fromSrc.minBytes, gzipBytes: fromSrc.gzipBytes },
@@ -167,6 +194,7 @@ async function vueRealtime() {
     devOnlyLeaked: leaked,
     devOnlyMarkersCheckedAgainstDevBuild: vacuous.length === 0,
     extra: [
+      `loaded on demand (the tab-sharing chunk of \`shareAcrossTabs: true\`) ${kB(minimal.lazyGzipBytes)}`,
       `whole client entry ${kB(whole.gzipBytes)}`,
       `{ useWebSocket } from src/ ${kB(fromSrc.gzipBytes)}`,
       `Vite app + useWebSocket + useChannel + store ${kB(all - basePinia)}`,
