@@ -25,20 +25,25 @@ await setup({
 const text = (page: Page, id: string) => page.getByTestId(id).textContent()
 
 /** Opens the app in two tabs of one browser profile, each connected, with their console problems. */
-async function twoTabs(): Promise<{ tabs: Page[]; problems: string[]; close: () => Promise<void> }> {
+async function twoTabs(): Promise<{ tabs: Page[]; problems: string[]; scripts: Array<Promise<string>>; close: () => Promise<void> }> {
   const context = await (await getBrowser()).newContext()
   const tabs: Page[] = []
   const problems: string[] = []
+  const scripts: Array<Promise<string>> = []
   for (const _ of [1, 2]) {
     const page = await context.newPage()
     page.setDefaultTimeout(UI_TIMEOUT)
     watchConsole(page, problems)
+    // The scripts the tabs run (not Nuxt's prefetches of lazy chunks, resource type 'other').
+    page.on('response', (response) => {
+      if (response.request().resourceType() === 'script') scripts.push(response.text())
+    })
     await page.goto(url('/'), { waitUntil: 'load' })
     await expect.poll(() => text(page, 'channel-status'), { timeout: UI_TIMEOUT }).toBe('open')
     await expect.poll(() => text(page, 'socket-status'), { timeout: UI_TIMEOUT }).toBe('open')
     tabs.push(page)
   }
-  return { tabs, problems, close: () => context.close() }
+  return { tabs, problems, scripts, close: () => context.close() }
 }
 
 describe('vue-realtime/nuxt with shareAcrossTabs', () => {
@@ -50,8 +55,9 @@ describe('vue-realtime/nuxt with shareAcrossTabs', () => {
     await startServer()
     // The server renders `solo` (no tab is elected there); hydration must not disagree.
     expect(await $fetch<string>('/')).toContain('data-testid="role">solo<')
-    const { tabs, problems, close } = await twoTabs()
+    const { tabs, problems, scripts, close } = await twoTabs()
     await expect.poll(() => Promise.all(tabs.map((p) => text(p, 'role'))), { timeout: UI_TIMEOUT }).toEqual(['leader', 'follower'])
+    expect((await Promise.all(scripts)).join('\n')).toContain(TAB_SHARING_MARKER)
     // The channel's connection and the plain socket: two sockets for two tabs, not four.
     expect(await $fetch<{ clients: number }>('/api/realtime')).toMatchObject({ clients: 2 })
     await tabs[1]!.getByTestId('publish').click()
