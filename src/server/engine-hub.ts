@@ -1,8 +1,23 @@
+import { randomBytes } from 'node:crypto'
 import type { FrameId, PresenceMember } from '../core/protocol'
 import type { BroadcastResult, EngineEvent, EngineListener, EnginePublish, EngineUnsubscribe, PresenceEvent } from './engine'
 
 /** Ephemeral ids remembered per engine at most (the oldest are forgotten first). */
 export const MAX_EPHEMERAL_IDS = 10_000
+
+/** A new topic epoch: 12 random characters, never reused. */
+export function newEpoch(): string {
+  return randomBytes(9).toString('base64url')
+}
+
+/** An engine option that must be an integer of at least `min`: the value, its default, or a TypeError naming both. */
+export function engineInteger(engine: string, name: string, value: number | undefined, fallback: number, min: number): number {
+  const result = value ?? fallback
+  if (!Number.isSafeInteger(result) || result < min) {
+    throw new TypeError(`[vue-realtime/server] ${engine} option "${name}" must be an integer >= ${min}, got ${String(value)}.`)
+  }
+  return result
+}
 
 /** Numbers and strings are different ids: 1 and "1" never collide. */
 export function idKey(id: FrameId): string {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { ErrorCode, type PresenceMember } from '../core/protocol'
 import {
   EngineError,
@@ -13,7 +12,7 @@ import {
   type PublishResult,
   type RealtimeEngine,
 } from './engine'
-import { idKey, LocalHub } from './engine-hub'
+import { engineInteger, idKey, LocalHub, newEpoch } from './engine-hub'
 
 export interface MemoryEngineOptions {
   /** Messages kept per topic for replay. @default 1000 */
@@ -76,17 +75,8 @@ interface HeldTopic {
   bytes: number
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
-  const result = value ?? fallback
-  if (!Number.isSafeInteger(result) || result < min) {
-    throw new TypeError(`[vue-realtime/server] memoryEngine option "${name}" must be an integer >= ${min}, got ${String(value)}.`)
-  }
-  return result
-}
-
-function newEpoch(): string {
-  return randomBytes(9).toString('base64url')
-}
+const positiveInteger = (name: string, value: number | undefined, fallback: number, min = 1): number =>
+  engineInteger('memoryEngine', name, value, fallback, min)
 
 /**
  * The engine of one process: history, dedupe, epochs and presence in memory, bounded by

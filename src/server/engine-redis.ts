@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { PresenceMember } from '../core/protocol'
 import type {
   BroadcastResult,
@@ -12,7 +11,7 @@ import type {
   PublishResult,
   RealtimeEngine,
 } from './engine'
-import { idKey } from './engine-hub'
+import { engineInteger, idKey, newEpoch } from './engine-hub'
 import { ephemeralPayload, fromEntry, fromHeader, header, RedisKeys, type StreamEntry } from './redis/codec'
 import { RedisConnection, type RedisEngineClient } from './redis/connection'
 import { TopicFeeds } from './redis/feeds'
@@ -78,17 +77,8 @@ export const REDIS_ENGINE_DEFAULTS = {
   connectTimeout: 10_000,
 } as const
 
-function integer(name: string, value: number | undefined, fallback: number, min: number): number {
-  const result = value ?? fallback
-  if (!Number.isSafeInteger(result) || result < min) {
-    throw new TypeError(`[vue-realtime/server] redisEngine option "${name}" must be an integer >= ${min}, got ${String(value)}.`)
-  }
-  return result
-}
-
-function newEpoch(): string {
-  return randomBytes(9).toString('base64url')
-}
+const integer = (name: string, value: number | undefined, fallback: number, min: number): number =>
+  engineInteger('redisEngine', name, value, fallback, min)
 
 /**
  * The engine for several server processes on one Redis: per topic a meta hash (epoch, head), a

@@ -11,9 +11,9 @@ import type {
   PublishResult,
   RealtimeEngine,
 } from './engine'
-import { idKey, LocalHub } from './engine-hub'
+import { engineInteger, idKey, LocalHub, newEpoch } from './engine-hub'
 import { MEMORY_ENGINE_DEFAULTS } from './engine-memory'
-import { bootId as machineBootId, closeFile, fileError, newEpoch, openFile, type Database } from './sqlite-file'
+import { bootId as machineBootId, closeFile, fileError, openFile, type Database } from './sqlite-file'
 
 export interface SqliteEngineOptions {
   /**
@@ -92,13 +92,8 @@ type Write =
 
 type Outcome = { kind: 'publish'; result: PublishResult } | { kind: 'create'; created: boolean }
 
-function checkInteger(name: string, value: number | undefined, fallback: number, min: number): number {
-  const result = value ?? fallback
-  if (!Number.isSafeInteger(result) || result < min) {
-    throw new TypeError(`[vue-realtime/server] sqliteEngine option "${name}" must be an integer >= ${min}, got ${String(value)}.`)
-  }
-  return result
-}
+const checkInteger = (name: string, value: number | undefined, fallback: number, min: number): number =>
+  engineInteger('sqliteEngine', name, value, fallback, min)
 
 function frameId(key: string): FrameId {
   return key[0] === 'n' ? Number(key.slice(1)) : key.slice(1)

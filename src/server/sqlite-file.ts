@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { uptime } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
+import { newEpoch } from './engine-hub'
 import { importJsonl } from './sqlite-import'
 
 export type Database = BetterSqlite3.Database
@@ -34,10 +34,6 @@ CREATE INDEX messages_by_id ON messages (topic, id, seq);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 PRAGMA user_version = ${SCHEMA_VERSION};
 `
-
-export function newEpoch(): string {
-  return randomBytes(9).toString('base64url')
-}
 
 /**
  * Names this boot of the machine: it changes when the OS restarts (power loss, kernel crash),
