@@ -7,8 +7,8 @@
 //   vue-realtime  createRealtimeServer, presence off, rate limit off, stored publishes
 //   socket.io     a room broadcast
 // Latency: publish sent → frame received, on the epoch clock every process shares.
-import WebSocket from 'ws'
 import { ask, forkServer } from '../lib/child.mjs'
+import { cpuUsageOf, fanoutPublisher } from '../lib/publisher.mjs'
 import { built, Skip } from '../lib/build.mjs'
 import { histogramPercentile, mergeHistograms, sleep } from '../lib/util.mjs'
 
@@ -48,44 +48,6 @@ export const meta = {
   note: `ws = a raw \`ws\` server sending one pre-encoded frame to every client (the limit); ws-batched = the same with each socket corked until the end of the tick, so a socket's frames of one tick leave in one write. vue-realtime: createRealtimeServer, presence off, rate limit off (the publisher sends ${RATE} frames/s, exactly the default limit), stored publishes. socket.io: a room broadcast. Server CPU = share of one core; CPU per delivery = user + system time divided by the deliveries (of the server, and of the subscribers' process), which does not depend on how loaded the machine is the way latencies do. Target: p99 ≤ 1.5× raw ws, deliveries/s equal to it.`,
 }
 
-/** The publisher, in this process: a lean client of each protocol. */
-function publisher(kind, url) {
-  if (kind === 'io') {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket&role=publisher`)
-    const ready = new Promise((resolve, reject) => {
-      ws.on('error', reject)
-      ws.on('message', (raw) => {
-        const t = raw.toString()
-        if (t === '2') return ws.send('3')
-        if (t[0] === '0') return ws.send('40')
-        if (t.startsWith('40')) resolve()
-      })
-    })
-    return { ws, ready, publish: (n, data) => ws.send(`42${JSON.stringify(['pub', data])}`) }
-  }
-  if (kind === 'raw') {
-    const ws = new WebSocket(`${url}?role=publisher`)
-    const ready = new Promise((resolve, reject) => {
-      ws.on('error', reject)
-      ws.on('open', resolve)
-    })
-    return { ws, ready, publish: (n, data) => ws.send(JSON.stringify(data)) }
-  }
-  const ws = new WebSocket(url, ['vue-realtime.v1'])
-  const ready = new Promise((resolve, reject) => {
-    ws.on('error', reject)
-    ws.on('message', (raw) => JSON.parse(raw.toString()).type === 'welcome' && resolve())
-  })
-  return { ws, ready, publish: (n, data) => ws.send(JSON.stringify({ type: 'publish', topic: 'bench:fanout', id: `p-${n}`, data })) }
-}
-
-function serverCpu(server) {
-  return new Promise((resolve) => {
-    server.child.once('message', (m) => resolve(m.cpu))
-    server.send('cpu')
-  })
-}
-
 export async function run({ library }) {
   if (library === 'vue-realtime') {
     const s = await built('server')
@@ -102,12 +64,12 @@ export async function run({ library }) {
     const size = Math.ceil(CLIENTS / CLIENT_PROCESSES)
     for (let i = 0; i < CLIENTS; i += size) groups.push(forkServer('./fanout-clients.mjs', [wire, url, String(Math.min(size, CLIENTS - i))], 60_000))
     const clients = await Promise.all(groups)
-    pub = publisher(wire, url)
+    pub = fanoutPublisher(wire, url, 'bench:fanout')
     await pub.ready
     await sleep(200)
 
     const total = RATE * SECONDS
-    const cpu0 = await serverCpu(server)
+    const cpu0 = await cpuUsageOf(server)
     const clients0 = await Promise.all(clients.map((c) => ask(c, { cmd: 'count' })))
     const t0 = now()
     let sent = 0
@@ -123,7 +85,7 @@ export async function run({ library }) {
       const counts = await Promise.all(clients.map((c) => ask(c, { cmd: 'count' })))
       if (counts.reduce((n, r) => n + r.delivered, 0) >= expected) break
     }
-    const cpu1 = await serverCpu(server)
+    const cpu1 = await cpuUsageOf(server)
     const reports = await Promise.all(clients.map((c) => ask(c, { cmd: 'report' })))
     const latency = mergeHistograms(reports.flatMap((r) => r.groups))
     const { delivered } = latency

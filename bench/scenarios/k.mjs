@@ -7,8 +7,8 @@
 // publisher stays here, so its schedule does not share a thread with 100,000 deliveries/s.
 // Latency: publish sent → frame received on a subscriber of node 2 or 3 (remote to the
 // publisher), on the epoch clock every process shares.
-import WebSocket from 'ws'
 import { ask, forkServer } from '../lib/child.mjs'
+import { cpuUsageOf, fanoutPublisher } from '../lib/publisher.mjs'
 import { built, load, Skip } from '../lib/build.mjs'
 import { histogramPercentile, mergeHistograms, sleep } from '../lib/util.mjs'
 
@@ -43,36 +43,6 @@ export const meta = {
 
 const TOPIC = 'bench:cluster'
 
-/** The publisher, here: a lean client of each protocol (the subscribers are in bench/lib/fanout-clients.mjs). */
-function publisher(kind, url) {
-  if (kind === 'io') {
-    const ws = new WebSocket(`${url}/socket.io/?EIO=4&transport=websocket&role=publisher`)
-    const ready = new Promise((resolve, reject) => {
-      ws.on('error', reject)
-      ws.on('message', (raw) => {
-        const t = raw.toString()
-        if (t === '2') return ws.send('3')
-        if (t[0] === '0') return ws.send('40')
-        if (t.startsWith('40')) resolve()
-      })
-    })
-    return { ws, ready, publish: (n, data) => ws.send(`42${JSON.stringify(['pub', data])}`) }
-  }
-  const ws = new WebSocket(`${url}/`, ['vue-realtime.v1'])
-  const ready = new Promise((resolve, reject) => {
-    ws.on('error', reject)
-    ws.on('message', (raw) => JSON.parse(raw.toString()).type === 'welcome' && resolve())
-  })
-  return { ws, ready, publish: (n, data) => ws.send(JSON.stringify({ type: 'publish', topic: TOPIC, id: `p-${n}`, data })) }
-}
-
-function cpuOf(node) {
-  return new Promise((resolve) => {
-    node.child.once('message', (m) => resolve(m.cpu))
-    node.send('cpu')
-  })
-}
-
 export async function run({ library }) {
   if (library === 'vue-realtime') {
     const s = await built('server')
@@ -89,12 +59,12 @@ export async function run({ library }) {
     const urls = nodes.map((n) => `ws://127.0.0.1:${n.port}`)
     // Subscriber n on node n % 3: node 1 (the publisher's) holds the local third.
     subscribers = await forkServer('./fanout-clients.mjs', [kind, urls.join(','), String(CLIENTS), TOPIC], 60_000)
-    pub = publisher(kind, urls[0])
+    pub = fanoutPublisher(kind, urls[0], TOPIC)
     await pub.ready
     await sleep(300)
 
     const total = RATE * SECONDS
-    const cpu0 = await Promise.all(nodes.map(cpuOf))
+    const cpu0 = await Promise.all(nodes.map(cpuUsageOf))
     const clients0 = await ask(subscribers, { cmd: 'count' })
     const t0 = now()
     let sent = 0
@@ -109,7 +79,7 @@ export async function run({ library }) {
       await sleep(100)
       if ((await ask(subscribers, { cmd: 'count' })).delivered >= expected) break
     }
-    const cpu1 = await Promise.all(nodes.map(cpuOf))
+    const cpu1 = await Promise.all(nodes.map(cpuUsageOf))
     const report = await ask(subscribers, { cmd: 'report' })
     const used = cpu1.reduce((sum, b, i) => sum + (b.user + b.system - cpu0[i].user - cpu0[i].system), 0)
     const clientUsed = report.cpu.user + report.cpu.system - clients0.cpu.user - clients0.cpu.system
