@@ -1,5 +1,5 @@
 /**
- * `vue-realtime/nuxt`: the Nuxt module (configKey `realtime`). Nuxt 3.15+ and 4.
+ * `vue-realtime/nuxt`: the Nuxt module (configKey `realtime`). Nuxt 4 (tested with 4.4; Nuxt 3 is not tested, so not declared).
  *
  * ```ts
  * export default defineNuxtConfig({ modules: ['vue-realtime/nuxt'], realtime: { server: true } })
@@ -24,7 +24,7 @@ export default defineNuxtModule<ModuleOptions>({
   meta: {
     name: NAME,
     configKey: 'realtime',
-    compatibility: { nuxt: '>=3.15.0' },
+    compatibility: { nuxt: '>=4.0.0' },
   },
   defaults: MODULE_DEFAULTS,
   async setup(options, nuxt) {
