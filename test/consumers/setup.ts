@@ -1,11 +1,13 @@
 /**
  * Global setup of the consumer tier: build the library, `npm pack` it, install the tarball into
- * the consumer app, and write the README's code blocks into the app. Offline: the app's own
+ * the consumer app, and write the code blocks of the README and of the docs site (test/docs/blocks.ts)
+ * into the app. Offline: the app's own
  * dependencies were installed by the root's `npm ci` (it is a workspace), and the tarball has no
  * dependencies, so installing it is unpacking it where npm would (the tier checks both).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { writeDocsFiles } from '../docs/blocks'
 import { readmeFiles } from '../readme/blocks'
 import { run } from './exec'
 import { APP, INSTALLED, ROOT, TARBALL, TMP } from './paths'
@@ -27,4 +29,6 @@ export default async function setup(): Promise<void> {
     await mkdir(dirname(join(APP, path)), { recursive: true })
     await writeFile(join(APP, path), text)
   }
+  // The docs' Nuxt blocks are the Nuxt fixture's (test/nuxt/fixture/nuxt.config.ts).
+  writeDocsFiles(APP, ['browser', 'node', 'ssr'])
 }

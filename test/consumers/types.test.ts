@@ -5,16 +5,19 @@
  *
  * | tsconfig | resolution | what |
  * |---|---|---|
- * | app | bundler | the app, `src/probes.ts` (`vue-realtime`, `/pinia`, `/core`), the README's browser blocks |
- * | node (create-vite's) | nodenext | vite.config.ts, `server/` (`/server`, `/core`), the README's Node programs |
+ * | app | bundler | the app, `src/probes.ts` (`vue-realtime`, `/pinia`, `/core`), the README's and the docs' browser blocks |
+ * | node (create-vite's) | nodenext | vite.config.ts, `server/` (`/server`, `/core`), the README's and the docs' Node programs |
  * | node16, node-bundler | node16, bundler | `server/` again |
- * | ssr, ssr16 | nodenext, node16 | `ssr/` (`vue-realtime`, `/pinia` in server-side code) |
+ * | ssr, ssr16 | nodenext, node16 | `ssr/` (`vue-realtime`, `/pinia` in server-side code), the docs' server-rendering blocks |
  *
  * The probes are `@ts-expect-error` lines: a type that collapses to `any` leaves one unused and
  * fails the build. Under TypeScript 5.9 (the root's) and 6.0 (create-vite's default, the app's).
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { docsFiles } from '../docs/blocks'
+import { readmeFiles } from '../readme/blocks'
 import { run } from './exec'
 import { APP, ROOT } from './paths'
 
@@ -33,6 +36,12 @@ async function typecheck(tscFrom: string): Promise<string> {
 }
 
 describe('the consumer app typechecks against the packed package', () => {
+  it("holds the README's and the docs' code blocks (written by setup.ts)", () => {
+    const paths = [...readmeFiles().keys(), ...docsFiles(['browser', 'node', 'ssr']).keys()]
+    expect(paths.filter((path) => path.startsWith('ssr/docs/')).length).toBeGreaterThan(0)
+    expect(paths.filter((path) => !existsSync(join(APP, path)))).toEqual([])
+  })
+
   it('under TypeScript 5.9', async () => {
     expect(await typecheck(ROOT)).toMatch(/typescript 5\.9\./)
   })
