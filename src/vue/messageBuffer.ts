@@ -44,8 +44,15 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
   const list: T[] = []
   const messages = shallowRef<readonly T[]>(list)
   // Messages since the last flush: `messages` changes only when it triggers, so what a reader
-  // sees always matches what watchers and renders were told.
+  // sees always matches what watchers and renders were told. A ring of at most `max` slots,
+  // reused from batch to batch (a slot keeps its message until reused: at most `max` more):
+  // under a firehose a fresh array per batch, and its regrowth, is garbage that every
+  // scavenge pays for, next to the messages the app keeps.
   const pending: T[] = []
+  /** Messages pushed since the last flush (the newest `max` of them are in `pending`). */
+  let count = 0
+  /** The slot the next message goes to. */
+  let slot = 0
   let scheduled = false
   let timer: ReturnType<typeof setTimeout> | undefined
   let frame: number | undefined
@@ -60,10 +67,14 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
   const flush = (): void => {
     cancel()
     scheduled = false
-    const keep = Math.min(max, pending.length)
+    const keep = Math.min(max, count)
     if (list.length + keep > max) list.splice(0, list.length + keep - max)
-    for (let i = pending.length - keep; i < pending.length; i++) list.push(pending[i])
-    pending.length = 0
+    // Oldest first: once the ring has wrapped, the oldest kept message is in the next slot.
+    for (let i = count > max ? slot : 0, n = 0; n < keep; n++) {
+      list.push(pending[i])
+      if (++i === max) i = 0
+    }
+    count = slot = 0
     triggerRef(messages)
     onFlush?.()
   }
@@ -75,9 +86,9 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
     messages,
     push(message) {
       if (max > 0) {
-        pending.push(message)
-        // Bound memory even if a huge batch arrives before the next flush.
-        if (pending.length > 2 * max) pending.splice(0, pending.length - max)
+        pending[slot] = message
+        if (++slot === max) slot = 0
+        count++
       }
       if (mode === 'sync') return flush()
       if (scheduled) return
@@ -91,8 +102,7 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
       }
     },
     clear() {
-      list.length = 0
-      pending.length = 0
+      list.length = pending.length = count = slot = 0
       triggerRef(messages)
     },
   }

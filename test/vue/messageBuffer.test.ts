@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, watch, type EffectScope } from 'vue'
 import { createMessageBuffer, FRAME_FALLBACK_MS, type FlushMode, type MessageBuffer } from '../../src/vue/messageBuffer'
@@ -151,7 +152,7 @@ describe('clear and bounds', () => {
     expect(b.messages.value).toEqual([])
   })
 
-  it('holds at most 2 × max between flushes, however large the burst', () => {
+  it('holds at most max between flushes, however large the burst', () => {
     const b = buffer(10)
     for (let i = 0; i < 100_000; i++) b.push(i)
     vi.advanceTimersToNextFrame()
@@ -163,5 +164,39 @@ describe('clear and bounds', () => {
     b.push(1)
     expect(b.messages.value).toEqual([])
     expect(b.flushes()).toBe(1)
+  })
+})
+
+describe('the kept messages, against a model', () => {
+  // The buffer reuses its pending slots (a ring of max) and moves or trims the shown list in
+  // place: whatever the batch sizes, what is shown must be exactly the newest max in order.
+  it('shows the newest max messages in arrival order after every flush, whatever the batch sizes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 12 }),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constant(-1)), { maxLength: 20 }),
+        (max, batches) => {
+          scope.stop()
+          scope = effectScope()
+          const b = buffer(max, 'microtask')
+          const model: number[] = []
+          let next = 0
+          for (const size of batches) {
+            // -1: clear() between batches.
+            if (size < 0) {
+              b.clear()
+              model.length = 0
+              continue
+            }
+            for (let i = 0; i < size; i++) b.push(next++)
+            // Nothing shows before the flush.
+            expect(b.messages.value).toEqual(model.slice(-max || model.length))
+            vi.runAllTicks()
+            for (let i = next - size; i < next; i++) model.push(i)
+            expect(b.messages.value).toEqual(max === 0 ? [] : model.slice(-max))
+          }
+        },
+      ),
+    )
   })
 })
