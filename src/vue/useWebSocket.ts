@@ -185,18 +185,22 @@ export function useWebSocket<In = unknown, Out = unknown>(
     }
   }
 
-  const receive = (message: In): void => {
-    if (filter) {
-      try {
-        if (!filter(message)) return
-      } catch (cause) {
-        return callbackFailed('filter', cause)
+  /** The listener of one connection's messages: the hot path of a firehose, so it calls nothing it need not. */
+  const receiveFrom =
+    (from: Connection<In, Out>) =>
+    (message: In): void => {
+      if (attached !== from) return
+      if (filter) {
+        try {
+          if (!filter(message)) return
+        } catch (cause) {
+          return callbackFailed('filter', cause)
+        }
       }
+      last = message
+      push(message)
+      if (onMessage) call('onMessage', onMessage, message)
     }
-    last = message
-    push(message)
-    call('onMessage', onMessage, message)
-  }
 
   // While hydrating server-rendered HTML, the refs keep showing what the server rendered
   // (`idle`) until the component is mounted: the connection is acquired at once (so sends in
@@ -235,13 +239,15 @@ export function useWebSocket<In = unknown, Out = unknown>(
   let disposed = false
   let target: string | undefined
   let removers: Array<() => void> = []
+  /** `connection.value` without a reactive read: the listeners check it on every event (every inbound message). */
+  let attached: Connection<In, Out> | undefined
 
   const detach = (): void => {
     const current = connection.value
     if (!current) return
     for (const remove of removers) remove()
     removers = []
-    connection.value = undefined
+    connection.value = attached = undefined
     mirror(IDLE_STATE)
     countdown(null)
     clock = null
@@ -262,15 +268,15 @@ export function useWebSocket<In = unknown, Out = unknown>(
       call('onError', onError, info)
       return
     }
-    connection.value = current
+    connection.value = attached = current
     clock = resolveEnvironment(current.options.environment)
     // Every listener checks that its connection is still the one in hand: an event emitted
     // while a swap is under way changes nothing.
     const on = <K extends keyof ConnectionEvents<In>>(event: K, listener: (payload: ConnectionEvents<In>[K]) => unknown) =>
-      current.on(event, (payload) => connection.value === current && listener(payload))
+      current.on(event, (payload) => attached === current && listener(payload))
     removers = [
       on('state', mirror),
-      on('message', receive),
+      current.on('message', receiveFrom(current)),
       on('open', (event) => call('onOpen', onOpen, event)),
       on('close', (info) => call('onClose', onClose, info)),
       on('error', (info) => call('onError', onError, (error.value = info))),
