@@ -58,7 +58,8 @@ export interface HeartbeatHooks {
 /**
  * Application-level keep-alive for one open socket. Pings every `interval`; if no frame at
  * all arrives within `timeout` of the oldest unanswered ping, the link is declared dead.
- * Inbound frames only record a timestamp (no timer churn under a firehose). Because background
+ * Inbound frames re-arm nothing and read the clock only for the first frame after a tick or a
+ * check (no timer churn and no clock read per frame under a firehose). Because background
  * tabs throttle timers and laptops sleep, the wall clock is also checked on demand (`check`).
  *
  * Two things make a silent link look dead when it is not, and both are ruled out before
@@ -74,7 +75,14 @@ export class Heartbeat {
   readonly #hooks: HeartbeatHooks
   #timer: TimerHandle = null
   #running = false
+  /**
+   * When a frame arrived: the first one after the last `check()` or tick (each of those clears
+   * `#stamped`), so a firehose reads the clock once per tick or check, not once per frame. It is
+   * never later than the last frame, and a live link answers every tick's ping, so it is never
+   * older than the last tick: the wall-clock check below keeps its meaning.
+   */
   #lastInbound = 0
+  #stamped = false
   #nextPingAt = 0
   /** When the oldest ping not yet followed by any frame was sent; null when every ping was answered. */
   #unansweredSince: number | null = null
@@ -114,6 +122,7 @@ export class Heartbeat {
   start(): void {
     this.stop()
     const now = (this.#lastInbound = this.#env.now())
+    this.#stamped = true
     this.#answered = false
     this.#running = true
     this.#nextPingAt = now + this.#options.interval
@@ -128,7 +137,10 @@ export class Heartbeat {
 
   /** Any inbound frame is proof of life. Returns true when the frame is a pong (to swallow). */
   inbound(data: unknown): boolean {
-    const now = (this.#lastInbound = this.#env.now())
+    if (!this.#stamped) {
+      this.#stamped = true
+      this.#lastInbound = this.#env.now()
+    }
     // No re-arm here: the timer sees the answer when it fires (no timer churn per frame).
     this.#unansweredSince = null
     const pong = (this.#echo !== null && data === this.#echo) || this.#isPong(data)
@@ -136,7 +148,7 @@ export class Heartbeat {
     this.#answered = true
     this.#echo = null
     if (this.#latencyFrom !== null) {
-      this.#hooks.latency(now - this.#latencyFrom)
+      this.#hooks.latency(this.#env.now() - this.#latencyFrom)
       this.#latencyFrom = null
     }
     return true
@@ -159,6 +171,7 @@ export class Heartbeat {
   check(): 'alive' | 'suspect' {
     if (!this.#running) return 'alive'
     const now = this.#env.now()
+    this.#stamped = false
     const { interval, timeout } = this.#options
     if (this.#unansweredSince !== null && now >= this.#deadline) {
       if (!this.#verifying) this.#schedule(0)
@@ -183,6 +196,7 @@ export class Heartbeat {
   #tick(): void {
     this.#timer = null
     const now = this.#env.now()
+    this.#stamped = false
     if (this.#unansweredSince === null) this.#verifying = false
     else if (now >= this.#deadline) {
       const buffered = this.#hooks.bufferedAmount()

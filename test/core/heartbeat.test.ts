@@ -166,3 +166,40 @@ describe('servers that answer pings in their own way (issue 8)', () => {
     expect(warn).not.toHaveBeenCalled()
   })
 })
+
+describe('per-frame cost (issue 11 a)', () => {
+  it('a firehose reads the clock once per tick or check, not once per frame', () => {
+    let reads = 0
+    const now = env.now
+    env.now = () => (reads++, now())
+    const { connection, socket, messages } = open({ interval: 1_000, timeout: 500 })
+    reads = 0
+    for (let i = 0; i < 1_000; i++) socket.receive(`{"n":${i}}`)
+    expect(messages).toHaveLength(1_000)
+    expect(reads).toBeLessThanOrEqual(2)
+    expect(connection.state.status).toBe('open')
+  })
+
+  it('frames before a sleep do not make the link look alive after it: a send waits for the probe', () => {
+    const { connection, socket } = open({ interval: 1_000, timeout: 500 })
+    vi.advanceTimersByTime(900)
+    for (let i = 0; i < 100; i++) socket.receive('{"n":1}')
+    // The laptop sleeps: the clock jumps, timers have not fired.
+    vi.setSystemTime(Date.now() + 60_000)
+    expect(connection.send('hello')).toBe('queued')
+    expect(socket.sent).toEqual(['ping'])
+    socket.receive('pong')
+    expect(socket.sent).toEqual(['ping', 'hello'])
+  })
+
+  it('a steady stream between ticks keeps sends direct (no probe)', () => {
+    const { connection, socket } = open({ interval: 1_000, timeout: 500 })
+    for (let t = 0; t < 10_000; t += 100) {
+      socket.receive('{"n":1}')
+      if (socket.sent.at(-1) === 'ping') socket.receive('pong')
+      vi.advanceTimersByTime(100)
+      if (t % 700 === 0) expect(connection.send(`m${t}`)).toBe('sent')
+    }
+    expect(connection.state.status).toBe('open')
+  })
+})
