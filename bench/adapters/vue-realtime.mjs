@@ -23,7 +23,8 @@ const reconnectOverride = process.env.BENCH_RECONNECT ? JSON.parse(process.env.B
 function connectionOptions(opts) {
   return {
     WebSocket,
-    heartbeat: opts.heartbeat ? { interval: opts.heartbeat.interval, timeout: opts.heartbeat.timeout } : false,
+    // `defaults`: the heartbeat users get (on); else only where the scenario asks for one.
+    heartbeat: opts.heartbeat ? { interval: opts.heartbeat.interval, timeout: opts.heartbeat.timeout } : !!opts.defaults,
     reconnect: opts.reconnect === false ? false : (reconnectOverride ?? true),
   }
 }

@@ -34,14 +34,15 @@ export const meta = {
     { key: 'identicalSeen', label: `identical: seen of ${IDENTICAL}` },
     { key: 'consumer', label: 'consumer' },
   ],
-  note: 'Raw ws = ws + JSON.parse + push; raw ws onmessage = the same through the DOM-style `onmessage` (a MessageEvent per frame, text as a string), the way vue-realtime and every browser-shaped wrapper receive. socket.io-client runs against a socket.io server (its own framing). VueUse counts what `watch(data)` sees (its `data` ref), vue-realtime what `messages` holds.',
+  note: 'Raw ws = ws + JSON.parse + push; raw ws onmessage = the same through the DOM-style `onmessage` (a MessageEvent per frame, text as a string), the way vue-realtime and every browser-shaped wrapper receive. socket.io-client runs against a socket.io server (its own framing). VueUse counts what `watch(data)` sees (its `data` ref), vue-realtime what `messages` holds. Every library runs with its defaults (vue-realtime: heartbeat on).',
 }
 
 export async function run({ adapter }) {
   const server = await forkServer('./push-server.mjs', [adapter.serverKind])
   try {
     const url = adapter.serverKind === 'io' ? `http://127.0.0.1:${server.port}` : `ws://127.0.0.1:${server.port}/`
-    const h = adapter.connect(url, { composable: true, maxMessages: 1000 })
+    // Each library with its defaults (vue-realtime's heartbeat on), as users get it.
+    const h = adapter.connect(url, { composable: true, maxMessages: 1000, defaults: true })
     const sink = []
     h.onMessage((m) => sink.push(m))
     if (!(await next(h.onOpen, 10_000))) throw new Error('did not open within 10 s')
