@@ -12,63 +12,99 @@ export type ResolvedReconnectOptions = Required<Omit<ReconnectOptions, 'shouldRe
  * back within 1 s (ready) and 1.5 s (after 500 ms of refusal); a lone client within 1.5 s
  * (median) of a restart that refuses for 1 s.
  *
- * Each client keeps a random phase: its first retry lands anywhere in the first period, later
- * retries follow every `minDelay`, then `minDelay·factor`, ... So while the server refuses,
- * the herd's attempts stay spread at about clients / minDelay per ms, and the first retry after
- * an outage of length T comes within about minDelay/2 of T for a lone client. The two pull
- * against each other: a lone client back within 1.5 s of a 1 s refusal needs an attempt rate
- * of one per ~1 s per client, which for 300 clients is 30 per 100 ms on average, ~43 at the
- * random peak. Both hold only for minDelay between ~960 and ~995 ms; 980 ms is the middle
- * (simulated: peaks 43 / 44 / 44 per 100 ms when ready, refused 500 ms, refused 2 s; p90
- * back 0.90 s and 1.40 s; lone median 1.494 s; at 1,000 ms the lone median is 1.504 s).
- * Full jitter (AWS, "Exponential Backoff and Jitter") with a 1 s first window misses both
- * (simulated: peaks 42 / 50 / 55, p90 2.0 s after 500 ms, lone median 1.9 s).
- * `maxDelay` is reached after ~10 retries, about 75 s into an outage.
+ * The schedule is a sequence of slots from the moment the link was lost: the first lasts
+ * `minDelay`, slot n ≥ 2 lasts minDelay·factor^(n-2) (at most `maxDelay`). Each client draws one
+ * random phase per outage and makes retry n at that phase of slot n. A herd dropped together
+ * therefore arrives at an even clients / slot rate, and stays that even however long the server
+ * refuses: clients keep their place instead of redrawing it on every retry, so the random
+ * clusters of the first slot are the only ones. A fresh draw per retry, like jitter, gives the
+ * herd new chances to bunch (simulated peaks when ready / refused 500 ms / refused 2 s: 43 / 43 /
+ * 43 with the phase kept; 42 / 44 / 45 for the previous schedule, which drew ±20 % afresh on each
+ * retry).
+ *
+ * The two targets pull against each other: a lone client back within 1.5 s of a 1 s refusal
+ * needs ≥ 0.5 attempts per client in the half second after it, i.e. one per ≤ ~1 s, which for
+ * 300 clients is ≥ 30 per 100 ms on average and ~43 at the random peak. Simulated at 980 ms:
+ * peaks 43 / 43 / 43, p90 back 0.91 s and 1.39 s, lone median 1.49 s. Nothing spares both: every
+ * 10 ms of lone median below that costs about one attempt of peak. Full jitter (AWS,
+ * "Exponential Backoff and Jitter") with a 1 s first window misses both (simulated: peaks 42 /
+ * 50 / 55, p90 2.0 s after 500 ms, lone median 1.9 s). `maxDelay` is reached after ~10 retries,
+ * about 75 s into an outage.
  */
 export const RECONNECT_DEFAULTS: ResolvedReconnectOptions = {
   retries: Number.POSITIVE_INFINITY,
   minDelay: 980,
   maxDelay: 30_000,
   factor: 1.5,
-  jitter: 0.2,
+  jitter: 0,
   minUptime: 5_000,
   maxElapsed: Number.POSITIVE_INFINITY,
 }
 
-/** Beyond this exponent factor^n is already past any sane maxDelay; clamping it avoids Infinity/NaN at attempt 1,000+. */
+/** Slots stop growing after this many (factor^64 is already past any sane maxDelay), so no Infinity/NaN at attempt 1,000+. */
 const MAX_EXPONENT = 64
 
+type Schedule = Pick<ResolvedReconnectOptions, 'minDelay' | 'maxDelay' | 'factor' | 'jitter'>
+
+/** Length of slot `n` (1-based), ms: minDelay, minDelay, then minDelay·factor^(n-2), clamped to maxDelay. */
+function slot(n: number, { minDelay, maxDelay, factor }: Schedule): number {
+  return Math.min(maxDelay, minDelay * Math.max(1, factor) ** Math.min(Math.max(0, n - 2), MAX_EXPONENT))
+}
+
 /**
- * Delay before retry number `attempt` (1-based), ms.
- *
- * Retry n ≥ 2 waits minDelay·factor^(n-2) × (1 ± jitter). The exponential is clamped to
- * `maxDelay` *before* jitter is applied, so clients that have all reached the cap still
- * spread out (clamping after jitter, as socket.io-client does, collapses them onto one instant).
- *
- * The first retry is drawn from the residual-life (equilibrium) distribution of the second
- * retry's interval D = minDelay × (1 ± jitter): uniform up to minDelay·(1 - jitter), then
- * tapering to zero at minDelay·(1 + jitter). A plain uniform [0, minDelay] would stop abruptly
- * while the jittered second retries of the earliest clients already begin, doubling the herd's
- * rate around t = minDelay; drawn this way, first and second retries together arrive at a
- * constant rate (a stationary renewal process), so jitter costs the herd nothing. Sampled as
- * U × D̃, where D̃ is D length-biased.
+ * Where retry `attempt` lands, ms from the loss: at `phase` of slot `attempt`, or of the first
+ * later slot that does not start it before `notBefore`. Slot 1 and 2 last minDelay, slot n ≥ 3
+ * minDelay·factor^(n-2), each clamped to maxDelay.
  */
-export function backoffDelay(
-  attempt: number,
-  options: Pick<ResolvedReconnectOptions, 'minDelay' | 'maxDelay' | 'factor' | 'jitter'>,
-  random: () => number,
-): number {
-  const { minDelay, maxDelay, factor, jitter } = options
-  const spread = Math.min(1, Math.max(0, jitter))
-  if (attempt <= 1) {
-    const period = Math.min(minDelay, maxDelay)
-    const low = period * (1 - spread)
-    const high = period * (1 + spread)
-    const phase = random()
-    return phase * Math.sqrt(low * low + random() * (high * high - low * low))
+function landing(attempt: number, phase: number, options: Schedule, notBefore = 0): number {
+  let start = 0
+  for (let n = 1; ; n++) {
+    const length = slot(n, options)
+    if (n >= attempt && start + phase * length >= notBefore) return start + phase * length
+    if (n >= 2 && slot(n + 1, options) === length) {
+      // Slots no longer grow: jump to the one needed instead of counting (attempt may be huge).
+      if (length <= 0) return Math.max(start, notBefore)
+      const k = Math.max(attempt - n, Math.ceil((notBefore - start - phase * length) / length), 0)
+      return start + (k + phase) * length
+    }
+    start += length
   }
-  const base = Math.min(maxDelay, minDelay * Math.max(1, factor) ** Math.min(attempt - 2, MAX_EXPONENT))
-  return base * (1 - spread + 2 * spread * random())
+}
+
+/**
+ * Delay before retry number `attempt` (1-based), ms, when every attempt fails at once, for a
+ * client whose place in its slots is `phase` (uniform in [0, 1), drawn once per outage; drawn
+ * from `random` when not given).
+ *
+ * Retry n lands at `phase` of slot n: retry 1 waits phase·slot(1), retry n ≥ 2 the rest of slot
+ * n-1 plus `phase` of slot n, (1 - phase)·slot(n-1) + phase·slot(n). With `jitter` > 0 that delay
+ * is then scaled by (1 ± jitter) for n ≥ 2. Slots are clamped to `maxDelay` before anything else,
+ * so clients that have all reached the cap stay spread over it by their phases (clamping after
+ * jitter, as socket.io-client does, collapses them onto one instant).
+ */
+export function backoffDelay(attempt: number, options: Schedule, random: () => number, phase: number = random()): number {
+  const u = Math.min(1, Math.max(0, phase))
+  const delay = attempt <= 1 ? u * slot(1, options) : (1 - u) * slot(attempt - 1, options) + u * slot(attempt, options)
+  return jittered(delay, attempt, options.jitter, random)
+}
+
+/**
+ * What Connection waits before retry `attempt`, `elapsed` ms into the outage: until `phase` of
+ * slot `attempt`, counted from the loss rather than from the last refusal, or of the first later
+ * slot still ahead. So slow refusals never pile up into drift, and clients whose attempts failed
+ * together (a stalled event loop, a proxy that resets them all at once) spread again over the
+ * next slot by their phases instead of retrying in step. `elapsed` comes from the wall clock,
+ * which jumps (a laptop waking, NTP): the wait never exceeds slot(attempt-1) + slot(attempt).
+ */
+export function retryDelay(attempt: number, elapsed: number, options: Schedule, random: () => number, phase: number): number {
+  const at = landing(attempt, Math.min(1, Math.max(0, phase)), options, elapsed)
+  const bound = (attempt > 1 ? slot(attempt - 1, options) : 0) + slot(attempt, options)
+  return jittered(Math.min(at - elapsed, bound), attempt, options.jitter, random)
+}
+
+function jittered(delay: number, attempt: number, jitter: number, random: () => number): number {
+  const spread = Math.min(1, Math.max(0, jitter))
+  return attempt > 1 && spread > 0 ? delay * (1 - spread + 2 * spread * random()) : delay
 }
 
 export function resolveReconnect(option: boolean | ReconnectOptions | undefined): ResolvedReconnectOptions | null {

@@ -1,4 +1,4 @@
-import { backoffDelay, resolveReconnect, type ResolvedReconnectOptions } from './backoff'
+import { resolveReconnect, retryDelay, type ResolvedReconnectOptions } from './backoff'
 import { closeCodeInfo, isSendableCloseCode } from './closeCodes'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
@@ -129,6 +129,8 @@ export class Connection<In = unknown, Out = unknown> {
   #turn = 0
   /** When the link was lost (for `maxElapsed`); null while stable. */
   #lostAt: number | null = null
+  /** This outage's place in every backoff slot, in [0, 1): drawn at its first retry. */
+  #phase = 0
   /** Closed by pagehide; reopened by a persisted pageshow. */
   #suspended = false
   #disposed = false
@@ -465,12 +467,15 @@ export class Connection<In = unknown, Out = unknown> {
   /** Arms the next retry (unless offline or hidden) and returns the state that says so. */
   #scheduleRetry(attempt: number): Partial<ConnectionState> {
     this.#cancel(RETRY)
+    // One phase per outage: every retry lands at the same place in its slot (see `retryDelay`).
+    if (attempt === 1) this.#phase = this.#env.random()
     if (!this.#env.isOnline()) return { status: 'offline', attempt }
     // A hidden page spends no retries; becoming visible reconnects at once.
     if (!this.#env.isVisible()) return { status: 'reconnecting', attempt }
-    const delay = backoffDelay(attempt, this.#reconnect!, this.#env.random)
+    const now = this.#env.now()
+    const delay = retryDelay(attempt, now - (this.#lostAt ?? now), this.#reconnect!, this.#env.random, this.#phase)
     this.#after(RETRY, delay, () => this.#connect())
-    return { status: 'reconnecting', attempt, nextRetryAt: Math.round(this.#env.now() + delay) }
+    return { status: 'reconnecting', attempt, nextRetryAt: Math.round(now + delay) }
   }
 
   /** Closed on the user's behalf (handshake done, timed out, or no open socket). */

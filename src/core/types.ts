@@ -195,22 +195,27 @@ export interface ReconnectContext {
   elapsed: number
 }
 
-/** Reconnect with jittered exponential backoff. */
+/** Reconnect with exponential backoff, each client at its own random phase (see `backoffDelay`). */
 export interface ReconnectOptions {
   /** Maximum number of retries in a row before `failed`. @default Infinity */
   retries?: number
   /**
-   * Base delay, ms. The first retry lands anywhere in the first ~minDelay (so a herd of clients
-   * dropped together spreads out; see `backoffDelay`); retry n ≥ 2 waits
-   * minDelay·factor^(n-2) × (1 ± jitter).
+   * Base delay, ms: the length of the first backoff slot and of the second. Each client draws one
+   * random phase per outage and makes retry n at that phase of slot n, so the first retry lands
+   * anywhere in the first `minDelay` and a herd of clients dropped together stays evenly spread
+   * (see `backoffDelay`); slot n ≥ 3 lasts minDelay·factor^(n-2).
    * @default 980
    */
   minDelay?: number
-  /** Upper bound of the un-jittered delay, ms (clamped before jitter, so jitter survives the cap). @default 30_000 */
+  /** Upper bound of a slot, ms (clamped before jitter; clients at the cap stay spread by their phases). @default 30_000 */
   maxDelay?: number
-  /** Growth factor of the delay per retry. @default 1.5 */
+  /** Growth factor of the slot per retry. @default 1.5 */
   factor?: number
-  /** Relative jitter of retries after the first: delay × (1 ± jitter). @default 0.2 */
+  /**
+   * Extra relative noise on each retry's delay after the first: delay × (1 ± jitter). The phase
+   * already spreads a herd; fresh noise per retry lets it bunch again (a higher peak).
+   * @default 0
+   */
   jitter?: number
   /** The retry count resets only after the socket stayed open this long, ms. @default 5_000 */
   minUptime?: number

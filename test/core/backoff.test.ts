@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { backoffDelay, RECONNECT_DEFAULTS, resolveReconnect } from '../../src/core/backoff'
+import { backoffDelay, RECONNECT_DEFAULTS, resolveReconnect, retryDelay } from '../../src/core/backoff'
 import { Connection } from '../../src/core/connection'
 import { createManualEnvironment } from '../../src/core/environment'
 import { FakeWebSocket } from './fakeSocket'
 
-const options = { minDelay: 1_000, maxDelay: 30_000, factor: 1.5, jitter: 0.2 }
+const options = { minDelay: 1_000, maxDelay: 30_000, factor: 1.5, jitter: 0 }
 
 /** A seeded generator so spreads are reproducible. */
 function lcg(seed: number): () => number {
@@ -15,70 +15,136 @@ function lcg(seed: number): () => number {
   }
 }
 
-/** How many of `times` fall in each `width`-ms bucket from 0 to `end`. */
-function buckets(times: number[], width: number, end: number): number[] {
-  const counts = new Array<number>(Math.ceil(end / width)).fill(0)
-  for (const t of times) if (t < end) counts[Math.floor(t / width)]++
+/** How many of `times` fall in each `width`-ms bucket from `start` to `end`. */
+function buckets(times: number[], width: number, end: number, start = 0): number[] {
+  const counts = new Array<number>(Math.ceil((end - start) / width)).fill(0)
+  for (const t of times) if (t >= start && t < end) counts[Math.floor((t - start) / width)]++
   return counts
 }
 
+/** Where retry n lands from the loss when every earlier one failed at once (the sum of its delays). */
+function landingOf(n: number, phase: number, opts = options): number {
+  let t = 0
+  for (let attempt = 1; attempt <= n; attempt++) t += retryDelay(attempt, t, opts, () => 0.5, phase)
+  return t
+}
+
+/** When one client's retries 1..n land, counted from the loss (no time spent on the refusals). */
+function retryTimes(n: number, phase: number, opts = options, random: () => number = () => 0.5): number[] {
+  const times: number[] = []
+  let t = 0
+  for (let attempt = 1; attempt <= n; attempt++) times.push((t += backoffDelay(attempt, opts, random, phase)))
+  return times
+}
+
 describe('backoffDelay', () => {
-  it('draws the first retry evenly over the first period, tapering to nothing past minDelay·(1 + jitter)', () => {
+  it('draws the first retry evenly over the first slot, [0, minDelay)', () => {
     const random = lcg(1)
     const delays = Array.from({ length: 20_000 }, () => backoffDelay(1, options, random))
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(0)
-    expect(Math.max(...delays)).toBeLessThanOrEqual(options.minDelay * (1 + options.jitter))
-    // Flat up to minDelay·(1 - jitter): each 100 ms holds a tenth of the clients per minDelay (± 10 %).
+    expect(Math.max(...delays)).toBeLessThan(options.minDelay)
+    // Each 100 ms holds a tenth of the clients (± 10 %).
     const expected = delays.length / (options.minDelay / 100)
-    for (const count of buckets(delays, 100, options.minDelay * (1 - options.jitter))) {
+    for (const count of buckets(delays, 100, options.minDelay)) {
       expect(count).toBeGreaterThan(expected * 0.9)
       expect(count).toBeLessThan(expected * 1.1)
     }
-    // Then thinner: the last 100 ms before the end hold far fewer.
-    const tail = delays.filter((d) => d >= options.minDelay * (1 + options.jitter) - 100).length
-    expect(tail).toBeLessThan(expected * 0.2)
   })
 
-  it('keeps a herd at a constant rate across the first two retries (no bump where they overlap)', () => {
-    // Each client: first retry at d1, second at d1 + d2. Together they must arrive as evenly as
-    // the first ones alone; a plain uniform [0, minDelay] first retry would put ~1.4× as many in
-    // the 100 ms around minDelay, where the earliest clients' jittered second retries begin.
+  it('lands retry n at the same phase of slot n: slots of minDelay, minDelay, then ×factor', () => {
+    // Slots from the loss: [0, 1000), [1000, 2000), [2000, 3500), [3500, 5750)...
+    const starts = [0, 1_000, 2_000, 3_500, 5_750]
+    const lengths = [1_000, 1_000, 1_500, 2_250, 3_375]
+    for (const phase of [0, 0.25, 0.5, 0.9]) {
+      retryTimes(5, phase).forEach((at, i) => expect(at).toBeCloseTo(starts[i] + phase * lengths[i], 6))
+    }
+    // So the delay between retries n-1 and n is the rest of slot n-1 plus the phase of slot n.
+    expect(backoffDelay(4, options, () => 0.5, 0)).toBeCloseTo(1_500, 6)
+    expect(backoffDelay(4, options, () => 0.5, 0.5)).toBeCloseTo(0.5 * 1_500 + 0.5 * 2_250, 6)
+    expect(backoffDelay(4, options, () => 0.5, 1)).toBeCloseTo(2_250, 6)
+  })
+
+  it('keeps a herd at clients / slot per ms in every slot (no bunching however long it is refused)', () => {
     const random = lcg(2)
     const clients = 20_000
-    const times: number[] = []
-    for (let i = 0; i < clients; i++) {
-      const first = backoffDelay(1, options, random)
-      times.push(first, first + backoffDelay(2, options, random))
-    }
-    const expected = clients / (options.minDelay / 100)
-    // Up to where the second retries begin to thin out.
-    for (const count of buckets(times, 100, options.minDelay * (2 - options.jitter))) {
-      expect(count).toBeGreaterThan(expected * 0.9)
-      expect(count).toBeLessThan(expected * 1.1)
+    const times = Array.from({ length: clients }, () => retryTimes(4, random())).flat()
+    // Slots of 1,000, 1,000, 1,500 and 2,250 ms: each tenth of a slot holds a tenth of the clients (± 10 %).
+    for (const [start, length] of [
+      [0, 1_000],
+      [1_000, 1_000],
+      [2_000, 1_500],
+      [3_500, 2_250],
+    ]) {
+      const expected = clients / 10
+      for (const count of buckets(times, length / 10, start + length, start)) {
+        expect(count).toBeGreaterThan(expected * 0.9)
+        expect(count).toBeLessThan(expected * 1.1)
+      }
     }
   })
 
-  it('grows by factor per retry and stays within ±jitter of the exponential', () => {
-    // Retry n ≥ 2 waits minDelay·factor^(n-2) × (1 ± jitter).
-    expect(backoffDelay(2, options, () => 0.5)).toBeCloseTo(1_000, 6)
-    expect(backoffDelay(4, options, () => 0.5)).toBeCloseTo(1_000 * 1.5 ** 2, 6)
-    expect(backoffDelay(4, options, () => 0)).toBeCloseTo(1_000 * 1.5 ** 2 * 0.8, 6)
-    expect(backoffDelay(4, options, () => 0.999999)).toBeCloseTo(1_000 * 1.5 ** 2 * 1.2, 2)
-  })
-
-  it('clamps before jitter: clients at the cap still spread over maxDelay ± jitter', () => {
+  it('clamps slots to maxDelay: clients at the cap stay spread over it by their phases', () => {
     const random = lcg(7)
-    const delays = Array.from({ length: 1000 }, () => backoffDelay(60, options, random))
-    expect(Math.min(...delays)).toBeGreaterThanOrEqual(30_000 * 0.8)
-    expect(Math.max(...delays)).toBeLessThanOrEqual(30_000 * 1.2)
-    // Not collapsed onto one instant (socket.io-client's clamp-after-jitter flaw).
-    expect(new Set(delays.map((d) => Math.round(d / 100))).size).toBeGreaterThan(50)
+    const landings = Array.from({ length: 1000 }, () => retryTimes(60, random()).at(-1)!)
+    const first = Math.min(...landings)
+    // Slot 60 is maxDelay long and the clients fill it (not collapsed onto one instant, as
+    // socket.io-client's clamp-after-jitter does).
+    expect(Math.max(...landings) - first).toBeGreaterThan(30_000 * 0.95)
+    expect(Math.max(...landings) - first).toBeLessThan(30_000)
+    expect(new Set(landings.map((t) => Math.floor((t - first) / 300))).size).toBeGreaterThan(95)
+    expect(backoffDelay(60, options, () => 0.5, 0.3)).toBeCloseTo(30_000, 6)
   })
 
-  it('without jitter, the first retry is uniform over [0, minDelay] and later ones exact', () => {
-    const exact = { ...options, jitter: 0 }
-    expect(backoffDelay(1, exact, () => 0.25)).toBeCloseTo(250, 6)
-    expect(backoffDelay(3, exact, () => 0.9)).toBeCloseTo(1_500, 6)
+  it('scales the delay of retries after the first by 1 ± jitter when jitter is set', () => {
+    const jittered = { ...options, jitter: 0.2 }
+    expect(backoffDelay(1, jittered, () => 0, 0.5)).toBeCloseTo(500, 6)
+    expect(backoffDelay(3, jittered, () => 0, 0.5)).toBeCloseTo(1_250 * 0.8, 6)
+    expect(backoffDelay(3, jittered, () => 0.999999, 0.5)).toBeCloseTo(1_250 * 1.2, 2)
+  })
+
+  it('without a phase, draws one from random (the public one-call form)', () => {
+    expect(backoffDelay(1, options, () => 0.25)).toBeCloseTo(250, 6)
+    expect(backoffDelay(3, options, () => 0.9)).toBeCloseTo(0.1 * 1_000 + 0.9 * 1_500, 6)
+  })
+
+  it('retryDelay counts from the loss: a slow refusal does not push the next retry later', () => {
+    // Phase 0.5: retry 2 at 1,500 ms from the loss, whether retry 1 (at 500) failed at once or after 300 ms.
+    expect(retryDelay(2, 502, options, () => 0.5, 0.5)).toBeCloseTo(998, 6)
+    expect(retryDelay(2, 800, options, () => 0.5, 0.5)).toBeCloseTo(700, 6)
+    // Past its place in slot 2 already: its place in slot 3 (2,000 + 750), never at once.
+    expect(retryDelay(2, 1_600, options, () => 0.5, 0.5)).toBeCloseTo(1_150, 6)
+    expect(retryDelay(1, 0, options, () => 0.5, 0.25)).toBeCloseTo(250, 6)
+  })
+
+  it('retryDelay spreads clients whose attempts failed together over the next slot by their phases', () => {
+    // 1,000 clients all failing at the same instant late in slot 2 (a stalled event loop, a proxy
+    // that resets everything at once): each goes to its own place in the slot ahead, not in step.
+    const random = lcg(5)
+    const landings = Array.from({ length: 1000 }, () => 1_990 + retryDelay(2, 1_990, options, random, random()))
+    expect(Math.min(...landings)).toBeGreaterThanOrEqual(1_990)
+    for (const count of buckets(landings, 150, 3_500, 2_000)) {
+      expect(count).toBeGreaterThan(100 * 0.7)
+      expect(count).toBeLessThan(100 * 1.3)
+    }
+  })
+
+  it('retryDelay never waits more than two slots when the wall clock jumps', () => {
+    // The clock jumped back 40 s since the loss (elapsed < 0), or forward: at most slot 1 + slot 2.
+    expect(retryDelay(2, -40_000, options, () => 0.5, 0.5)).toBe(2_000)
+    expect(retryDelay(2, 40_000, options, () => 0.5, 0.5)).toBeLessThanOrEqual(2_000)
+    expect(retryDelay(1, -40_000, options, () => 0.5, 0.5)).toBe(1_000)
+  })
+
+  it('retryDelay jumps over capped slots without counting them (attempt or elapsed may be huge)', () => {
+    const capped = { ...options, maxDelay: 2_000 }
+    // Slots 1,000, 1,000, 1,500, 2,000, 2,000...: slot n ≥ 4 starts at 3,500 + (n - 4)·2,000.
+    expect(landingOf(10, 0.5, capped)).toBeCloseTo(3_500 + 6 * 2_000 + 1_000, 6)
+    // A day into the outage: the next place at phase 0.5 of a 2,000 ms slot, within one slot.
+    const late = retryDelay(5, 86_400_000 + 300, capped, () => 0.5, 0.5)
+    expect(late).toBeGreaterThan(0)
+    expect((86_400_000 + 300 + late - 3_500) % 2_000).toBeCloseTo(1_000, 6)
+    expect(Number.isFinite(retryDelay(Number.MAX_SAFE_INTEGER, 0, capped, () => 0.5, 0.5))).toBe(true)
+    expect(retryDelay(3, 500, { ...options, minDelay: 0 }, () => 0.5, 0.5)).toBe(0)
   })
 
   it('never overflows at attempt 1,000+ (exponent clamped)', () => {
@@ -158,15 +224,75 @@ describe('a herd of Connections under fake timers', () => {
     expect(attempts.length).toBeLessThan(clients * 4)
   })
 
-  it('times each retry from the refusal before it, keeping the phase of the first', () => {
-    // A lone client, random() = 0.5: first retry at d1, then minDelay later, then minDelay·factor later.
+  it('times each retry from the loss, at the phase of the first in every slot', () => {
+    // A lone client, random() = 0.5: retry n at the middle of slot n.
     const { attempts, backAt } = herd(1, 2_000, () => 0.5)
-    const d1 = backoffDelay(1, RECONNECT_DEFAULTS, () => 0.5)
     const { minDelay, factor } = RECONNECT_DEFAULTS
     // (Fake timers fire on whole ms, and each refusal here takes 1 ms.)
-    const expected = [d1, d1 + minDelay, d1 + minDelay + minDelay * factor]
+    const expected = [minDelay / 2, minDelay + minDelay / 2, 2 * minDelay + (minDelay * factor) / 2]
     expect(attempts).toHaveLength(3)
     attempts.forEach((at, i) => expect(Math.abs(at - expected[i])).toBeLessThanOrEqual(3))
     expect(backAt[0]! - attempts[2]).toBeLessThanOrEqual(1)
+  })
+
+  it('keeps each retry at its place from the loss when refusals are slow (no drift)', () => {
+    // The server takes 300 ms to refuse; retries still land at the middle of slots 1, 2, 3.
+    const env = createManualEnvironment({ random: () => 0.5 })
+    const attempts: number[] = []
+    let start = 0
+    class SlowRefusal extends FakeWebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols)
+        attempts.push(Date.now() - start)
+        setTimeout(() => this.serverClose(1006), 300)
+      }
+    }
+    const connection = new Connection('ws://127.0.0.1:1/', { WebSocket: SlowRefusal, environment: env, heartbeat: false })
+    connection.open()
+    vi.advanceTimersByTime(300)
+    start = Date.now()
+    attempts.length = 0
+    // The first socket was refused after 300 ms: the outage starts now.
+    const { minDelay, factor } = RECONNECT_DEFAULTS
+    vi.advanceTimersByTime(2 * minDelay + minDelay * factor)
+    connection.close()
+    const expected = [minDelay / 2, minDelay + minDelay / 2, 2 * minDelay + (minDelay * factor) / 2]
+    expect(attempts).toHaveLength(3)
+    attempts.forEach((at, i) => expect(Math.abs(at - expected[i])).toBeLessThanOrEqual(2))
+  })
+
+  it('draws the phase once per outage: every retry of it lands at the same place, the next outage draws again', () => {
+    const draws = [0.2, 0.7]
+    const used: number[] = []
+    const env = createManualEnvironment({
+      random: () => {
+        const value = draws.shift() ?? 0.5
+        used.push(value)
+        return value
+      },
+    })
+    const connection = new Connection('ws://127.0.0.1:1/', { WebSocket: FakeWebSocket, environment: env, heartbeat: false })
+    const { minDelay, factor, minUptime } = RECONNECT_DEFAULTS
+    connection.open()
+    FakeWebSocket.last.accept()
+    const lostAt = Date.now()
+    FakeWebSocket.last.serverClose(1006)
+    // Three refused retries, at 0.2 of slots 1, 2 and 3 (timed from each refusal, 0 ms here).
+    const slots = [0, minDelay, 2 * minDelay]
+    const lengths = [minDelay, minDelay, minDelay * factor]
+    for (let i = 0; i < 3; i++) {
+      expect(connection.state.nextRetryAt! - lostAt).toBeCloseTo(slots[i] + 0.2 * lengths[i], -1)
+      vi.advanceTimersByTime(connection.state.nextRetryAt! - Date.now())
+      if (i < 2) FakeWebSocket.last.serverClose(1006)
+    }
+    expect(used).toEqual([0.2])
+    // Back, stable past minUptime: the next loss is a new outage with a new phase.
+    FakeWebSocket.last.accept()
+    vi.advanceTimersByTime(minUptime)
+    const lostAgain = Date.now()
+    FakeWebSocket.last.serverClose(1006)
+    expect(used).toEqual([0.2, 0.7])
+    expect(connection.state.nextRetryAt! - lostAgain).toBeCloseTo(0.7 * minDelay, -1)
+    connection.close()
   })
 })
