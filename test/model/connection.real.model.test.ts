@@ -201,10 +201,11 @@ async function heal(world: RealWorld): Promise<void> {
     if (record.userClosed || connection.status === 'failed') continue
 
     if (connection.status === 'idle') connection.open()
-    // A close the server sent during the faults (say 4401 held by a blackhole) may still end it in failed.
-    await waitFor(() => (connection.status === 'open' && connection.state.queued === 0) || connection.status === 'failed', {
+    // A close the server sent during the faults (say 4401 held by a blackhole) may still end it
+    // in failed, or reach a close listener that closes it on the user's behalf (that close sticks).
+    await waitFor(() => record.userClosed || (connection.status === 'open' && connection.state.queued === 0) || connection.status === 'failed', {
       timeout: 10_000,
-      message: `${connection.url} open with its queue written (${JSON.stringify(connection.state)})`,
+      message: () => `${connection.url} open with its queue written (${JSON.stringify(connection.state)})`,
     })
   }
 }

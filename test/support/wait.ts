@@ -9,8 +9,8 @@ export interface WaitForOptions {
   timeout?: number
   /** Poll the predicate this often, ms. @default 10 */
   interval?: number
-  /** Names the awaited condition in the timeout error. */
-  message?: string
+  /** Names the awaited condition in the timeout error (a function: read when the wait gives up, so it can show the state then). */
+  message?: string | (() => string)
 }
 
 const DEFAULT_TIMEOUT = 5_000
@@ -35,7 +35,7 @@ export function waitFor<T>(
         lastError = error
       }
       if (Date.now() - started >= timeout) {
-        const what = message ?? predicate.toString().slice(0, 120)
+        const what = (typeof message === 'function' ? message() : message) ?? predicate.toString().slice(0, 120)
         const why = lastError ? ` (last error: ${String((lastError as Error)?.message ?? lastError)})` : ''
         return reject(new Error(`waitFor timed out after ${timeout} ms waiting for: ${what}${why}`))
       }
