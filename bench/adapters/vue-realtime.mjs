@@ -45,7 +45,8 @@ export function connect(url, opts = {}) {
   const h = createHandle()
   if (opts.composable) {
     const app = vue.createApp({ render: () => null })
-    if (lib.createRealtime) app.use(lib.createRealtime(connectionOptions(opts)))
+    const plugin = lib.createRealtime?.(connectionOptions(opts))
+    if (plugin) app.use(plugin)
     const scope = vue.effectScope(true)
     const api = app.runWithContext(() =>
       scope.run(() =>
@@ -68,7 +69,8 @@ export function connect(url, opts = {}) {
     h.close = () => {
       api.close()
       scope.stop()
-      app.unmount?.()
+      // What `app.unmount()` does for a mounted app (this one renders nothing and is never mounted).
+      plugin?.manager.closeAll()
     }
     return h
   }
