@@ -1,7 +1,7 @@
 // Raw `ws` through the DOM-style `onmessage` (a MessageEvent per frame, text as a string): the
 // path vue-realtime and every WebSocket-shaped wrapper take. Same consumer as the `ws` adapter.
 import WebSocket from 'ws'
-import { createHandle, decode } from '../lib/adapter-base.mjs'
+import { createHandle, decode, rawSocketCalls } from '../lib/adapter-base.mjs'
 
 export const name = 'ws (onmessage)'
 export const serverKind = 'ws'
@@ -14,12 +14,5 @@ export function connect(url) {
   ws.onmessage = (event) => h.emitMessage(typeof event.data === 'string' ? decode(event.data) : event.data)
   ws.onclose = (event) => h.emitClose({ code: event.code, reason: event.reason })
   ws.onerror = () => {}
-  h.send = (data) => {
-    if (ws.readyState !== WebSocket.OPEN) return 'dropped'
-    ws.send(typeof data === 'string' ? data : JSON.stringify(data))
-    h.counters.sent += 1
-    return 'sent'
-  }
-  h.close = () => ws.close()
-  return h
+  return rawSocketCalls(h, ws)
 }

@@ -1,6 +1,6 @@
 // Raw `ws`: the ceiling. No heartbeat, no reconnect, no queue; JSON.parse + push is the consumer.
 import WebSocket from 'ws'
-import { createHandle, decode } from '../lib/adapter-base.mjs'
+import { createHandle, decode, rawSocketCalls } from '../lib/adapter-base.mjs'
 
 export const name = 'ws'
 export const serverKind = 'ws'
@@ -13,12 +13,5 @@ export function connect(url) {
   ws.on('message', (data, isBinary) => h.emitMessage(isBinary ? data : decode(data)))
   ws.on('close', (code, reason) => h.emitClose({ code, reason: reason.toString() }))
   ws.on('error', () => {})
-  h.send = (data) => {
-    if (ws.readyState !== WebSocket.OPEN) return 'dropped'
-    ws.send(typeof data === 'string' ? data : JSON.stringify(data))
-    h.counters.sent += 1
-    return 'sent'
-  }
-  h.close = () => ws.close()
-  return h
+  return rawSocketCalls(h, ws)
 }

@@ -40,3 +40,15 @@ export function decode(data) {
     return text
   }
 }
+
+/** `send` and `close` of a bare `ws` socket (no queue: not open means dropped), for the raw baselines. */
+export function rawSocketCalls(handle, ws) {
+  handle.send = (data) => {
+    if (ws.readyState !== ws.OPEN) return 'dropped'
+    ws.send(typeof data === 'string' ? data : JSON.stringify(data))
+    handle.counters.sent += 1
+    return 'sent'
+  }
+  handle.close = () => ws.close()
+  return handle
+}
