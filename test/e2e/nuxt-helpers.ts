@@ -1,8 +1,11 @@
 // Shared by the Nuxt e2e tests (nuxt.e2e.test.ts, nuxt-tabs.e2e.test.ts).
+import { execFileSync } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { useTestContext } from '@nuxt/test-utils/e2e'
+import { fileURLToPath } from 'node:url'
+import { setup, useTestContext } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './helpers'
 
 /** A string only the tab-sharing code carries (its lock and channel names, src/core/tabs/wire.ts). */
 export const TAB_SHARING_MARKER = 'vue-realtime.tabs.v'
@@ -28,5 +31,33 @@ export function watchConsole(page: Page, problems: string[]): void {
     if (message.type() === 'error' || message.type() === 'warning' || /hydrat|mismatch/i.test(message.text())) {
       problems.push(`${message.type()}: ${message.text()}`)
     }
+  })
+}
+
+/**
+ * Builds the package and the fixture app (test/nuxt/fixture) on it, as the tarball ships it
+ * (dist), with `shareAcrossTabs` on for `tabs`, and runs it as its production server for
+ * Debian's Chromium. Call at the top level of a test file (it registers the file's hooks).
+ */
+export async function setupNuxtFixture({ tabs = false } = {}): Promise<void> {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 })
+  process.env.VUE_REALTIME_FROM = 'dist'
+  if (tabs) process.env.VUE_REALTIME_TABS = '1'
+  await setup({
+    rootDir: fileURLToPath(new URL('../nuxt/fixture', import.meta.url)),
+    browser: true,
+    browserOptions: { type: 'chromium', launch: { executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 } },
+    setupTimeout: 300_000,
+    env: { NUXT_TELEMETRY_DISABLED: '1' },
+  })
+}
+
+/**
+ * Records the text of every script the page runs into `scripts`; Nuxt also prefetches the app's
+ * lazy chunks (resource type 'other'), which downloads but never runs them.
+ */
+export function recordScripts(page: Page, scripts: Array<Promise<string>>): void {
+  page.on('response', (response) => {
+    if (response.request().resourceType() === 'script') scripts.push(response.text())
   })
 }

@@ -2,25 +2,13 @@
 // Debian's Chromium: two tabs of one browser profile hold one socket per URL between them, a
 // publish from the follower is acked through the leader's socket, and hydration matches;
 // NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=false turns sharing off at deploy time.
-import { execFileSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { $fetch, getBrowser, setup, startServer, url } from '@nuxt/test-utils/e2e'
+import { $fetch, getBrowser, startServer, url } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, UI_TIMEOUT } from './helpers'
-import { clientScripts, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
+import { UI_TIMEOUT } from './helpers'
+import { clientScripts, recordScripts, setupNuxtFixture, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
 
-execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 })
-process.env.VUE_REALTIME_FROM = 'dist'
-process.env.VUE_REALTIME_TABS = '1'
-
-await setup({
-  rootDir: fileURLToPath(new URL('../nuxt/fixture', import.meta.url)),
-  browser: true,
-  browserOptions: { type: 'chromium', launch: { executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 } },
-  setupTimeout: 300_000,
-  env: { NUXT_TELEMETRY_DISABLED: '1' },
-})
+await setupNuxtFixture({ tabs: true })
 
 const text = (page: Page, id: string) => page.getByTestId(id).textContent()
 
@@ -34,10 +22,7 @@ async function twoTabs(): Promise<{ tabs: Page[]; problems: string[]; scripts: A
     const page = await context.newPage()
     page.setDefaultTimeout(UI_TIMEOUT)
     watchConsole(page, problems)
-    // The scripts the tabs run (not Nuxt's prefetches of lazy chunks, resource type 'other').
-    page.on('response', (response) => {
-      if (response.request().resourceType() === 'script') scripts.push(response.text())
-    })
+    recordScripts(page, scripts)
     await page.goto(url('/'), { waitUntil: 'load' })
     await expect.poll(() => text(page, 'channel-status'), { timeout: UI_TIMEOUT }).toBe('open')
     await expect.poll(() => text(page, 'socket-status'), { timeout: UI_TIMEOUT }).toBe('open')

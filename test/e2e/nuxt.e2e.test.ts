@@ -3,26 +3,14 @@
 // `idle` and opens no socket, the browser connects after hydration without a mismatch and a
 // publish is acked through the module's own route, `NUXT_PUBLIC_REALTIME_URL` and a non-root
 // `app.baseURL` apply at run time.
-import { execFileSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { $fetch, createPage, setup, startServer, url } from '@nuxt/test-utils/e2e'
+import { $fetch, createPage, startServer, url } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRealtimeServer, type RealtimeServer } from '../../src/server'
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, UI_TIMEOUT } from './helpers'
-import { clientScripts, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
+import { UI_TIMEOUT } from './helpers'
+import { clientScripts, recordScripts, setupNuxtFixture, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
 
-// The fixture uses the built package (dist), as the tarball ships it.
-execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 })
-process.env.VUE_REALTIME_FROM = 'dist'
-
-await setup({
-  rootDir: fileURLToPath(new URL('../nuxt/fixture', import.meta.url)),
-  browser: true,
-  browserOptions: { type: 'chromium', launch: { executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 } },
-  setupTimeout: 300_000,
-  env: { NUXT_TELEMETRY_DISABLED: '1' },
-})
+await setupNuxtFixture()
 
 /** What the module's protocol server saw (the fixture's /api/realtime). */
 interface Seen {
@@ -37,10 +25,7 @@ async function open(path: string): Promise<{ page: Page; problems: string[]; scr
   const page = await createPage()
   page.setDefaultTimeout(UI_TIMEOUT)
   watchConsole(page, problems)
-  // Scripts the page runs; Nuxt also prefetches the app's lazy chunks (resource type 'other'), which downloads but never runs them.
-  page.on('response', (response) => {
-    if (response.request().resourceType() === 'script') scripts.push(response.text())
-  })
+  recordScripts(page, scripts)
   await page.goto(url(path), { waitUntil: 'hydration' })
   return { page, problems, scripts }
 }
