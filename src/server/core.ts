@@ -11,6 +11,7 @@ import { CloseCode, PROTOCOL, isFrameId, isValidTopic, TOPIC_PATTERN } from '../
 import { ClientConnection, type Outbound } from './client'
 import { DEFAULTS, type ResolvedLimits, type ServerContext } from './context'
 import { Emitter } from './emitter'
+import { Emptied } from './emptied'
 import { encodeData, nestingDepth } from './encode'
 import type { EnginePublish, RealtimeEngine } from './engine'
 import { memoryEngine } from './engine-memory'
@@ -128,7 +129,7 @@ export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<U
   const presence = new Presence<User>(ctx, clients)
   const frames = new FrameHandler<User>(ctx, topics, presence)
   let state: 'starting' | 'open' | 'closing' | 'closed' = 'starting'
-  let onClientsGone: (() => void) | null = null
+  const clientsGone = new Emptied(() => clients.size)
 
   let resolveReady!: () => void
   let rejectReady!: (error: unknown) => void
@@ -164,18 +165,6 @@ export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<U
     return { ...result, duplicate }
   }
 
-  /** Resolves once no client is left, or after `timeout` ms. */
-  async function clientsGone(timeout: number): Promise<void> {
-    if (clients.size === 0) return
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await new Promise<void>((resolve) => {
-      onClientsGone = resolve
-      timer = setTimeout(resolve, timeout)
-    })
-    clearTimeout(timer)
-    onClientsGone = null
-  }
-
   function accept(socket: TransportSocket, user: User | undefined, outbound?: Outbound): TransportPeer {
     const client = new ClientConnection<User>(randomUUID(), user, socket, ctx, outbound)
     clients.set(client.id, client)
@@ -200,7 +189,7 @@ export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<U
         clients.delete(client.id)
         topics.removeClient(client)
         events.emit('disconnect', { client, code, reason })
-        if (clients.size === 0) onClientsGone?.()
+        clientsGone.check()
       },
     }
   }
@@ -235,11 +224,11 @@ export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<U
     },
     async closeClients(code, reason, timeout) {
       for (const client of clients.values()) client.close(code, reason)
-      await clientsGone(timeout)
+      await clientsGone.wait(timeout)
       // Whoever did not finish the closing handshake in time is cut off; their close events come
       // a few ticks later: wait for those too, so their leaves reach the engine before it closes.
       for (const client of clients.values()) client.terminate()
-      await clientsGone(timeout)
+      await clientsGone.wait(timeout)
     },
     async finishClose(timeout) {
       // An `authorize` hook or an engine that hangs must not hold the shutdown forever.

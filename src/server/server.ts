@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { CloseCode, PROTOCOL } from '../core/protocol'
 import { DEFAULTS } from './context'
+import { Emptied } from './emptied'
 import { createProtocolCore } from './core'
 import { nodeUpgradeView } from './gate'
 import { WriteBatch } from './outbound'
@@ -51,7 +52,8 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
   const sockets = new Set<WebSocket>()
   /** Sockets not yet WebSockets: each with a deadline, all together under a cap. */
   const pending = new PendingUpgrades(upgradeLimits, ctx.now, (error) => ctx.report(error, 'accepting a connection'))
-  let onSocketsGone: (() => void) | null = null
+  /** Every tracked socket has emitted `close`. */
+  const socketsGone = new Emptied(() => sockets.size)
   let stopped = false
 
   const wss = new WebSocketServer({
@@ -76,7 +78,7 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     sockets.add(ws)
     ws.on('close', () => {
       sockets.delete(ws)
-      if (sockets.size === 0) onSocketsGone?.()
+      socketsGone.check()
     })
   }
 
@@ -171,18 +173,6 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     return { host: host.includes(':') ? `[${host}]` : host, port: addr.port }
   }
 
-  /** Resolves when every tracked socket has emitted `close`, or after `timeout` ms. */
-  async function socketsGone(timeout: number): Promise<void> {
-    if (sockets.size === 0) return
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await new Promise<void>((resolve) => {
-      onSocketsGone = resolve
-      timer = setTimeout(resolve, timeout)
-    })
-    clearTimeout(timer)
-    onSocketsGone = null
-  }
-
   let closing: Promise<void> | null = null
   function close(closeOptions: CloseOptions = {}): Promise<void> {
     closing ??= (async () => {
@@ -194,12 +184,12 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
       pending.destroyAll()
       // Accepted clients get the close code; refused ones are already closing with theirs.
       const clientsGone = core.closeClients(code, reason, timeout)
-      await socketsGone(timeout)
+      await socketsGone.wait(timeout)
       // Whoever did not finish the closing handshake in time is cut off. `ws` emits their
       // `close` only after its receiver has drained, a few ticks later: wait for those too, so
       // their leaves reach the engine before it closes.
       for (const ws of sockets) ws.terminate()
-      await socketsGone(timeout)
+      await socketsGone.wait(timeout)
       await clientsGone
       await core.finishClose(timeout)
       wss.close()
