@@ -113,6 +113,9 @@ export class Connection<In = unknown, Out = unknown> {
   readonly #reconnect: ResolvedReconnectOptions | null
   readonly #serializer: Serializer<In, Out>
   readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#callbackFailed(error, String(event)))
+  // Kept for the per-frame path: no lookup by event name per frame.
+  readonly #messageChannel = this.#emitter.channel('message')
+  readonly #frameInChannel = this.#emitter.channel('frameIn')
   readonly #writer: Writer
   readonly #heartbeat: Heartbeat | null
 
@@ -378,8 +381,8 @@ export class Connection<In = unknown, Out = unknown> {
   }
 
   #received(socket: WebSocketLike, raw: unknown): void {
-    // `has` first: no event object per frame unless devtools listens.
-    if (this.#emitter.has('frameIn')) this.#emitter.emit('frameIn', { data: raw })
+    // No event object per frame unless someone (devtools) listens.
+    if (this.#frameInChannel.listeners.length > 0) this.#emitter.dispatch(this.#frameInChannel, 'frameIn', { data: raw })
     if (this.#heartbeat?.inbound(raw) !== true) {
       let message: In | undefined
       let decoded = false
@@ -395,7 +398,7 @@ export class Connection<In = unknown, Out = unknown> {
         // carry this count. Checked here: the state's shape varies, and reading it for every
         // frame kept deoptimizing this path.
         if (this.#timers[COUNTERS] == null) this.#countersChanged()
-        this.#emitter.emit('message', message as In)
+        this.#emitter.dispatch(this.#messageChannel, 'message', message as In)
       }
     }
     // Any frame answers a probe: what waited for it goes now rather than at the next poll.
