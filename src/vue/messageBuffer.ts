@@ -25,11 +25,11 @@ export interface MessageBuffer<T> {
   clear: () => void
 }
 
-export interface MessageBufferOptions {
+export interface MessageBufferOptions<T> {
   /** @default 'frame' */
   flush?: FlushMode
-  /** Runs after each batched trigger (e.g. to publish the last message). */
-  onFlush?: () => void
+  /** Runs after each batched trigger with the newest message of the batch (e.g. to publish it). */
+  onFlush?: (newest: T) => void
 }
 
 /**
@@ -40,7 +40,7 @@ export interface MessageBufferOptions {
  */
 export const FRAME_FALLBACK_MS = 100
 
-export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onFlush }: MessageBufferOptions = {}): MessageBuffer<T> {
+export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onFlush }: MessageBufferOptions<T> = {}): MessageBuffer<T> {
   const list: T[] = []
   const messages = shallowRef<readonly T[]>(list)
   // Messages since the last flush: `messages` changes only when it triggers, so what a reader
@@ -53,6 +53,8 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
   let count = 0
   /** The slot the next message goes to. */
   let slot = 0
+  /** The newest message when `max` is 0 (there is no ring to find it in). */
+  let newest: T | undefined
   let scheduled = false
   let timer: ReturnType<typeof setTimeout> | undefined
   let frame: number | undefined
@@ -68,15 +70,22 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
     cancel()
     scheduled = false
     const keep = Math.min(max, count)
-    if (list.length + keep > max) list.splice(0, list.length + keep - max)
+    const last = max > 0 ? pending[slot === 0 ? max - 1 : slot - 1] : newest
+    // In place, with plain loops: the oldest `drop` leave from the front, the batch is written
+    // after the rest. The length only grows (to `max`), so the array keeps its backing store;
+    // `splice` built an array of what it removed per batch, `copyWithin` and a shorter `length`
+    // cost more than the loops.
+    const drop = Math.max(0, list.length + keep - max)
+    const stay = list.length - drop
+    if (drop > 0) for (let j = 0; j < stay; j++) list[j] = list[j + drop]
     // Oldest first: once the ring has wrapped, the oldest kept message is in the next slot.
     for (let i = count > max ? slot : 0, n = 0; n < keep; n++) {
-      list.push(pending[i])
+      list[stay + n] = pending[i]
       if (++i === max) i = 0
     }
     count = slot = 0
     triggerRef(messages)
-    onFlush?.()
+    onFlush?.(last as T)
   }
 
   // The pending frame or timer belongs to the scope that made the buffer.
@@ -89,7 +98,7 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
         pending[slot] = message
         if (++slot === max) slot = 0
         count++
-      }
+      } else newest = message
       if (mode === 'sync') return flush()
       if (scheduled) return
       scheduled = true

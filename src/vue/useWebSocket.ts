@@ -160,10 +160,9 @@ export function useWebSocket<In = unknown, Out = unknown>(
   const connection = shallowRef<Connection<In, Out> | undefined>()
 
   const data = shallowRef<In | undefined>()
-  let last: In | undefined
   const { messages, push, clear } = createMessageBuffer<In>(max, {
     flush,
-    onFlush() {
+    onFlush(last) {
       // An equal message still triggers: every message counts, none is coalesced.
       if (Object.is(data.value, last)) triggerRef(data)
       else data.value = last
@@ -197,9 +196,14 @@ export function useWebSocket<In = unknown, Out = unknown>(
           return callbackFailed('filter', cause)
         }
       }
-      last = message
       push(message)
-      if (onMessage) call('onMessage', onMessage, message)
+      if (onMessage) {
+        try {
+          onMessage(message)
+        } catch (cause) {
+          callbackFailed('onMessage', cause)
+        }
+      }
     }
 
   // While hydrating server-rendered HTML, the refs keep showing what the server rendered

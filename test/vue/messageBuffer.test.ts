@@ -10,12 +10,19 @@ let scope: EffectScope
 function buffer(max: number, flush?: FlushMode) {
   let triggers = 0
   let flushes = 0
+  let newest: number | undefined
   let made!: MessageBuffer<number>
   scope.run(() => {
-    made = createMessageBuffer<number>(max, { flush, onFlush: () => flushes++ })
+    made = createMessageBuffer<number>(max, {
+      flush,
+      onFlush: (message) => {
+        flushes++
+        newest = message
+      },
+    })
     watch(made.messages, () => triggers++, { flush: 'sync' })
   })
-  return { ...made, triggers: () => triggers, flushes: () => flushes }
+  return { ...made, triggers: () => triggers, flushes: () => flushes, newest: () => newest }
 }
 
 function setVisibility(state: 'visible' | 'hidden'): void {
@@ -159,18 +166,19 @@ describe('clear and bounds', () => {
     expect(b.messages.value).toEqual(Array.from({ length: 10 }, (_, i) => 99_990 + i))
   })
 
-  it('keeps nothing with max 0, but still tells its flush callback', () => {
+  it('keeps nothing with max 0, but still tells its flush callback the newest message', () => {
     const b = buffer(0, 'sync')
     b.push(1)
     expect(b.messages.value).toEqual([])
     expect(b.flushes()).toBe(1)
+    expect(b.newest()).toBe(1)
   })
 })
 
 describe('the kept messages, against a model', () => {
   // The buffer reuses its pending slots (a ring of max) and moves or trims the shown list in
   // place: whatever the batch sizes, what is shown must be exactly the newest max in order.
-  it('shows the newest max messages in arrival order after every flush, whatever the batch sizes', () => {
+  it('shows the newest max messages in arrival order after every flush, whatever the batch sizes, and reports the newest', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 12 }),
@@ -194,6 +202,8 @@ describe('the kept messages, against a model', () => {
             vi.runAllTicks()
             for (let i = next - size; i < next; i++) model.push(i)
             expect(b.messages.value).toEqual(max === 0 ? [] : model.slice(-max))
+            // `data` of useWebSocket: the flush callback gets the batch's newest message.
+            if (size > 0) expect(b.newest()).toBe(next - 1)
           }
         },
       ),
