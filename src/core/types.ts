@@ -53,6 +53,10 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void
   /** `ws` only: destroy the TCP socket at once, without a closing handshake. */
   terminate?(): void
+  /** `ws` only (Node's EventEmitter): its 'message' event, `(data, isBinary)`, read without a `MessageEvent` per frame. */
+  on?(event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void): unknown
+  /** `ws` only (Node's EventEmitter): detaches the 'message' listener when the socket is discarded. */
+  removeAllListeners?(event: 'message'): unknown
   onopen: EventHandler<unknown> | null
   onmessage: EventHandler<{ data: unknown }> | null
   onclose: EventHandler<{ code: number; reason: string; wasClean: boolean }> | null

@@ -77,6 +77,41 @@ describe('against a real ws server on 127.0.0.1', () => {
     expect(s.tcpConnections).toBe(2)
   })
 
+  it("takes ws's frames from its own 'message' event: text as strings, binary as ArrayBuffers, the listener gone once the socket ends", async () => {
+    const s = await server()
+    const sockets: WebSocket[] = []
+    class Recording extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols)
+        sockets.push(this)
+      }
+    }
+    const connection = track(
+      new Connection<unknown>(s.url, { ...fast, heartbeat: false, WebSocket: Recording as unknown as ConnectionOptions['WebSocket'] }),
+    )
+    const received: unknown[] = []
+    connection.on('message', (message) => received.push(message))
+    connection.open()
+    await waitFor(() => connection.state.status === 'open' && s.sockets.size === 1)
+    const [client] = sockets
+    // No DOM-style handler: the frames come through ws's EventEmitter, one listener.
+    expect(client.onmessage).toBeNull()
+    expect(client.listenerCount('message')).toBe(1)
+    const [peer] = s.sockets
+    peer.send(JSON.stringify({ n: 1, text: 'héllo ✓' }))
+    peer.send(Buffer.from([1, 2, 3]), { binary: true })
+    peer.send('{"n":2}')
+    await waitFor(() => received.length === 3)
+    expect(received[0]).toEqual({ n: 1, text: 'héllo ✓' })
+    // Binary frames pass the serializer untouched, shaped by binaryType ('arraybuffer').
+    expect(received[1]).toBeInstanceOf(ArrayBuffer)
+    expect([...new Uint8Array(received[1] as ArrayBuffer)]).toEqual([1, 2, 3])
+    expect(received[2]).toEqual({ n: 2 })
+    connection.close()
+    await waitFor(() => connection.state.status === 'closed')
+    expect(client.listenerCount('message')).toBe(0)
+  })
+
   it('delivers 100 sends made during an outage once each, in order', async () => {
     const s = await server()
     const connection = track(new Connection(s.url, fast))
