@@ -15,8 +15,9 @@ import { addImports, addPlugin, addServerHandler, addServerImports, addServerPlu
 import { autoImportsFor } from './imports'
 import { nitroCrosswsVersion, needsProtocolHeader } from './nitro'
 import { MODULE_DEFAULTS, type ModuleOptions, type RealtimePublicConfig } from './options'
+import { moduleTabSharing } from './tabs'
 
-export type { ModuleOptions, RealtimeAutoImports, RealtimePublicConfig } from './options'
+export type { ModuleOptions, RealtimeAutoImports, RealtimeNuxtTabSharing, RealtimePublicConfig } from './options'
 
 const NAME = 'vue-realtime'
 
@@ -33,13 +34,16 @@ export default defineNuxtModule<ModuleOptions>({
     const path = options.path || MODULE_DEFAULTS.path
     if (!path.startsWith('/')) throw new Error(`[${NAME}/nuxt] realtime.path must start with "/", got "${path}". Write it as "/${path}".`)
 
+    const tabs = moduleTabSharing(options.shareAcrossTabs)
+
     // Public runtime config: every key present, so each NUXT_PUBLIC_REALTIME_* variable overrides it.
     const existing = (nuxt.options.runtimeConfig.public.realtime ?? {}) as Partial<RealtimePublicConfig>
     const publicConfig: RealtimePublicConfig = {
       url: options.url ?? MODULE_DEFAULTS.url,
       path,
       devtools: options.devtools ?? MODULE_DEFAULTS.devtools,
-      shareAcrossTabs: options.shareAcrossTabs ?? MODULE_DEFAULTS.shareAcrossTabs,
+      shareAcrossTabs: tabs.enabled,
+      shareAcrossTabsName: tabs.name,
       ...existing,
     }
     nuxt.options.runtimeConfig.public.realtime = publicConfig
@@ -47,7 +51,7 @@ export default defineNuxtModule<ModuleOptions>({
     // The runtime is shipped as source Nuxt compiles with the app (it imports `nuxt/app`).
     const runtimeDir = resolver.resolve('./runtime')
     nuxt.options.build.transpile.push(runtimeDir)
-    addPlugin(resolver.resolve(options.shareAcrossTabs ? './runtime/plugin-tabs' : './runtime/plugin'))
+    addPlugin(resolver.resolve(tabs.enabled ? './runtime/plugin-tabs' : './runtime/plugin'))
 
     const hasPinia = !!(await tryResolveModule('pinia', nuxt.options.modulesDir))
     addImports(autoImportsFor(options.autoImports ?? true, hasPinia))

@@ -55,20 +55,49 @@ export interface ModuleOptions {
   /** The Vue Devtools timeline and inspector, in development. @default true */
   devtools?: boolean
   /**
-   * Hold one socket per URL for all the tabs of the origin: `tabSharing()` with its defaults
-   * (see the tabs guide). Decided at build time, since an app that does not share ships none of
-   * that code; `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=false` turns it off at deploy time.
+   * Hold one socket per URL for all the tabs of the origin (see the tabs guide): `true` for
+   * `tabSharing()` with its defaults, `{ name }` to share only with the tabs of apps that use
+   * the same name. Decided at build time, since an app that does not share ships none of that
+   * code; `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=false` turns it off at deploy time and
+   * `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS_NAME` sets the name. `via: 'worker'` is not a module
+   * option (a SharedWorker cannot travel in the runtime config): pass
+   * `shareAcrossTabs: tabSharing({ via: 'worker', worker })` to the connections that need it.
    * @default false
    */
-  shareAcrossTabs?: boolean
+  shareAcrossTabs?: boolean | RealtimeNuxtTabSharing
+}
+
+/** `realtime.shareAcrossTabs` as an object: tab sharing with the options the module can carry to the browser. */
+export interface RealtimeNuxtTabSharing {
+  /**
+   * Tabs share a socket only with tabs that use the same `name` (and the same URL and
+   * subprotocols): it is part of the Web Locks and BroadcastChannel names. Give two apps of one
+   * origin, or two deployments that must not mix, different names. A non-empty string;
+   * `NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS_NAME` overrides it at deploy time.
+   * @default undefined (the group of every app on the origin that gives no name)
+   */
+  name?: string
 }
 
 /** `runtimeConfig.public.realtime`: what the runtime plugin reads (env overrides apply). */
 export interface RealtimePublicConfig {
+  /** `url` of the module's options (`NUXT_PUBLIC_REALTIME_URL`). */
   url: string
+  /** `path` of the module's options (`NUXT_PUBLIC_REALTIME_PATH`). */
   path: string
+  /** `devtools` of the module's options (`NUXT_PUBLIC_REALTIME_DEVTOOLS`). */
   devtools: boolean
+  /**
+   * Whether tabs share sockets (`NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS`): only a build with
+   * `shareAcrossTabs` on can share, so this can turn sharing off at run time, not on.
+   */
   shareAcrossTabs: boolean
+  /**
+   * `shareAcrossTabs.name`, `''` for none (`NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS_NAME`). Nuxt
+   * parses environment values, so a numeric name arrives as a number: read it with
+   * `tabSharingOptions` (runtime/tabSharing.ts), which turns it back into a string.
+   */
+  shareAcrossTabsName: string
 }
 
 export const MODULE_DEFAULTS = {

@@ -14,8 +14,11 @@ import type { RealtimePublicConfig } from '../options'
 import { HydrationManager, InertManager } from './managers'
 import { resolveRealtimeUrl } from './url'
 
-/** The plugin's setup; `tabSharing` given by the plugin the module registers for `shareAcrossTabs`. */
-export function setupRealtime(nuxtApp: Pick<NuxtApp, 'vueApp' | 'hook'>, tabSharing?: () => TabSharing): void {
+/**
+ * The plugin's setup; `tabSharing` given by the plugin the module registers for `shareAcrossTabs`,
+ * which builds the tab sharing from the runtime config (its group name, see tabSharing.ts).
+ */
+export function setupRealtime(nuxtApp: Pick<NuxtApp, 'vueApp' | 'hook'>, tabSharing?: (config: RealtimePublicConfig) => TabSharing): void {
   const runtimeConfig = useRuntimeConfig()
   const config = runtimeConfig.public.realtime as RealtimePublicConfig
   // `app` is typed by the app's generated types, which this package does not see.
@@ -28,7 +31,7 @@ export function setupRealtime(nuxtApp: Pick<NuxtApp, 'vueApp' | 'hook'>, tabShar
   }
   // The runtime value can turn sharing off (NUXT_PUBLIC_REALTIME_SHARE_ACROSS_TABS=false), not on:
   // a build without it has no tab-sharing code to turn on.
-  const manager = new HydrationManager(tabSharing && config.shareAcrossTabs ? { shareAcrossTabs: tabSharing() } : {})
+  const manager = new HydrationManager(tabSharing && config.shareAcrossTabs ? { shareAcrossTabs: tabSharing(config) } : {})
   nuxtApp.vueApp.use(createRealtime({ url, devtools: config.devtools, manager }))
   // A page that is not hydrated (client-only rendering) mounts too: `app:mounted` covers both.
   nuxtApp.hook('app:mounted', () => manager.hydrated())
