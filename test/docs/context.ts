@@ -76,5 +76,7 @@ export const DOCS_CONTEXT: Record<string, DocsContext> = {
   'ssr-nuxt/the-protocol-server-on-a-nitro-route#3': { prelude: 'declare function verifyToken(token: string): Promise<{ name: string } | null>\n' },
 
   'tabs/top#1': { prelude: APP },
+  // A Nuxt component: the module's auto-imports (useRealtimeSocket, useRealtimeUrl).
+  'tabs/in-nuxt#2': { target: 'nuxt' },
   'tabs/testing#1': { epilogue: 'export { b, tab }\n' },
 }
