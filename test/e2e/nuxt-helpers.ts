@@ -36,13 +36,14 @@ export function watchConsole(page: Page, problems: string[]): void {
 
 /**
  * Builds the package and the fixture app (test/nuxt/fixture) on it, as the tarball ships it
- * (dist), with `shareAcrossTabs` on for `tabs`, and runs it as its production server for
- * Debian's Chromium. Call at the top level of a test file (it registers the file's hooks).
+ * (dist), with `shareAcrossTabs: { name: tabs }` for a `tabs` name, and runs it as its
+ * production server for Debian's Chromium. Call at the top level of a test file (it registers
+ * the file's hooks).
  */
-export async function setupNuxtFixture({ tabs = false } = {}): Promise<void> {
+export async function setupNuxtFixture({ tabs }: { tabs?: string } = {}): Promise<void> {
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 })
   process.env.VUE_REALTIME_FROM = 'dist'
-  if (tabs) process.env.VUE_REALTIME_TABS = '1'
+  if (tabs) process.env.VUE_REALTIME_TABS = tabs
   await setup({
     rootDir: fileURLToPath(new URL('../nuxt/fixture', import.meta.url)),
     browser: true,
