@@ -36,7 +36,7 @@ export const meta = {
     { key: 'identicalSeen', label: `identical: seen of ${IDENTICAL}` },
     { key: 'consumer', label: 'consumer' },
   ],
-  note: 'Raw ws = ws + JSON.parse + push; raw ws onmessage = the same through the DOM-style `onmessage` (a MessageEvent per frame, text as a string), the way vue-realtime and every browser-shaped wrapper receive. socket.io-client runs against a socket.io server (its own framing). VueUse counts what `watch(data)` sees (its `data` ref), vue-realtime what `messages` holds. Every library runs with its defaults (vue-realtime: heartbeat on).',
+  note: 'Raw ws = ws + JSON.parse + push; raw ws onmessage = the same through the DOM-style `onmessage` (a MessageEvent per frame, text as a string), the way every browser-shaped wrapper receives (vue-realtime listens to `ws`\u2019s own "message" event in Node, `onmessage` in browsers). socket.io-client runs against a socket.io server (its own framing). VueUse counts what `watch(data)` sees (its `data` ref), vue-realtime what `messages` holds. Every library runs with its defaults (vue-realtime: heartbeat on).',
 }
 
 export async function run({ adapter }) {
