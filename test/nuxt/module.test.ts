@@ -1,12 +1,13 @@
 // The Nuxt module's pure parts: its default URL, its auto-imports, and the two managers its
 // plugin installs (the server's inert one, the browser's one that waits for the mount).
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { autoImportsFor } from '../../src/nuxt/imports'
 import { needsProtocolHeader, nitroCrosswsVersion } from '../../src/nuxt/nitro'
 import { HydrationManager, InertManager } from '../../src/nuxt/runtime/managers'
 import { joinPath, resolveRealtimeUrl } from '../../src/nuxt/runtime/url'
+import { tabSharing, type LockManagerLike } from '../../src'
 import { webSocketSpy } from '../vue/helpers'
 
 const g = globalThis as { WebSocket?: unknown }
@@ -77,6 +78,39 @@ describe('InertManager (server)', () => {
     expect(connection.state.nextRetryAt).toBeNull()
     expect(errors.join()).toMatch(/no WebSocket is opened on the server/)
     expect(Global.calls).toHaveLength(0)
+    expect(Given.calls).toHaveLength(0)
+    manager.dispose()
+  })
+
+  it('shares no tab even when a connection asks to (no lock, no channel: a server has no tabs)', async () => {
+    const Given = webSocketSpy()
+    const requested: string[] = []
+    const locks: LockManagerLike = {
+      request: (name) => {
+        requested.push(name)
+        return new Promise(() => {})
+      },
+    }
+    const channels: string[] = []
+    class Channel {
+      onmessage = null
+      constructor(name: string) {
+        channels.push(name)
+      }
+      postMessage(): void {}
+      close(): void {}
+    }
+    const manager = new InertManager()
+    const connection = manager.acquire('ws://127.0.0.1:9/ws', {
+      WebSocket: Given,
+      shareAcrossTabs: tabSharing({ via: 'locks' }),
+      environment: { locks, BroadcastChannel: Channel },
+    })
+    connection.open()
+    await vi.waitFor(() => expect(connection.status).toBe('failed'))
+    expect(connection.state.role).toBe('solo')
+    expect(requested).toEqual([])
+    expect(channels).toEqual([])
     expect(Given.calls).toHaveLength(0)
     manager.dispose()
   })

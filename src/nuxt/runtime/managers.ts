@@ -17,8 +17,11 @@ const NoWebSocketOnTheServer = function NoWebSocketOnTheServer(): never {
 
 export class InertManager extends ConnectionManager {
   override acquire<In = unknown, Out = unknown>(url: string | URL, options: ConnectionOptions<In, Out> = {}): Connection<In, Out> {
-    // No socket, no retry timer, no heartbeat: an explicit open() fails at once and leaves nothing behind.
-    return super.acquire<In, Out>(url, { ...options, WebSocket: NoWebSocketOnTheServer, reconnect: false, heartbeat: false }, { open: false })
+    // No socket, no retry timer, no heartbeat, no tab sharing (a server has no tabs; where Node
+    // has `navigator.locks`, a lock request would wait forever): an explicit open() fails at once
+    // and leaves nothing behind.
+    const inert = { WebSocket: NoWebSocketOnTheServer, reconnect: false, heartbeat: false, shareAcrossTabs: false } as const
+    return super.acquire<In, Out>(url, { ...options, ...inert }, { open: false })
   }
 }
 
