@@ -1,6 +1,6 @@
 import { withDefaults } from './defaults'
 import { MemoryProfile, type MemoryTab } from './tabs/memory'
-import type { EnvironmentEvent, RealtimeEnvironment } from './types'
+import type { EnvironmentEvent, RealtimeEnvironment, TimerHandle } from './types'
 
 interface EventTargetLike {
   addEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void
@@ -83,9 +83,20 @@ export function createManualEnvironment(base: Partial<RealtimeEnvironment> = {},
   const listeners = new Set<(event: EnvironmentEvent) => void>()
   const tab = profile.tab()
   const resolved = resolveEnvironment({ locks: tab.locks, BroadcastChannel: tab.BroadcastChannel, ...base })
+  // Timers not cleared yet: one that fired while the tab was paused waits for it to resume,
+  // and clearing it meanwhile cancels it, as in a browser (a queued timer task checks first).
+  const armed = new Set<TimerHandle>()
   const env: ManualEnvironment = {
     ...resolved,
-    setTimeout: (fn, ms) => resolved.setTimeout(() => tab.run(fn), ms),
+    setTimeout: (fn, ms) => {
+      const handle = resolved.setTimeout(() => tab.run(() => armed.delete(handle) && fn()), ms)
+      armed.add(handle)
+      return handle
+    },
+    clearTimeout: (handle) => {
+      armed.delete(handle)
+      resolved.clearTimeout(handle)
+    },
     profile,
     tab,
     online: true,

@@ -179,10 +179,16 @@ export class MemoryTab {
     }
   }
 
-  /** Runs `fn` now, or when the tab resumes; never once it crashed. */
+  /** Tasks waiting to run: held by a pause, or not yet run since the tab resumed. */
+  get waiting(): number {
+    return this.#held.length
+  }
+
+  /** Runs `fn` now, or when the tab resumes (after what waited before it); never once it crashed. */
   run(fn: () => void): void {
     if (this.crashed) return
-    if (this.paused) this.#held.push(fn)
+    // A page runs its tasks in the order they came: nothing overtakes what a pause held.
+    if (this.paused || this.#held.length > 0) this.#held.push(fn)
     else fn()
   }
 
@@ -199,7 +205,20 @@ export class MemoryTab {
   /** Runs what waited, in order, one task each, then carries on. */
   resume(): void {
     this.paused = false
-    for (const fn of this.#held.splice(0)) this.task(fn)
+    this.#runHeld()
+  }
+
+  /** The next held task, as a task of its own; what arrives meanwhile waits behind the rest. */
+  #runHeld(): void {
+    if (this.#held.length === 0) return
+    setTimeout(() => {
+      if (this.crashed || this.paused) return
+      try {
+        this.#held.shift()?.()
+      } finally {
+        this.#runHeld()
+      }
+    }, 0)
   }
 
   /** The renderer died: no more timers or deliveries; its locks are released and its channels gone, with no event. */
