@@ -3,7 +3,7 @@ import { closeCodeInfo, isSendableCloseCode } from './closeCodes'
 import { Emitter } from './emitter'
 import { resolveEnvironment } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
-import { resolveQueue } from './outbox'
+import { resolveQueue, type OutboxEntry } from './outbox'
 import { TOKEN_PROTOCOL_PREFIX } from './protocol'
 import { redactError, redactSecrets } from './redact'
 import { jsonSerializer } from './serializer'
@@ -107,6 +107,29 @@ function discard(socket: WebSocketLike, code: number, reason: string): void {
   }
 }
 
+/** What `sendTagged` and `takeQueued` reach inside a connection (set by `Connection`'s static block). */
+let internals: {
+  send(connection: Connection, data: unknown, options: SendOptions, tag: unknown): SendResult
+  take(connection: Connection): OutboxEntry[]
+}
+
+/**
+ * The tab-sharing hub's `send`: `tag` (who sent the message) stays with it while it is queued,
+ * so that `takeQueued` can hand it back to its sender. Not part of `Connection`'s surface.
+ */
+export function sendTagged<In, Out>(connection: Connection<In, Out>, data: Out | WebSocketData, options: SendOptions, tag: unknown): SendResult {
+  return internals.send(connection as unknown as Connection, data, options, tag)
+}
+
+/**
+ * Removes the messages a connection still has queued and returns them, not counted as dropped:
+ * the caller sends them elsewhere (a hub whose term ends hands them back to the tabs that sent
+ * them, for the next leader). Expired ones are dropped and counted.
+ */
+export function takeQueued<In, Out>(connection: Connection<In, Out>): OutboxEntry[] {
+  return internals.take(connection as unknown as Connection)
+}
+
 /**
  * One logical WebSocket connection: a state machine that owns the socket in hand, its
  * heartbeat, reconnect schedule and outbox. Framework-free; the environment is injected.
@@ -117,6 +140,13 @@ function discard(socket: WebSocketLike, code: number, reason: string): void {
  * (`close()`, `reconnect()`...) is final: the transition that called it never resumes.
  */
 export class Connection<In = unknown, Out = unknown> {
+  static {
+    internals = {
+      send: (connection, data, options, tag) => connection.#writer.send(connection.#serializer.encode(data), options, tag),
+      take: (connection) => connection.#writer.take(),
+    }
+  }
+
   readonly url: string
   readonly key: string
   readonly protocols: string | string[] | undefined

@@ -19,6 +19,8 @@ export interface OutboxEntry {
   bytes: number
   /** Epoch ms after which the entry must not be sent; Infinity without a ttl. */
   expiresAt: number
+  /** Who sent it, for a caller that hands unsent entries back (see `takeQueued` in connection.ts). */
+  tag?: unknown
 }
 
 export interface PushResult {
@@ -67,9 +69,9 @@ export class Outbox {
    * had expired meanwhile: the caller counts and reports both, nothing goes silently.
    * Throws `OutboxFullError` under `'error'` without changing the queue.
    */
-  push(data: WebSocketData, now: number, ttl: number | undefined): PushResult {
+  push(data: WebSocketData, now: number, ttl: number | undefined, tag?: unknown): PushResult {
     const { max, maxBytes, overflow } = this.#options
-    const entry: OutboxEntry = { data, bytes: frameSize(data), expiresAt: now + (ttl ?? this.#options.ttl ?? Infinity) }
+    const entry: OutboxEntry = { data, bytes: frameSize(data), expiresAt: now + (ttl ?? this.#options.ttl ?? Infinity), tag }
     const expired = this.expire(now)
     const fits = () => this.#entries.length < max && this.#bytes + entry.bytes <= maxBytes
     const overflowed: OutboxEntry[] = []

@@ -1,4 +1,4 @@
-import { Outbox, type ResolvedQueueOptions } from './outbox'
+import { Outbox, type OutboxEntry, type ResolvedQueueOptions } from './outbox'
 import type { RealtimeEnvironment, SendOptions, SendResult, TimerHandle, WebSocketData, WebSocketLike } from './types'
 
 /** While the link is suspect or congested, look again this often. */
@@ -62,12 +62,12 @@ export class Writer {
     return this.#outbox.size
   }
 
-  /** See `Connection.send`. */
-  send(data: WebSocketData, options: SendOptions): SendResult {
+  /** See `Connection.send`; `tag` stays with the message while it is queued (see `take`). */
+  send(data: WebSocketData, options: SendOptions, tag?: unknown): SendResult {
     if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
       if (this.#host.write(data)) return this.#wrote(1), 'sent'
     } else if (!options.volatile) {
-      const result = this.#enqueue(data, options.ttl)
+      const result = this.#enqueue(data, options.ttl, tag)
       if (this.#host.openSocket()) this.#schedule()
       return result
     }
@@ -144,6 +144,16 @@ export class Writer {
     }
   }
 
+  /** Removes what is queued and returns it, uncounted: the caller now owns it (expired entries are dropped and counted). */
+  take(): OutboxEntry[] {
+    const expired = this.#outbox.expire(this.#env.now()).length
+    if (expired > 0) this.#drop(expired, 'ttl')
+    const taken: OutboxEntry[] = []
+    for (let entry = this.#outbox.shift(); entry; entry = this.#outbox.shift()) taken.push(entry)
+    if (taken.length > 0) this.#host.changed(true)
+    return taken
+  }
+
   /** The connection is closed for good: what is still queued is dropped, counted and reported. */
   discard(): void {
     const left = this.#outbox.size
@@ -158,8 +168,8 @@ export class Writer {
     return socket !== null && this.#host.alive() && socket.bufferedAmount <= this.#options.highWaterMark
   }
 
-  #enqueue(data: WebSocketData, ttl: number | undefined): SendResult {
-    const { accepted, overflowed, expired } = this.#outbox.push(data, this.#env.now(), ttl)
+  #enqueue(data: WebSocketData, ttl: number | undefined, tag: unknown): SendResult {
+    const { accepted, overflowed, expired } = this.#outbox.push(data, this.#env.now(), ttl, tag)
     this.#host.changed(true)
     if (expired.length > 0) this.#drop(expired.length, 'ttl')
     if (overflowed.length > 0) this.#drop(overflowed.length, 'overflow')

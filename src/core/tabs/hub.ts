@@ -4,7 +4,8 @@
  * frames (once, batched per microtask) and its events to the other tabs, and writes what they
  * send. A new term gets a new hub and a new socket; a hub never outlives its term.
  */
-import { Connection } from '../connection'
+import { Connection, sendTagged, takeQueued } from '../connection'
+import type { OutboxEntry } from '../outbox'
 import { PROTOCOL } from '../protocol'
 import { jsonSerializer } from '../serializer'
 import type { FrameSettled } from '../writer'
@@ -24,6 +25,8 @@ import { BEAT_MS } from './leaderWatch'
 import { Encoded, shareState, type Command, type LeaderMessage, type TabMessage } from './wire'
 
 type Body<M> = M extends unknown ? Omit<M, 'e' | 'from'> : never
+/** Who sent a queued message: another tab's send (its id there), or `null` for the leader tab's own. */
+type SendTag = { from: string; id: number } | null
 export type LeaderBody = Body<LeaderMessage>
 
 /** The leader tab's own consumers, served directly (no cloning, no decoding twice). */
@@ -76,6 +79,8 @@ export class Hub<In = unknown, Out = unknown> {
   #protocol = ''
   /** `open` was emitted for the socket in hand (cleared by its close). */
   #opened = false
+  /** By tab, the last of its sends this term handled (ids grow per tab; the channel keeps their order). */
+  readonly #handled = new Map<string, number>()
   /** Another tab's send waits in the outbox: say `flushed` once it is empty. */
   #tabsQueued = false
   #beat: TimerHandle | null = null
@@ -161,7 +166,7 @@ export class Hub<In = unknown, Out = unknown> {
       case 'hello':
         this.#seen(message)
         this.#visibility()
-        this.#emit({ t: 'snap', to: message.from, state: this.#shared(this.connection.state) })
+        this.#emit({ t: 'snap', to: message.from, state: this.#shared(this.connection.state), handled: this.#handled.get(message.from) ?? 0 })
         if (this.#mux && this.connection.status === 'open') for (const delivery of this.#mux.joined(message.from)) this.#deliver(delivery)
         if (message.open && (this.connection.status === 'idle' || this.connection.status === 'closed')) this.connection.open()
         return
@@ -178,7 +183,12 @@ export class Hub<In = unknown, Out = unknown> {
         return this.#emit({ t: 'pong', to: message.from })
       case 'send': {
         if (message.e !== this.epoch) return
-        const result = this.#mux?.outbound(message.from, message.data) === false ? 'sent' : this.#write(message.data, message)
+        if (!message.volatile) {
+          // Handled already (sent again by a tab that missed the answer): never written twice.
+          if (message.id <= (this.#handled.get(message.from) ?? 0)) return this.#emit({ t: 'ok', to: message.from, id: message.id, result: 'queued' })
+          this.#handled.set(message.from, message.id)
+        }
+        const result = this.#mux?.outbound(message.from, message.data) === false ? 'sent' : this.#write(message.data, message, { from: message.from, id: message.id })
         if (message.volatile) return
         if (result === 'queued') this.#tabsQueued = true
         return this.#emit({ t: 'ok', to: message.from, id: message.id, result })
@@ -194,10 +204,10 @@ export class Hub<In = unknown, Out = unknown> {
     }
   }
 
-  /** A send of the leader tab's own consumers (throws as `Connection.send` does). */
-  write(data: unknown, options?: SendOptions): SendResult {
+  /** A send of the leader tab's own consumers (throws as `Connection.send` does). Queued, it is tagged `null`: see `dispose`. */
+  write(data: unknown, options: SendOptions = {}): SendResult {
     if (this.#mux && (typeof data === 'string' || data instanceof Encoded) && !this.#mux.outbound(this.id, data instanceof Encoded ? data.data : data)) return 'sent'
-    return this.connection.send(data as Out, options)
+    return sendTagged(this.connection, data as Out, options, null)
   }
 
   /** A frame (of `tab`, this one by default) written once on this socket, or reported unwritten (see `Connection.sendFrame`). */
@@ -215,17 +225,27 @@ export class Hub<In = unknown, Out = unknown> {
   }
 
   /**
-   * Ends the term and closes the socket. The `bye` tells the tabs that follow this term that
-   * nothing it has not confirmed will be written (they send it again to the next leader); tabs
-   * that already follow a newer term drop it.
+   * Ends the term and closes the socket. Nothing still queued is written or dropped: the `bye`
+   * tells each tab that follows this term which of the sends it confirmed as queued were never
+   * written (`unsent`, by tab); with those and the ones it has not confirmed, the tab sends them
+   * again to the next leader. Tabs that already follow a newer term drop it. Returns the leader
+   * tab's own queued sends, never written either, for the tab to hand to the next leader.
    */
-  dispose(): void {
-    if (this.#disposed) return
+  dispose(): OutboxEntry[] {
+    if (this.#disposed) return []
     this.#disposed = true
     this.#options.env.clearTimeout(this.#beat)
     for (const stop of [...this.#stops, ...this.#watched.values()]) stop()
-    this.#emit({ t: 'bye' })
+    const own: OutboxEntry[] = []
+    const unsent: Record<string, number[]> = {}
+    for (const entry of takeQueued(this.connection)) {
+      const tag = entry.tag as SendTag
+      if (tag === null || tag === undefined) own.push(entry)
+      else (unsent[tag.from] ??= []).push(tag.id)
+    }
+    this.#emit({ t: 'bye', unsent, handled: Object.fromEntries(this.#handled) })
     this.connection.dispose()
+    return own
   }
 
   #seen({ from, visible, alive }: { from: string; visible: boolean; alive?: boolean }): void {
@@ -235,9 +255,9 @@ export class Hub<In = unknown, Out = unknown> {
     if (alive && watch && !this.#watched.has(from)) this.#watched.set(from, watch(from, () => this.receive({ t: 'leave', from })))
   }
 
-  #write(data: WebSocketData, options: SendOptions): SendResult {
+  #write(data: WebSocketData, options: SendOptions, tag: SendTag): SendResult {
     try {
-      return this.connection.send(new Encoded(data) as Out, { volatile: options.volatile, ttl: options.ttl })
+      return sendTagged(this.connection, new Encoded(data) as Out, { volatile: options.volatile, ttl: options.ttl }, tag)
     } catch (error) {
       // Only a full outbox under `overflow: 'error'` throws here (the data is encoded already).
       this.#emit({ t: 'error', error: { kind: 'dropped', message: (error as Error).message } })
@@ -254,7 +274,7 @@ export class Hub<In = unknown, Out = unknown> {
     this.#emit({ t: 'state', state: this.#shared(state) })
     if (this.#tabsQueued && state.queued === 0) {
       this.#tabsQueued = false
-      this.#emit({ t: 'flushed' })
+      this.#emit({ t: 'flushed', handled: Object.fromEntries(this.#handled) })
     }
   }
 

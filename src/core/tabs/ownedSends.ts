@@ -1,8 +1,9 @@
 /**
  * The sends a follower tab still owns: posted to a leader but not confirmed (the tab sends them
  * again to the next leader), and those a leader confirmed as held in its outbox but not yet
- * written (lost with that leader, they are counted as uncertain: they may or may not have gone
- * out). Bounded like an outbox: `queue.max`, `queue.overflow`, `queue.ttl`.
+ * written. A leader that hands over says which of those it never wrote (they are sent again);
+ * lost with a leader that crashed or was robbed, they count as uncertain: they may or may not
+ * have gone out. Bounded like an outbox: `queue.max`, `queue.overflow`, `queue.ttl`.
  */
 import { OutboxFullError, type ResolvedQueueOptions } from '../outbox'
 import type { SendResult, WebSocketData } from '../types'
@@ -13,6 +14,12 @@ interface Owned {
   expiresAt: number
   /** The epoch it was posted to, or null while no leader has it. */
   postedTo: number | null
+  /**
+   * Posted to a term that ended unheard (a newer leader spoke first): that leader may still
+   * write it, so it waits for that term's last word (`ok`, `bye`) or its grace to end before it
+   * goes to another. The epoch of that term, else null.
+   */
+  awaiting: number | null
 }
 
 /** A send to post: its id, its frame, and the time it has left (undefined: no ttl). */
@@ -21,9 +28,13 @@ export type Due = [id: number, data: WebSocketData, ttl: number | undefined]
 export class OwnedSends {
   readonly #queue: ResolvedQueueOptions
   readonly #now: () => number
-  readonly #waiting = new Map<number, Owned>()
-  /** Ids the leader holds in its outbox (it says `flushed` once that is empty). */
-  readonly #accepted = new Set<number>()
+  #waiting = new Map<number, Owned>()
+  /**
+   * The sends the leader holds in its outbox (it says `flushed` once that is empty), kept until
+   * then in case it hands over without writing them; and those posted to it before this tab
+   * left the group for a while (see `parted`). At most `queue.max` of each.
+   */
+  readonly #accepted = new Map<number, Owned>()
   #nextId = 1
 
   constructor(queue: ResolvedQueueOptions, now: () => number) {
@@ -49,20 +60,56 @@ export class OwnedSends {
       dropped = 1
     }
     const id = this.#nextId++
-    this.#waiting.set(id, { data, expiresAt: this.#now() + (ttl ?? this.#queue.ttl ?? Infinity), postedTo: null })
+    this.#waiting.set(id, { data, expiresAt: this.#now() + (ttl ?? this.#queue.ttl ?? Infinity), postedTo: null, awaiting: null })
     return { id, dropped }
   }
 
   /** The leader's answer about one send: false when it was not this tab's to settle. */
   confirm(id: number, result: SendResult): boolean {
-    if (!this.#waiting.delete(id)) return false
-    if (result === 'queued') this.#accepted.add(id)
+    const owned = this.#waiting.get(id)
+    if (!owned) return false
+    this.#waiting.delete(id)
+    if (result === 'queued') {
+      this.#accepted.set(id, owned)
+      // The leader's outbox keeps at most `queue.max`, in order: an older one is out of it by now.
+      if (this.#accepted.size > this.#queue.max) this.#accepted.delete(this.#accepted.keys().next().value!)
+    }
     return true
   }
 
-  /** The leader's outbox emptied: what it held went out (or was dropped there, and counted there). */
-  flushed(): void {
+  /**
+   * This tab leaves the group for a while (pagehide, freeze) and will miss the answers: what it
+   * posted to the leader of `epoch` that leader got, or gets, while its term lasts. Held like a
+   * send confirmed as queued, it is settled by that term's `flushed`, snapshot or `bye`, or
+   * counted as uncertain if the term ends unheard.
+   */
+  parted(epoch: number): void {
+    for (const [id, owned] of this.#waiting) {
+      if (owned.postedTo !== epoch) continue
+      this.#waiting.delete(id)
+      this.#accepted.set(id, owned)
+    }
+  }
+
+  /**
+   * The leader's outbox is empty (`flushed`, or a snapshot with nothing queued) after it handled
+   * this tab's sends up to `handled`: those went out, or were dropped and counted there.
+   */
+  settled(handled: number): void {
+    for (const id of this.#accepted.keys()) if (id <= handled) this.#accepted.delete(id)
+  }
+
+  /**
+   * The leader handed over: of this tab's sends it handled those up to `handled`, and still held
+   * `unsent` in its outbox, never written; the others it handled went out, or were dropped and
+   * counted there. What it held or never got waits for the next leader, in the order sent.
+   */
+  handedBack(unsent: readonly number[], handled: number): void {
+    const back = new Set(unsent)
+    for (const [id, owned] of this.#accepted) if (back.has(id) || id > handled) this.#waiting.set(id, owned)
     this.#accepted.clear()
+    for (const owned of this.#waiting.values()) if (owned.awaiting === null) owned.postedTo = null
+    this.#waiting = new Map([...this.#waiting].sort(([a], [b]) => a - b))
   }
 
   /**
@@ -83,7 +130,49 @@ export class OwnedSends {
     return lost
   }
 
-  /** Marks every waiting send as posted to `epoch` and returns them; expired ones go (`expired` counts them). */
+  /**
+   * A newer leader spoke before the term of `epoch` said its last word: what was posted to it
+   * awaits that word (see `Owned.awaiting`). Returns whether anything does.
+   */
+  await(epoch: number): boolean {
+    let any = false
+    for (const owned of this.#waiting.values()) {
+      if (owned.postedTo !== epoch) continue
+      owned.awaiting = epoch
+      any = true
+    }
+    return any
+  }
+
+  /**
+   * The last word of an ended term about what awaits it: an `ok` (`id` and its result), or its
+   * `bye` (`handled`, `unsent`, as in `handedBack`). What it wrote, or dropped and counted, is
+   * done; the rest waits for the leader of now.
+   */
+  heard(epoch: number, word: { id: number; result: SendResult } | { handled: number; unsent: readonly number[] }): void {
+    for (const [id, owned] of this.#waiting) {
+      if (owned.awaiting !== epoch) continue
+      if ('id' in word) {
+        if (id !== word.id) continue
+        if (word.result === 'queued') return
+        this.#waiting.delete(id)
+      } else if (id <= word.handled && !word.unsent.includes(id)) this.#waiting.delete(id)
+      else owned.awaiting = owned.postedTo = null
+    }
+  }
+
+  /** Does anything await the last word of the term of `epoch`? */
+  awaits(epoch: number): boolean {
+    for (const owned of this.#waiting.values()) if (owned.awaiting === epoch) return true
+    return false
+  }
+
+  /** The term of `epoch` can write nothing more (its leader is gone): what awaited it goes to the leader of now. */
+  release(epoch: number): void {
+    for (const owned of this.#waiting.values()) if (owned.awaiting === epoch) owned.awaiting = owned.postedTo = null
+  }
+
+  /** Marks every waiting send (not awaiting an ended term) as posted to `epoch` and returns them; expired ones go (`expired` counts them). */
   due(epoch: number): { due: Due[]; expired: number } {
     return this.#take((owned) => {
       owned.postedTo = epoch
@@ -91,14 +180,9 @@ export class OwnedSends {
     })
   }
 
-  /** Returns every waiting send and forgets it (this tab leads now: they go into its own outbox). */
+  /** Returns every waiting send (not awaiting an ended term) and forgets it (this tab leads now: they go into its own outbox). */
   drain(): { due: Due[]; expired: number } {
     return this.#take(() => true)
-  }
-
-  /** Out of the group this tab cannot hear `flushed`: what the leader holds is the leader's. */
-  forgetAccepted(): void {
-    this.#accepted.clear()
   }
 
   clear(): void {
@@ -124,6 +208,7 @@ export class OwnedSends {
     let expired = 0
     const now = this.#now()
     for (const [id, owned] of this.#waiting) {
+      if (owned.awaiting !== null) continue
       const ttl = owned.expiresAt - now
       if (ttl <= 0 || remove(owned)) this.#waiting.delete(id)
       if (ttl <= 0) expired++

@@ -15,7 +15,7 @@
 import { closeCodeInfo } from '../closeCodes'
 import { Connection, IDLE_STATE } from '../connection'
 import { Emitter } from '../emitter'
-import { resolveQueue } from '../outbox'
+import { resolveQueue, type OutboxEntry } from '../outbox'
 import { redactError, redactSecrets } from '../redact'
 import { jsonSerializer } from '../serializer'
 import type { FrameSettled } from '../writer'
@@ -48,7 +48,8 @@ export interface TabTransport {
   locks?: LockManagerLike
 }
 
-const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null, opened: false }
+/** Until a leader speaks: no socket, and no outbox (the last leader's went with it, or is not this tab's to show). */
+const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null, opened: false, queued: 0 }
 
 function closeInfo(code: number, reason: string, wasClean: boolean): CloseInfo {
   return { ...closeCodeInfo(code), reason, wasClean }
@@ -70,11 +71,21 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #suspended = false
   /** The leader's view of the connection (null until a leader spoke). */
   #shared: SharedState | null = null
+  /** The term (epoch and leader) whose state is in `#shared`. */
+  #sharedTerm: string | null = null
+  /**
+   * What the connections of earlier terms counted: each term's leader counts from 0 on a
+   * connection of its own, but a tab's `received`, `sent` and `dropped` only ever grow (a drop
+   * counted before a hand-over must not vanish from `dropped` after it).
+   */
+  readonly #carried = { received: 0, sent: 0, dropped: 0 }
   #state: ConnectionState = { ...IDLE_STATE, role: 'follower' }
   /** Has `open` been emitted for the current open period? */
   #opened = false
   #epoch = 0
   #leader: string | null = null
+  /** The leader of the term `#epoch`, kept while this tab is out of the group (`#leader` is not). */
+  #followed: string | null = null
   /** The highest epoch this tab heard of (a new term's epoch is above it). */
   #known = 0
   readonly #owned: OwnedSends
@@ -84,6 +95,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #dropped = 0
   #uncertain = 0
   #waitingCommand: [Command, number?, string?] | null = null
+  /** By epoch, the cancellers of the waits for ended terms' leaders to be gone (see `#awaitEnd`). */
+  readonly #ending = new Map<number, () => void>()
   /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
   #releaseAlive: (() => void) | null = null
   #alive = false
@@ -186,6 +199,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#stopEnvironment?.()
     this.#stopEnvironment = null
     this.#part(closeInfo(1000, '', true), 'closed')
+    for (const cancel of this.#ending.values()) cancel()
+    this.#ending.clear()
     this.#owned.clear()
     this.#publish()
   }
@@ -218,7 +233,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#watch?.stop()
     const hub = this.#hub
     this.#hub = null
-    if (hub) hub.dispose()
+    if (hub) this.#keep(hub.dispose())
     else this.#post({ t: 'leave', from: this.#id })
     this.#election?.leave()
     this.#releaseAlive?.()
@@ -229,12 +244,13 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       this.#bus.close()
       this.#bus = null
     }
+    // Answers to what it posted will not reach it now: held by that leader until its term says.
+    if (this.#leader !== null) this.#owned.parted(this.#epoch)
     this.#leader = null
-    this.#owned.forgetAccepted()
     // Frames on their way to the leader may still be written after this tab left: not twice.
     this.#settleFrames(true)
     this.#closed(info)
-    this.#mirror({ status, readyState: 3, nextRetryAt: null, lastClose: info })
+    this.#mirror({ status, readyState: 3, nextRetryAt: null, lastClose: info, queued: 0 })
   }
 
   /** Holds this tab's own lock while it is in the group; says so once it does. */
@@ -316,7 +332,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const hub = this.#hub
     if (!hub) return
     this.#hub = null
-    hub.dispose()
+    this.#keep(hub.dispose())
     this.#election?.leave()
     this.#leaderGone('lead lost to another tab')
     if (this.#joined) {
@@ -347,7 +363,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #fromLeader(message: LeaderMessage): void {
     const adopted = message.from !== this.#leader || message.e !== this.#epoch
     if (adopted) {
-      if (!newer(message.e, message.from, this.#epoch, this.#leader)) return
+      if (!newer(message.e, message.from, this.#epoch, this.#leader)) return this.#fromEnded(message)
       if (this.#hub && message.from !== this.#id) this.#stepDown()
       this.#adopt(message)
     }
@@ -367,6 +383,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       case 'lead':
       case 'state':
         if (message.t === 'snap' && message.to !== this.#id) return
+        this.#carry(message)
+        // Nothing queued there: what that leader handled of this tab's went out (or was dropped
+        // and counted there), heard or not while this tab was away.
+        if (message.t === 'snap' && message.state.queued === 0) this.#owned.settled(message.handled ?? 0)
         this.#mirror(message.state)
         // A tab that joins (or missed the leader's `open`) sees the socket open: it emits its own.
         if (message.state.opened) this.#openedNow(message.state.protocol)
@@ -385,7 +405,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         if (message.to === this.#id && this.#owned.confirm(message.id, message.result)) this.#publish()
         return
       case 'flushed':
-        return this.#owned.flushed()
+        return this.#owned.settled(message.handled?.[this.#id] ?? 0)
       case 'wrote': {
         if (message.to !== this.#id || !this.#unsettled.has(message.id)) return
         const settled = this.#unsettled.get(message.id)
@@ -393,6 +413,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return this.#settle(settled, message.written)
       }
       case 'bye':
+        this.#owned.handedBack(message.unsent?.[this.#id] ?? [], message.handled?.[this.#id] ?? 0)
         return this.#leaderGone('leading tab left')
     }
   }
@@ -403,10 +424,16 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     // A robbed leader may still write what it was given: a frame counts as written, never twice.
     this.#settleFrames(stolen)
     if (this.#leader !== null) this.#leaderGone(stolen ? 'leading tab stopped' : 'leading tab gone')
+    // Back in the group under the same term (after a pagehide or freeze): what that leader holds
+    // of this tab's is not lost; its snapshot or its `bye` settles it.
+    const sameTerm = message.e === this.#epoch && message.from === this.#followed
+    const [ended, endedLeader] = [this.#epoch, this.#followed]
     this.#epoch = message.e
-    this.#leader = message.from
+    this.#leader = this.#followed = message.from
     this.#known = Math.max(this.#known, message.e)
-    const lost = this.#owned.lose(stolen, message.e)
+    const lost = sameTerm ? 0 : this.#owned.lose(stolen, message.e)
+    // The term before ended unheard: what was posted to it waits for its last word.
+    if (!sameTerm && endedLeader !== null && this.#owned.await(ended)) this.#awaitEnd(ended, endedLeader)
     if (lost > 0) {
       this.#uncertain += lost
       this.#report(
@@ -415,22 +442,61 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
           (process.env.NODE_ENV !== 'production' ? ': the tab that held the shared socket took them, then went away before it confirmed writing them.' : '.'),
       )
     }
-    const hub = this.#hub
-    if (hub) {
-      // This tab leads now: what it sent as a follower goes into its own outbox.
-      const { due, expired } = this.#owned.drain()
-      if (expired > 0) this.#drop(expired, 'ttl')
-      for (const [, data, ttl] of due) hub.write(new Encoded(data), { ttl })
-    } else {
+    if (!this.#hub) {
       // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
       const visible = this.#env.isVisible()
       if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible, alive: this.#alive })
       else this.#post({ t: 'hello', from: this.#id, visible, open: false, alive: this.#alive })
-      const { due, expired } = this.#owned.due(message.e)
+    }
+    this.#sendOwned()
+  }
+
+  /** What this tab owns goes to the leader of now: into its own outbox while it leads, else posted. */
+  #sendOwned(): void {
+    const hub = this.#hub
+    if (hub) {
+      const { due, expired } = this.#owned.drain()
+      if (expired > 0) this.#drop(expired, 'ttl')
+      for (const [, data, ttl] of due) hub.write(new Encoded(data), { ttl })
+    } else if (this.#leader !== null) {
+      const { due, expired } = this.#owned.due(this.#epoch)
       if (expired > 0) this.#drop(expired, 'ttl')
       for (const send of due) this.#postSend(send)
     }
     this.#publish()
+  }
+
+  /**
+   * Sends posted to the term of `epoch` wait for its last word (an `ok`, its `bye`: see
+   * `#fromEnded`), or for its leader to be gone for good (its tab lock frees when its page
+   * closes or crashes), before they go to another: a leader that a newer one outran may still
+   * write them, and nothing is written twice.
+   */
+  #awaitEnd(epoch: number, leader: string): void {
+    const locks = this.#transport.locks
+    if (!locks) return this.#ended(epoch)
+    if (this.#ending.has(epoch)) return
+    const abort = new AbortController()
+    this.#ending.set(epoch, () => abort.abort())
+    locks.request(`${this.#group} tab ${leader}`, { signal: abort.signal }, () => void (this.#ending.has(epoch) && this.#ended(epoch))).catch(() => {})
+  }
+
+  /** The term of `epoch` can write nothing more: what awaited it goes to the leader of now. */
+  #ended(epoch: number): void {
+    this.#ending.get(epoch)?.()
+    this.#ending.delete(epoch)
+    this.#owned.release(epoch)
+    this.#sendOwned()
+  }
+
+  /** A message of a term this tab no longer follows: only its last word about this tab's sends counts. */
+  #fromEnded(message: LeaderMessage): void {
+    if (message.t === 'ok' && message.to === this.#id) this.#owned.heard(message.e, { id: message.id, result: message.result })
+    else if (message.t === 'bye') this.#owned.heard(message.e, { handled: message.handled?.[this.#id] ?? 0, unsent: message.unsent?.[this.#id] ?? [] })
+    else return
+    // Nothing awaits that term any more: stop waiting for its leader to be gone.
+    if (!this.#owned.awaits(message.e)) this.#ended(message.e)
+    else this.#sendOwned()
   }
 
   /** The leader is gone (or deposed); until the next one speaks, the socket is being replaced. */
@@ -487,6 +553,26 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   // ── sends ────────────────────────────────────────────────────────────────────
 
+  /** This tab's own sends that its hub queued and never wrote: they wait for the next leader, like a follower's. */
+  #keep(unsent: OutboxEntry[]): void {
+    const now = this.#env.now()
+    let expired = 0
+    for (const { data, expiresAt } of unsent) {
+      if (expiresAt <= now) {
+        expired++
+        continue
+      }
+      try {
+        const { dropped } = this.#owned.add(data, expiresAt === Infinity ? undefined : expiresAt - now)
+        if (dropped > 0) this.#drop(dropped, 'overflow')
+      } catch {
+        // Full under `overflow: 'error'`: nothing to throw to here, so it counts as dropped.
+        this.#drop(1, 'overflow')
+      }
+    }
+    if (expired > 0) this.#drop(expired, 'ttl')
+  }
+
   #postSend(send: Due | undefined): void {
     if (!send) return void this.#drop(1, 'ttl')
     const [id, data, ttl] = send
@@ -513,6 +599,18 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   // ── state ────────────────────────────────────────────────────────────────────
 
+  /** A state of another term than the one shown: keep what the last term counted. */
+  #carry({ e, from }: LeaderMessage): void {
+    const term = `${e} ${from}`
+    if (term === this.#sharedTerm) return
+    const last = this.#sharedTerm === null ? null : this.#shared
+    this.#sharedTerm = term
+    if (!last) return
+    this.#carried.received += last.received
+    this.#carried.sent += last.sent
+    this.#carried.dropped += last.dropped
+  }
+
   #mirror(patch: Partial<SharedState>): void {
     this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false }), ...patch } as SharedState
     this.#publish()
@@ -524,7 +622,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       ...shared,
       error: shared.error,
       queued: shared.queued + this.#owned.size,
-      dropped: shared.dropped + this.#dropped,
+      received: shared.received + this.#carried.received,
+      sent: shared.sent + this.#carried.sent,
+      dropped: shared.dropped + this.#carried.dropped + this.#dropped,
       role: this.#hub ? 'leader' : 'follower',
       uncertain: this.#uncertain,
     }

@@ -37,7 +37,8 @@ interface FromLeader {
 export type LeaderMessage = FromLeader &
   (
     | { t: 'lead'; state: SharedState; stolen: boolean }
-    | { t: 'snap'; to: string; state: SharedState }
+    /** The state, to a tab that said hello; `handled`: the last of its sends this term handled. */
+    | { t: 'snap'; to: string; state: SharedState; handled?: number }
     | { t: 'state'; state: SharedState }
     | { t: 'frames'; data: unknown[]; to?: string[] }
     | { t: 'open'; protocol: string }
@@ -46,10 +47,15 @@ export type LeaderMessage = FromLeader &
     | { t: 'ok'; to: string; id: number; result: SendResult }
     /** The outcome of a tab's `sendFrame`: written on the socket in hand, or not. */
     | { t: 'wrote'; to: string; id: number; written: boolean }
-    | { t: 'flushed' }
+    /** The outbox emptied; `handled`: by tab, the last of its sends this term handled. */
+    | { t: 'flushed'; handled?: Record<string, number> }
     | { t: 'beat' }
     | { t: 'pong'; to: string }
-    | { t: 'bye' }
+    /**
+     * The term ended. By tab: `handled`, the last of its sends this term handled; `unsent`, those
+     * of them still queued, never written.
+     */
+    | { t: 'bye'; unsent?: Record<string, number[]>; handled?: Record<string, number> }
   )
 
 export type Command = 'open' | 'close' | 'reconnect'

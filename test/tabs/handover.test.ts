@@ -1,0 +1,145 @@
+/**
+ * Sends and counters across hand-overs, each a sequence that the model-based test
+ * (test/model/tabs.model.test.ts) found to lose a message, write one twice or drop a count,
+ * reduced to its steps. Fake timers; the tabs of one in-memory profile (see harness.ts).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { FakeWebSocket } from '../core/fakeSocket'
+import { acceptSocket, Browser, settle } from './harness'
+
+let browser: Browser
+beforeEach(() => {
+  vi.useFakeTimers()
+  FakeWebSocket.reset()
+  browser = new Browser()
+})
+afterEach(() => {
+  for (const tab of browser.tabs) if (!tab.env.tab.crashed) tab.manager.dispose()
+  vi.useRealTimers()
+})
+
+/** How many times `payload` was written, on every socket of every tab. */
+const writes = (payload: string): number => FakeWebSocket.instances.reduce((n, socket) => n + socket.sent.filter((data) => data === payload).length, 0)
+
+/** Tabs `a` (leading, its socket not accepted yet) and `b` (following). */
+async function leaderConnecting() {
+  const a = browser.open()
+  await settle()
+  const b = browser.open()
+  await settle()
+  expect(browser.leader()).toBe(a)
+  return { a, b }
+}
+
+describe("the leader's own sends", () => {
+  it('queued in its outbox when it freezes: kept by the tab, sent once by the next leader when it resumes', async () => {
+    const { a, b } = await leaderConnecting()
+    expect(a.connection.send('mine')).toBe('queued')
+    a.env.emit({ type: 'freeze' })
+    await settle()
+    expect(browser.leader()).toBe(b)
+    acceptSocket()
+    await settle()
+    expect(writes('mine')).toBe(0)
+    expect(a.connection.state.queued).toBe(1)
+    a.env.emit({ type: 'resume' })
+    await settle()
+    expect(writes('mine')).toBe(1)
+    expect(a.connection.state).toMatchObject({ role: 'follower', queued: 0, dropped: 0, uncertain: 0 })
+  })
+
+  it('queued when another tab steals the lead from it (paused): sent once, by the thief, after it resumes', async () => {
+    const { a, b } = await leaderConnecting()
+    a.connection.send('before the pause')
+    a.env.tab.pause()
+    await settle(10_000)
+    expect(b.connection.state.role).toBe('leader')
+    FakeWebSocket.last.accept()
+    a.env.tab.resume()
+    await settle()
+    expect(a.connection.state.role).toBe('follower')
+    await settle(100)
+    expect(writes('before the pause')).toBe(1)
+    expect(a.connection.state).toMatchObject({ queued: 0, dropped: 0, uncertain: 0 })
+  })
+})
+
+describe("a follower's sends", () => {
+  it('held in the outbox of a leader that leaves: handed back and sent once by the next one, not counted as uncertain', async () => {
+    const { a, b } = await leaderConnecting()
+    b.connection.send('held')
+    await settle()
+    expect(b.connection.state.queued).toBe(1) // the leader's outbox, mirrored
+    a.release()
+    await settle()
+    expect(browser.leader()).toBe(b)
+    acceptSocket()
+    await settle()
+    expect(writes('held')).toBe(1)
+    expect(b.connection.state).toMatchObject({ queued: 0, dropped: 0, uncertain: 0 })
+  })
+
+  it('posted just before the tab froze, written by the leader meanwhile: never posted again after the leader changed', async () => {
+    const { a, b } = await leaderConnecting()
+    const c = browser.open()
+    await settle()
+    c.connection.send('answer missed')
+    c.env.emit({ type: 'freeze' })
+    await settle()
+    acceptSocket()
+    await settle()
+    expect(writes('answer missed')).toBe(1)
+    a.release()
+    await settle()
+    expect(browser.leader()).toBe(b)
+    acceptSocket()
+    c.env.emit({ type: 'resume' })
+    await settle()
+    expect(c.connection.state.role).toBe('follower')
+    await settle(100)
+    expect(writes('answer missed')).toBe(1)
+    // Its answer was missed and its leader gone unheard: it may or may not have gone out.
+    expect(c.connection.state.uncertain).toBe(1)
+  })
+
+  it('posted just before the tab froze: back under the same leader, the snapshot settles it (written once, nothing uncertain)', async () => {
+    const { a } = await leaderConnecting()
+    const c = browser.open()
+    await settle()
+    c.connection.send('answer missed')
+    c.env.emit({ type: 'freeze' })
+    await settle()
+    acceptSocket()
+    await settle()
+    c.env.emit({ type: 'resume' })
+    await settle()
+    expect(browser.leader()).toBe(a)
+    expect(writes('answer missed')).toBe(1)
+    expect(c.connection.state).toMatchObject({ status: 'open', queued: 0, uncertain: 0 })
+    a.release()
+    await settle()
+    acceptSocket()
+    await settle()
+    expect(writes('answer missed')).toBe(1)
+    expect(c.connection.state.uncertain).toBe(0)
+  })
+})
+
+describe('counters', () => {
+  it('dropped, received and sent only grow across a hand-over (each leader counts from 0 on its own connection)', async () => {
+    browser = new Browser({ queue: { max: 2 } })
+    const { a, b } = await leaderConnecting()
+    for (const m of ['m1', 'm2', 'm3']) a.connection.send(m)
+    expect(a.connection.state.dropped).toBe(1) // m1: over queue.max
+    const first = acceptSocket()
+    first.receive('in')
+    await settle()
+    expect(b.connection.state).toMatchObject({ dropped: 1, received: 1, sent: 2 })
+    a.release()
+    await settle()
+    expect(browser.leader()).toBe(b)
+    acceptSocket().receive('again')
+    await settle()
+    expect(b.connection.state).toMatchObject({ dropped: 1, received: 2, sent: 2 })
+  })
+})
