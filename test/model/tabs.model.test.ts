@@ -1,0 +1,349 @@
+/**
+ * Model-based test of one socket shared across tabs (`shareAcrossTabs`, Web Locks and
+ * BroadcastChannel of one in-memory browser profile) under fake timers. fast-check generates
+ * sequences of tab commands (open, release, crash, pause and resume as in a debugger, freeze and
+ * resume, hide and show, send), server commands (accept, refuse, send a frame on every open
+ * socket, drop) and clock steps, with the frames and the sends numbered so that each can be
+ * followed. After every step it checks what must always hold; after a heal (every page running
+ * and visible, the server accepting) it checks what must hold in the end:
+ *
+ * - each tab's consumer gets the server's frames in order, none twice;
+ * - a send is written at most once, on any socket of any tab;
+ * - once the tabs have run: at most one socket connecting or open among running tabs;
+ * - healed: one open socket, one leader, every tab open and following it; a frame the server
+ *   sends then reaches every tab once; every send a tab still holds is written once, or is
+ *   counted in its `dropped` or `uncertain`.
+ *
+ * TABS_RUNS sets the number of runs (default 300, a few seconds). A failure prints the seed and
+ * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path>. TABS_DEBUG=1 prints
+ * each run's sequence and what it amounted to (tabs, sockets, frames, sends, frames received).
+ */
+import fc from 'fast-check'
+import { afterEach, describe, it, vi } from 'vitest'
+import { ConnectionManager, createManualEnvironment, MemoryProfile, tabSharing, type Connection, type ManualEnvironment } from '../../src/core'
+import type { ConnectionOptions, SendResult } from '../../src/core/types'
+import { FakeWebSocket } from '../core/fakeSocket'
+
+const runs = Number(process.env.TABS_RUNS ?? 300)
+const seed = process.env.TABS_SEED === undefined ? undefined : Number(process.env.TABS_SEED)
+const path = process.env.TABS_PATH
+
+const URL = 'ws://127.0.0.1:1/socket'
+const MAX_TABS = 4
+
+/** A socket made by one tab (the server sees which tab's page holds it). */
+class TabSocket extends FakeWebSocket {
+  constructor(
+    readonly owner: Tab,
+    readonly world: TabsWorld,
+    url: string,
+    protocols?: string | string[],
+  ) {
+    super(url, protocols)
+    world.sockets.push(this)
+    if ((world as unknown as { trace?: boolean }).trace) console.log(new Error('socket').stack)
+  }
+
+  /** The server answers a heartbeat ping at once (a task later), unless it was muted. */
+  override send(data: Parameters<FakeWebSocket['send']>[0]): void {
+    super.send(data)
+    if (data === 'ping' && !this.world.muted) setTimeout(() => this.world.server(this, (socket) => socket.receive('pong')), 0)
+  }
+}
+
+interface Tab {
+  index: number
+  env: ManualEnvironment
+  manager: ConnectionManager
+  connection: Connection
+  /** The server's frame numbers this tab's consumer got, in order. */
+  received: number[]
+  /** What this tab sent, with what `send` answered. */
+  sends: Array<{ payload: string; result: SendResult }>
+  /** Released by its consumer, or its renderer died. */
+  gone: 'released' | 'crashed' | null
+  frozen: boolean
+}
+
+class TabsWorld {
+  readonly profile = new MemoryProfile()
+  readonly tabs: Tab[] = []
+  readonly sockets: TabSocket[] = []
+  nextFrame = 1
+  nextSend = 1
+  /** The server stops answering heartbeat pings (a half-open link, as the client sees it). */
+  muted = false
+
+  constructor(
+    readonly defaults: ConnectionOptions,
+    readonly random: () => number,
+  ) {}
+
+  openTab(): Tab {
+    const world = this
+    const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
+    const WebSocket = class extends TabSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(tab, world, url, protocols)
+      }
+    }
+    tab.env = createManualEnvironment({ random: this.random, WebSocket }, this.profile)
+    tab.manager = new ConnectionManager({ idleTimeout: 0, shareAcrossTabs: tabSharing(), environment: tab.env, ...this.defaults })
+    tab.connection = tab.manager.acquire(URL)
+    tab.connection.on('message', (m) => tab.received.push(m as number))
+    this.tabs.push(tab)
+    return tab
+  }
+
+  live(): Tab[] {
+    return this.tabs.filter((t) => !t.gone)
+  }
+
+  /** Sockets the server still holds (their page has not crashed; the browser closed those). */
+  serverSockets(readyState: number): TabSocket[] {
+    return this.sockets.filter((s) => s.readyState === readyState && !s.closedWith && s.owner.gone !== 'crashed')
+  }
+
+  /** The server acts on a socket: its event is a task of the page that holds it (held while that page is paused). */
+  server(socket: TabSocket, act: (socket: TabSocket) => void): void {
+    socket.owner.env.tab.run(() => {
+      if (!socket.closedWith && socket.readyState < 2) act(socket)
+    })
+  }
+
+  writes(payload: string): number {
+    let n = 0
+    for (const socket of this.sockets) for (const data of socket.sent) if (data === payload) n++
+    return n
+  }
+}
+
+type Model = { tabs: number }
+type Command = fc.AsyncCommand<Model, TabsWorld>
+
+/** Advances the fake clock, then lets chains of tasks (channel deliveries, lock grants) run. */
+async function settle(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms)
+  for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(1)
+}
+
+function fail(message: string): never {
+  throw new Error(`invariant: ${message}`)
+}
+
+/** A command on tab `index` (a no-op once that tab is gone). */
+function onTab(name: string, index: number, act: (tab: Tab, world: TabsWorld) => void): Command {
+  return {
+    check: (model) => index < model.tabs,
+    async run(_model, world) {
+      const tab = world.tabs[index]
+      if (!tab.gone) act(tab, world)
+      checkAlways(world)
+    },
+    toString: () => `${name}(${index})`,
+  }
+}
+
+function command(name: string, act: (world: TabsWorld) => void | Promise<void>, settled = false): Command {
+  return {
+    check: () => true,
+    async run(_model, world) {
+      await act(world)
+      checkAlways(world)
+      if (settled) checkSettled(world)
+    },
+    toString: () => name,
+  }
+}
+
+const index = fc.nat(MAX_TABS - 1)
+const openTab = fc.constant<Command>({
+    check: (model) => model.tabs < MAX_TABS,
+    async run(model, world) {
+      world.openTab()
+      model.tabs++
+      checkAlways(world)
+    },
+    toString: () => 'openTab',
+})
+const send = fc.tuple(index, fc.nat(2)).map(([i, n]) =>
+  onTab(`send×${n + 1}`, i, (tab, world) => {
+    for (let k = 0; k <= n; k++) {
+      const payload = `m${world.nextSend++}`
+      tab.sends.push({ payload, result: tab.connection.send(payload) })
+    }
+  }),
+)
+const accept = fc.constant(command('accept', (world) => world.serverSockets(0).forEach((s) => world.server(s, (socket) => socket.accept()))))
+const frames = fc.nat(2).map((n) =>
+  command(`frames×${n + 1}`, (world) => {
+    for (let k = 0; k <= n; k++) {
+      const frame = world.nextFrame++
+      for (const s of world.serverSockets(1)) world.server(s, (socket) => socket.receive(String(frame)))
+    }
+  }),
+)
+const advance = fc.constantFrom(1, 30, 300, 1_500, 5_000).map((ms) => command(`advance(${ms})`, () => settle(ms), true))
+/** Each command once; the common ones (a tab opens, sends, frames, the clock) more often. */
+const commands = [
+  openTab,
+  openTab,
+  send,
+  send,
+  send,
+  accept,
+  accept,
+  frames,
+  frames,
+  frames,
+  advance,
+  advance,
+  advance,
+  // What the page's code does runs as its task: held while the page is paused.
+  index.map((i) =>
+    onTab('release', i, (tab) =>
+      tab.env.tab.run(() => {
+        tab.gone = 'released'
+        tab.manager.release(tab.connection)
+      }),
+    ),
+  ),
+  index.map((i) => onTab('crash', i, (tab) => {
+    tab.gone = 'crashed'
+    tab.env.tab.crash()
+  })),
+  index.map((i) => onTab('pause', i, (tab) => tab.env.tab.pause())),
+  index.map((i) => onTab('resume', i, (tab) => tab.env.tab.resume())),
+  index.map((i) => onTab('freeze', i, (tab) => {
+    tab.frozen = true
+    tab.env.emit({ type: 'freeze' })
+  })),
+  index.map((i) => onTab('thaw', i, (tab) => {
+    tab.frozen = false
+    tab.env.emit({ type: 'resume' })
+  })),
+  index.map((i) => onTab('hide', i, (tab) => tab.env.emit({ type: 'hidden' }))),
+  index.map((i) => onTab('show', i, (tab) => tab.env.emit({ type: 'visible' }))),
+  fc.constant(command('mute', (world) => void (world.muted = true))),
+  fc.constant(command('unmute', (world) => void (world.muted = false))),
+  fc.constant(command('refuse', (world) => world.serverSockets(0).forEach((s) => world.server(s, (socket) => socket.serverClose(1006))))),
+  fc.constant(command('drop', (world) => world.serverSockets(1).forEach((s) => world.server(s, (socket) => socket.serverClose(1006))))),
+]
+
+/** What holds after every step. */
+function checkAlways(world: TabsWorld): void {
+  for (const tab of world.tabs) {
+    for (let i = 1; i < tab.received.length; i++) {
+      if (!(tab.received[i] > tab.received[i - 1])) fail(`tab ${tab.index} got frame ${tab.received[i]} after ${tab.received[i - 1]}: ${tab.received.join(',')}`)
+    }
+    for (const { payload } of tab.sends) {
+      const n = world.writes(payload)
+      if (n > 1) fail(`tab ${tab.index}'s ${payload} was written ${n} times`)
+    }
+  }
+}
+
+/** What holds once every running tab has run its tasks. */
+function checkSettled(world: TabsWorld): void {
+  const running = (s: TabSocket) => !s.owner.gone && !s.owner.env.tab.paused
+  const held = [...world.serverSockets(0), ...world.serverSockets(1)].filter(running)
+  if (held.length > 1) fail(`${held.length} sockets connecting or open in running tabs (of tabs ${held.map((s) => s.owner.index).join(', ')})`)
+}
+
+/** Every page running and visible, the server accepting: then the tabs must agree on one open socket. */
+async function heal(world: TabsWorld): Promise<void> {
+  world.muted = false
+  // Every page runs again, those whose consumer left too (a paused page can hold a lock).
+  for (const tab of world.tabs) if (tab.gone !== 'crashed') tab.env.tab.resume()
+  // What the paused pages held runs first (a freeze among it), then they resume and show.
+  await settle(1)
+  for (const tab of world.live()) {
+    if (tab.frozen) tab.env.emit({ type: 'resume' })
+    tab.frozen = false
+    tab.env.emit({ type: 'visible' })
+  }
+  const healthy = () => {
+    const open = world.serverSockets(1)
+    return (
+      world.live().every((t) => t.env.tab.waiting === 0) &&
+      open.length === (world.live().length > 0 ? 1 : 0) && world.serverSockets(0).length === 0 && world.live().every((t) => t.connection.state.status === 'open' && t.connection.state.queued === 0)
+    )
+  }
+  for (let step = 0; step < 60 && !healthy(); step++) {
+    for (const s of world.serverSockets(0)) world.server(s, (socket) => socket.accept())
+    await settle(1_000)
+    checkAlways(world)
+    checkSettled(world)
+  }
+  const live = world.live()
+  const states = live.map((t) => `tab ${t.index} ${JSON.stringify(t.connection.state)}`).join('; ')
+  if (!healthy()) fail(`after healing: ${world.serverSockets(1).length} open, ${world.serverSockets(0).length} connecting sockets; ${states}`)
+  const leaders = live.filter((t) => t.connection.state.role === 'leader')
+  if (live.length > 0 && leaders.length !== 1) fail(`after healing: ${leaders.length} leaders; ${states}`)
+  if (live.length > 0 && world.serverSockets(1)[0].owner !== leaders[0]) fail(`after healing: the open socket is tab ${world.serverSockets(1)[0].owner.index}'s, the leader is tab ${leaders[0].index}`)
+
+  // A frame now reaches every tab, once.
+  const frame = world.nextFrame++
+  for (const s of world.serverSockets(1)) world.server(s, (socket) => socket.receive(String(frame)))
+  await settle(1)
+  checkAlways(world)
+  for (const tab of live) if (tab.received.at(-1) !== frame) fail(`tab ${tab.index} did not get frame ${frame} after healing: ${tab.received.join(',')}`)
+
+  // Every send of a tab still here was written once, or is counted.
+  for (const tab of live) {
+    const { dropped, uncertain } = tab.connection.state
+    const unwritten = tab.sends.filter(({ payload }) => world.writes(payload) === 0)
+    if (unwritten.length > dropped + uncertain) {
+      fail(`tab ${tab.index}: ${unwritten.length} sends never written (${unwritten.map((s) => `${s.payload} ${s.result}`).join(', ')}) but dropped ${dropped} + uncertain ${uncertain}; ${states}`)
+    }
+  }
+}
+
+/** Per-run connection options: the invariants hold under each. */
+const options = fc.record({
+  heartbeat: fc.constantFrom<ConnectionOptions['heartbeat']>(false, { interval: 1_000, timeout: 1_000 }),
+  reconnect: fc.constantFrom<ConnectionOptions['reconnect']>(true, { minDelay: 100, maxDelay: 1_000 }),
+  queue: fc.constantFrom<ConnectionOptions['queue']>(undefined, { max: 2 }),
+})
+
+afterEach(() => {
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+})
+
+describe('one socket across tabs, model-based (fake timers)', () => {
+  it(`keeps every invariant over ${runs} generated sequences`, { timeout: 600_000 }, async () => {
+    // Development warnings and reported drops are expected along the way.
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    await fc.assert(
+      fc.asyncProperty(options, fc.integer(), fc.commands(commands, { maxCommands: 60, size: 'max' }), async (defaults, randomSeed, sequence) => {
+        vi.useFakeTimers({ now: 1_700_000_000_000 })
+        FakeWebSocket.reset()
+        let state = randomSeed >>> 0
+        const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+        const world = new TabsWorld(defaults, random)
+        // Tab ids break ties between leaders of one epoch: drawn from the run's seed, so a run replays.
+        vi.spyOn(globalThis.crypto, 'randomUUID').mockImplementation(() => `00000000-0000-4000-8000-${Math.floor(random() * 2 ** 48).toString(16).padStart(12, '0')}`)
+        try {
+          // Two tabs to begin with; more open along the way.
+          world.openTab()
+          world.openTab()
+          await fc.asyncModelRun(() => ({ model: { tabs: 2 }, real: world }), sequence)
+          await heal(world)
+          if (process.env.TABS_DEBUG) {
+            const counts = `${world.tabs.length} tabs, ${world.sockets.length} sockets, ${world.nextFrame - 1} frames, ${world.nextSend - 1} sends, received ${world.tabs.map((t) => t.received.length).join('/')}`
+            process.stderr.write(`${counts}: ${[...sequence].join(' ')}\n`)
+          }
+          for (const tab of world.live()) tab.manager.dispose()
+          await settle(10_000)
+          const left = [...world.serverSockets(0), ...world.serverSockets(1)]
+          if (left.length > 0) fail(`${left.length} sockets still open after every tab disposed its manager`)
+        } finally {
+          vi.useRealTimers()
+        }
+      }),
+      { numRuns: runs, seed, path },
+    )
+  })
+})
