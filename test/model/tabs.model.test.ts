@@ -15,7 +15,8 @@
  *   counted in its `dropped` or `uncertain`.
  *
  * TABS_RUNS sets the number of runs (default 300, a few seconds). A failure prints the seed and
- * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path>. TABS_DEBUG=1 prints
+ * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path> TABS_REPLAY=<replayPath>
+ * (the last printed after the sequence). TABS_DEBUG=1 prints
  * each run's sequence and what it amounted to (tabs, sockets, frames, sends, frames received).
  */
 import fc from 'fast-check'
@@ -317,7 +318,7 @@ describe('one socket across tabs, model-based (fake timers)', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {})
     vi.spyOn(console, 'error').mockImplementation(() => {})
     await fc.assert(
-      fc.asyncProperty(options, fc.integer(), fc.commands(commands, { maxCommands: 60, size: 'max' }), async (defaults, randomSeed, sequence) => {
+      fc.asyncProperty(options, fc.integer(), fc.commands(commands, { maxCommands: 60, size: 'max', replayPath: process.env.TABS_REPLAY }), async (defaults, randomSeed, sequence) => {
         vi.useFakeTimers({ now: 1_700_000_000_000 })
         FakeWebSocket.reset()
         let state = randomSeed >>> 0
