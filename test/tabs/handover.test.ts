@@ -143,3 +143,16 @@ describe('counters', () => {
     expect(b.connection.state).toMatchObject({ dropped: 1, received: 2, sent: 2 })
   })
 })
+
+describe('a tab out of the group (pagehide, freeze)', () => {
+  it('released meanwhile, it says closed: a protocol client rejects what waited instead of waiting forever', async () => {
+    const { b } = await leaderConnecting()
+    const states: string[] = []
+    b.connection.on('state', (state) => states.push(state.status))
+    b.env.emit({ type: 'pagehide', persisted: true })
+    await settle()
+    expect(b.connection.state.status).toBe('idle')
+    b.release()
+    expect(states.at(-1)).toBe('closed')
+  })
+})

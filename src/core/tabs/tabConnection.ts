@@ -199,6 +199,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#stopEnvironment?.()
     this.#stopEnvironment = null
     this.#part(closeInfo(1000, '', true), 'closed')
+    // Out of the group already (pagehide, freeze): closed all the same, so what waits on it ends.
+    if (this.#shared?.status !== 'closed') this.#mirror({ status: 'closed', readyState: 3, nextRetryAt: null, queued: 0 })
     for (const cancel of this.#ending.values()) cancel()
     this.#ending.clear()
     this.#owned.clear()
