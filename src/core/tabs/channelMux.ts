@@ -118,6 +118,33 @@ export class ChannelMux {
     return this.#welcome ? [{ raw: this.#welcome, to: [tab] }] : []
   }
 
+  /**
+   * The socket in hand ended: what it answered, and the subscribes it never answered, end with
+   * it. Every tab joins the next socket anew (its protocol client subscribes again on `open`),
+   * and no answer on that socket is taken for a subscribe written on this one.
+   */
+  reset(): void {
+    this.#awaiting.clear()
+    this.#welcome = null
+    for (const tabs of this.#topics.values()) {
+      for (const state of tabs.values()) {
+        state.joins = []
+        state.answered = false
+        state.buffer.clear()
+      }
+    }
+  }
+
+  /** A frame of `tab` that was not written after all (no open socket): a subscribe among them waits for no answer. */
+  unwritten(tab: string, data: WebSocketData): void {
+    const frame = parse(data)
+    if (frame?.type !== 'subscribe' || typeof frame.topic !== 'string') return
+    this.#topics.get(frame.topic)?.get(tab)?.joins.pop()
+    const awaiting = this.#awaiting.get(frame.topic)
+    const at = awaiting?.lastIndexOf(tab) ?? -1
+    if (at >= 0) awaiting!.splice(at, 1)
+  }
+
   /** A tab is gone: its topics are released (unsubscribed upstream when no other tab holds them). */
   left(tab: string): void {
     for (const [topic, tabs] of this.#topics) {

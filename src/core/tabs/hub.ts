@@ -145,6 +145,7 @@ export class Hub<In = unknown, Out = unknown> {
       }),
       c.on('close', (info) => {
         this.#opened = false
+        this.#mux?.reset()
         this.#emit({ t: 'close', info })
       }),
       c.on('error', (error) => this.#emit({ t: 'error', error: { kind: error.kind, message: error.message } }, error)),
@@ -212,11 +213,17 @@ export class Hub<In = unknown, Out = unknown> {
 
   /** A frame (of `tab`, this one by default) written once on this socket, or reported unwritten (see `Connection.sendFrame`). */
   writeFrame(data: unknown, settled?: FrameSettled, tab = this.id): SendResult {
-    if (this.#mux && (typeof data === 'string' || data instanceof Encoded) && !this.#mux.outbound(tab, data instanceof Encoded ? data.data : data)) {
+    const mux = this.#mux
+    if (!mux || !(typeof data === 'string' || data instanceof Encoded)) return this.connection.sendFrame(data as Out, settled)
+    const raw = data instanceof Encoded ? data.data : data
+    if (!mux.outbound(tab, raw)) {
       settled?.(true)
       return 'sent'
     }
-    return this.connection.sendFrame(data as Out, settled)
+    return this.connection.sendFrame(data as Out, (written) => {
+      if (!written) mux.unwritten(tab, raw)
+      settled?.(written)
+    })
   }
 
   command(op: Command, code?: number, reason?: string): void {
