@@ -1,0 +1,322 @@
+/**
+ * Model-based test of channels across tabs against the real protocol server on loopback:
+ * fast-check generates sequences of tab commands (open, release, crash, freeze and resume,
+ * hide and show, publish), link faults (every shared socket cut at once) and steps that let
+ * the tabs run (one task, or until the group has settled). Several simulated tabs of one
+ * in-memory browser profile share one socket; each has its own protocol client, subscribed to
+ * one topic with the whole history.
+ *
+ * After every step: each tab got the topic's messages in sequence order, none twice, and no
+ * publish settled twice. After a heal (every page running and visible): one socket, every tab
+ * got every message of the topic exactly once, 1..head; every publish of a tab still running
+ * settled once; each acked publish is stored once.
+ *
+ * CHANNEL_TABS_RUNS sets the number of runs (default 100, a few seconds). The server and the
+ * sockets are real, so a run's timing is not replayed exactly: CHANNEL_TABS_SEED=<seed>
+ * CHANNEL_TABS_PATH=<path> CHANNEL_TABS_REPLAY=<replayPath> replays its sequence.
+ * CHANNEL_TABS_DEBUG=1 prints each run's sequence and what every tab ended with.
+ */
+import fc from 'fast-check'
+import WebSocket from 'ws'
+import { afterAll, beforeAll, describe, it, vi } from 'vitest'
+import { ConnectionManager, createManualEnvironment, MemoryProfile, ProtocolClient, protocolConnectionOptions, tabSharing, type Connection, type ManualEnvironment } from '../../src/core'
+import type { AckFrame } from '../../src/core/protocol'
+import type { WebSocketConstructor } from '../../src/core/types'
+import { createRealtimeServer, type PublishedMessage, type RealtimeServer } from '../../src/server'
+import { waitFor } from '../support/wait'
+
+const runs = Number(process.env.CHANNEL_TABS_RUNS ?? 100)
+const seed = process.env.CHANNEL_TABS_SEED === undefined ? undefined : Number(process.env.CHANNEL_TABS_SEED)
+const path = process.env.CHANNEL_TABS_PATH
+const MAX_TABS = 4
+
+interface Publish {
+  id: number
+  settled: number
+  outcome: AckFrame | Error | null
+}
+
+interface Tab {
+  index: number
+  env: ManualEnvironment
+  manager: ConnectionManager
+  connection: Connection
+  client: ProtocolClient
+  /** Sequence numbers of the topic's messages, as this tab's subscriber got them. */
+  received: number[]
+  publishes: Publish[]
+  sockets: WebSocket[]
+  gone: 'released' | 'crashed' | null
+  frozen: boolean
+  hidden: boolean
+}
+
+let server: RealtimeServer
+const stored: PublishedMessage[] = []
+let run = 0
+
+class ChannelTabsWorld {
+  readonly profile = new MemoryProfile()
+  readonly tabs: Tab[] = []
+  readonly topic = `room:${++run}`
+  nextPublish = 1
+
+  openTab(): Tab {
+    const tab = { index: this.tabs.length, received: [], publishes: [], sockets: [], gone: null, frozen: false, hidden: false } as unknown as Tab
+    // The sockets this tab's page opened: a crashed page's are closed by the browser.
+    const TabWebSocket = class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols)
+        tab.sockets.push(this)
+      }
+    } as unknown as WebSocketConstructor
+    tab.env = createManualEnvironment({ WebSocket: TabWebSocket }, this.profile)
+    tab.manager = new ConnectionManager({ idleTimeout: 0, heartbeat: false, environment: tab.env, shareAcrossTabs: tabSharing(), reconnect: { minDelay: 10, maxDelay: 100 } })
+    tab.connection = tab.manager.acquire(server.url, protocolConnectionOptions)
+    tab.client = ProtocolClient.for(tab.connection)
+    tab.client.subscribe(this.topic, { message: (frame) => frame.seq !== undefined && tab.received.push(frame.seq) }, { history: 10_000 })
+    this.tabs.push(tab)
+    return tab
+  }
+
+  running(): Tab[] {
+    return this.tabs.filter((t) => !t.gone && !t.frozen)
+  }
+
+  live(): Tab[] {
+    return this.tabs.filter((t) => !t.gone)
+  }
+
+  /** The topic's messages the server stored for this run. */
+  head(): number {
+    return stored.filter((m) => m.topic === this.topic).length
+  }
+
+  /** The shared sockets that are open now. */
+  openSockets(): WebSocket[] {
+    return this.live()
+      .flatMap((t) => t.sockets)
+      .filter((s) => s.readyState === WebSocket.OPEN)
+  }
+
+  /**
+   * One socket open (while a tab runs), every running tab open, joined, and with no publish
+   * waiting. Or every running tab is hidden: a hidden group spends no retries, so nothing has to
+   * move until one shows.
+   */
+  settled(): boolean {
+    const running = this.running()
+    if (running.every((t) => t.hidden)) return true
+    if (this.openSockets().length !== 1) return false
+    return running.every(
+      (t) => t.connection.state.status === 'open' && t.client.channels().some((c) => c.topic === this.topic && c.subscribed) && t.publishes.every((p) => p.settled > 0),
+    )
+  }
+}
+
+type Model = { tabs: number }
+type Command = fc.AsyncCommand<Model, ChannelTabsWorld>
+
+function fail(message: string): never {
+  throw new Error(`invariant: ${message}`)
+}
+
+function checkAlways(world: ChannelTabsWorld): void {
+  for (const tab of world.tabs) {
+    for (let i = 1; i < tab.received.length; i++) {
+      if (tab.received[i] !== tab.received[i - 1] + 1) fail(`tab ${tab.index} got seq ${tab.received[i]} after ${tab.received[i - 1]}: ${tab.received.join(',')}`)
+    }
+    if (tab.received.length > 0 && tab.received[0] !== 1) fail(`tab ${tab.index}'s first message is seq ${tab.received[0]}, not 1 (it joined with the whole history)`)
+    for (const p of tab.publishes) if (p.settled > 1) fail(`tab ${tab.index}'s publish ${p.id} settled ${p.settled} times`)
+  }
+}
+
+/** A command on tab `index` (a no-op once that tab is gone; the page's own code, `publish` and `release`, does not run while it is frozen). */
+function onTab(name: string, index: number, act: (tab: Tab, world: ChannelTabsWorld) => void, pageCode = false): Command {
+  return {
+    check: (model) => index < model.tabs,
+    async run(_model, world) {
+      const tab = world.tabs[index]
+      if (!tab.gone && !(pageCode && tab.frozen)) act(tab, world)
+      checkAlways(world)
+    },
+    toString: () => `${name}(${index})`,
+  }
+}
+
+const index = fc.nat(MAX_TABS - 1)
+const openTab = fc.constant<Command>({
+  check: (model) => model.tabs < MAX_TABS,
+  async run(model, world) {
+    world.openTab()
+    model.tabs++
+  },
+  toString: () => 'openTab',
+})
+const publish = index.map((i) =>
+  onTab('publish', i, (tab, world) => {
+    const record: Publish = { id: world.nextPublish++, settled: 0, outcome: null }
+    tab.publishes.push(record)
+    const settle = (outcome: AckFrame | Error) => {
+      record.settled++
+      record.outcome = outcome
+    }
+    tab.client.publish(world.topic, { n: record.id }, { timeout: 8_000 }).then(settle, settle)
+  }, true),
+)
+/** One macrotask: what is in flight moves on, so the next command lands mid-way. */
+const step = fc.constant<Command>({
+  check: () => true,
+  async run(_model, world) {
+    await new Promise((resolve) => setImmediate(resolve))
+    checkAlways(world)
+  },
+  toString: () => 'step',
+})
+/** Until every running tab is open, joined and has its publishes answered (bounded). */
+const settle = fc.constant<Command>({
+  check: () => true,
+  async run(_model, world) {
+    await waitFor(() => world.settled(), { timeout: 15_000, message: () => `the tabs to settle: ${describeTabs(world)}` })
+    checkAlways(world)
+  },
+  toString: () => 'settle',
+})
+const commands = [
+  openTab,
+  openTab,
+  publish,
+  publish,
+  publish,
+  step,
+  step,
+  settle,
+  settle,
+  index.map((i) =>
+    onTab(
+      'release',
+      i,
+      (tab) => {
+        tab.gone = 'released'
+        tab.manager.release(tab.connection)
+      },
+      true,
+    ),
+  ),
+  index.map((i) =>
+    onTab('crash', i, (tab) => {
+      tab.gone = 'crashed'
+      tab.env.tab.crash()
+      for (const socket of tab.sockets) socket.terminate()
+    }),
+  ),
+  index.map((i) =>
+    onTab('freeze', i, (tab) => {
+      if (tab.frozen) return
+      tab.frozen = true
+      tab.env.emit({ type: 'freeze' })
+    }),
+  ),
+  index.map((i) =>
+    onTab('thaw', i, (tab) => {
+      if (!tab.frozen) return
+      tab.frozen = false
+      tab.env.emit({ type: 'resume' })
+    }),
+  ),
+  index.map((i) =>
+    onTab('hide', i, (tab) => {
+      tab.hidden = true
+      tab.env.emit({ type: 'hidden' })
+    }),
+  ),
+  index.map((i) =>
+    onTab('show', i, (tab) => {
+      tab.hidden = false
+      tab.env.emit({ type: 'visible' })
+    }),
+  ),
+  fc.constant<Command>({
+    check: () => true,
+    async run(_model, world) {
+      for (const tab of world.live()) for (const socket of tab.sockets) if (socket.readyState === WebSocket.OPEN) socket.terminate()
+      checkAlways(world)
+    },
+    toString: () => 'cut',
+  }),
+]
+
+function describeTabs(world: ChannelTabsWorld): string {
+  return world.tabs
+    .map((t) => {
+      const { status, role } = t.connection.state
+      const pending = t.publishes.filter((p) => p.settled === 0).length
+      const channel = t.client.channels().find((c) => c.topic === world.topic)
+      const joined = channel?.subscribed ? 'joined' : `not joined (${JSON.stringify(channel)})`
+      return `tab ${t.index}${t.gone ? ` ${t.gone}` : ''}${t.frozen ? ' frozen' : ''} ${role} ${status} ${joined}, got ${t.received.length}, ${pending} publishes waiting`
+    })
+    .join('; ')
+}
+
+async function heal(world: ChannelTabsWorld): Promise<void> {
+  for (const tab of world.live()) {
+    if (tab.frozen) tab.env.emit({ type: 'resume' })
+    tab.frozen = false
+    tab.hidden = false
+    tab.env.emit({ type: 'visible' })
+  }
+  await waitFor(() => world.settled(), { timeout: 15_000, message: () => `the tabs to heal: ${describeTabs(world)}` })
+  const live = world.live()
+  // One socket open for the group.
+  const open = world.openSockets()
+  if (live.length > 0 && open.length !== 1) fail(`${open.length} sockets open after healing: ${describeTabs(world)}`)
+  // Every message stored is seen by every tab, once, in order.
+  // (The server tells of a stored message once it is fanned out: the count may trail a tab's.)
+  await waitFor(() => live.every((t) => t.received.length === world.head()), {
+    timeout: 10_000,
+    message: () => `every tab to have seq 1..${world.head()}: ${describeTabs(world)}`,
+  })
+  checkAlways(world)
+  // Each acked publish is stored once; a stored one is one that was published.
+  const ids = stored.filter((m) => m.topic === world.topic).map((m) => (m.data as { n: number }).n)
+  if (new Set(ids).size !== ids.length) fail(`a publish was stored twice: ${ids.join(',')}`)
+  for (const t of world.tabs) {
+    if (t.gone === 'crashed') continue
+    for (const p of t.publishes) {
+      if (p.settled !== 1) fail(`tab ${t.index}'s publish ${p.id} settled ${p.settled} times`)
+      if (p.outcome && !(p.outcome instanceof Error) && !ids.includes(p.id)) fail(`tab ${t.index}'s publish ${p.id} was acked but not stored`)
+    }
+  }
+}
+
+beforeAll(async () => {
+  server = createRealtimeServer({ port: 0, host: '127.0.0.1', presence: false })
+  await server.ready
+  server.on('publish', (m) => stored.push(m))
+})
+afterAll(async () => {
+  await server.close({ timeout: 200 })
+})
+
+describe('channels across tabs, model-based (real server on loopback)', () => {
+  it(`keeps every invariant over ${runs} generated sequences`, { timeout: 600_000 }, async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.CHANNEL_TABS_REPLAY }), async (sequence) => {
+        const world = new ChannelTabsWorld()
+        world.openTab()
+        world.openTab()
+        try {
+          await fc.asyncModelRun(() => ({ model: { tabs: 2 }, real: world }), sequence)
+          await heal(world)
+          if (process.env.CHANNEL_TABS_DEBUG) process.stderr.write(`head ${world.head()}; ${describeTabs(world)}: ${[...sequence].join(' ')}\n`)
+        } finally {
+          for (const tab of world.tabs) if (tab.gone !== 'crashed') tab.manager.dispose()
+          for (const tab of world.tabs) for (const socket of tab.sockets) socket.terminate()
+        }
+      }),
+      { numRuns: runs, seed, path },
+    )
+  })
+})
