@@ -145,6 +145,21 @@ describe('counters', () => {
 })
 
 describe('a tab out of the group (pagehide, freeze)', () => {
+  it("away while the leader dropped its send (over queue.max), it still counts the drop: the leader's bye carries its term's counts", async () => {
+    browser = new Browser({ queue: { max: 2 } })
+    const { a, b } = await leaderConnecting()
+    b.connection.send('mine')
+    await settle()
+    a.connection.send('a1')
+    a.connection.send('a2') // the leader's outbox drops b's 'mine' for this one
+    b.env.emit({ type: 'freeze' })
+    b.env.emit({ type: 'resume' })
+    a.env.emit({ type: 'freeze' })
+    await settle()
+    expect(writes('mine')).toBe(0)
+    expect(b.connection.state.dropped).toBe(1)
+  })
+
   it('released meanwhile, it says closed: a protocol client rejects what waited instead of waiting forever', async () => {
     const { b } = await leaderConnecting()
     const states: string[] = []

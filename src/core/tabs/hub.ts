@@ -250,7 +250,8 @@ export class Hub<In = unknown, Out = unknown> {
       if (tag === null || tag === undefined) own.push(entry)
       else (unsent[tag.from] ??= []).push(tag.id)
     }
-    this.#emit({ t: 'bye', unsent, handled: Object.fromEntries(this.#handled) })
+    const { received, sent, dropped } = this.connection.state
+    this.#emit({ t: 'bye', unsent, handled: Object.fromEntries(this.#handled), counted: { received, sent, dropped } })
     this.connection.dispose()
     return own
   }

@@ -415,6 +415,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return this.#settle(settled, message.written)
       }
       case 'bye':
+        // The term's last counts (a drop this tab did not hear of while away included).
+        if (message.counted) this.#mirror(message.counted)
         this.#owned.handedBack(message.unsent?.[this.#id] ?? [], message.handled?.[this.#id] ?? 0)
         return this.#leaderGone('leading tab left')
     }

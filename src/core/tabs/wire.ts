@@ -53,9 +53,9 @@ export type LeaderMessage = FromLeader &
     | { t: 'pong'; to: string }
     /**
      * The term ended. By tab: `handled`, the last of its sends this term handled; `unsent`, those
-     * of them still queued, never written.
+     * of them still queued, never written. `counted`: the term's final counters.
      */
-    | { t: 'bye'; unsent?: Record<string, number[]>; handled?: Record<string, number> }
+    | { t: 'bye'; unsent?: Record<string, number[]>; handled?: Record<string, number>; counted?: Pick<SharedState, 'received' | 'sent' | 'dropped'> }
   )
 
 export type Command = 'open' | 'close' | 'reconnect'
