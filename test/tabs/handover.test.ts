@@ -145,6 +145,34 @@ describe('counters', () => {
 })
 
 describe('a tab out of the group (pagehide, freeze)', () => {
+  it('open() in the task of its pagehide brings it back once: the pageshow after it does not join again (no frame twice)', async () => {
+    const { b } = await leaderConnecting()
+    const socket = acceptSocket()
+    await settle()
+    b.env.emit({ type: 'pagehide', persisted: true })
+    b.connection.open()
+    b.env.emit({ type: 'pageshow', persisted: true })
+    await settle()
+    socket.receive('"once"')
+    await settle()
+    expect(b.messages).toEqual(['once'])
+  })
+
+  it('open() or reconnect() after the manager disposed it does nothing: no socket for a connection nobody holds', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const a = browser.open()
+    await settle()
+    a.release()
+    await settle()
+    const sockets = FakeWebSocket.instances.length
+    a.connection.open()
+    a.connection.reconnect()
+    await settle(5_000)
+    expect(FakeWebSocket.instances).toHaveLength(sockets)
+    expect(a.connection.state.status).toBe('closed')
+    vi.restoreAllMocks()
+  })
+
   it("away while the leader dropped its send (over queue.max), it still counts the drop: the leader's bye carries its term's counts", async () => {
     browser = new Browser({ queue: { max: 2 } })
     const { a, b } = await leaderConnecting()

@@ -100,6 +100,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
   #releaseAlive: (() => void) | null = null
   #alive = false
+  #disposed = false
   readonly #token: TokenRelay
 
   constructor(url: string | URL, options: ConnectionOptions<In, Out>, env: RealtimeEnvironment, group: string, transport: TabTransport) {
@@ -137,6 +138,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   /** Joins the group (the first time), or asks the leader to open the socket. */
   override open(): void {
+    if (this.#refuseDisposed('open')) return
     if (!this.#joined) return this.#join()
     this.#command('open')
   }
@@ -150,6 +152,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /** Retries now, with this tab's token if it changed (the leader reconnects with it). */
   override reconnect(): void {
     const token = this.#token.changed()
+    if (this.#refuseDisposed('reconnect')) return
     if (token !== undefined) this.#post({ t: 'token', from: this.#id, token })
     if (!this.#joined) return this.#join()
     this.#command('reconnect')
@@ -209,13 +212,27 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   /** The manager's release: hands the socket over (or leaves the group); never closes it for the other tabs. */
   override dispose(): void {
+    this.#disposed = true
     this.leave()
     this.#emitter.clear()
+  }
+
+  /** After `dispose` this tab never joins the group again: no socket for a connection nobody holds. */
+  #refuseDisposed(method: 'open' | 'reconnect'): boolean {
+    if (!this.#disposed) return false
+    if (process.env.NODE_ENV !== 'production') {
+      console.warn(redactSecrets(`[vue-realtime] ${method}() on a disposed connection to ${this.url} does nothing. Acquire a new one from the manager.`))
+    }
+    return true
   }
 
   // ── membership ───────────────────────────────────────────────────────────────
 
   #join(): void {
+    // Once: an `open()` made while out of the group (pagehide, freeze) brings the tab back, and
+    // the resume after it finds it back already.
+    if (this.#joined) return
+    this.#suspended = false
     this.#joined = true
     this.#stopEnvironment ??= this.#env.subscribe((event) => this.#onEnvironment(event))
     const bus = (this.#bus = this.#transport.open(this.#group))
@@ -286,10 +303,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return this.#part(closeInfo(1001, 'page hidden', true), 'idle')
       case 'pageshow':
       case 'resume':
-        if (this.#suspended && (event.type === 'resume' || event.persisted)) {
-          this.#suspended = false
-          this.#join()
-        }
+        if (this.#suspended && (event.type === 'resume' || event.persisted)) this.#join()
         return
       case 'visible':
       case 'hidden':
