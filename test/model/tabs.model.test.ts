@@ -223,6 +223,14 @@ const commands = [
     tab.frozen = false
     tab.env.emit({ type: 'resume' })
   })),
+  // The user closes the shared socket (for every tab), or opens it again, from one tab.
+  index.map((i) => onTab('close', i, (tab) => tab.env.tab.run(() => tab.connection.close()))),
+  index.map((i) => onTab('open', i, (tab) => tab.env.tab.run(() => tab.connection.open()))),
+  // (A frozen page runs no code; these two may still come in the task of its freeze or pagehide.)
+  index.map((i) => onTab('pagehide', i, (tab) => {
+    tab.frozen = true
+    tab.env.emit({ type: 'pagehide', persisted: true })
+  })),
   index.map((i) => onTab('hide', i, (tab) => tab.env.emit({ type: 'hidden' }))),
   index.map((i) => onTab('show', i, (tab) => tab.env.emit({ type: 'visible' }))),
   fc.constant(command('mute', (world) => void (world.muted = true))),
@@ -256,13 +264,17 @@ async function heal(world: TabsWorld): Promise<void> {
   world.muted = false
   // Every page runs again, those whose consumer left too (a paused page can hold a lock).
   for (const tab of world.tabs) if (tab.gone !== 'crashed') tab.env.tab.resume()
-  // What the paused pages held runs first (a freeze among it), then they resume and show.
-  await settle(1)
+  // What the paused pages held runs first (a freeze, a close among it), then they resume and show.
+  for (let step = 0; step < 100 && world.tabs.some((t) => t.gone !== 'crashed' && t.env.tab.waiting > 0); step++) await settle(1)
   for (const tab of world.live()) {
     if (tab.frozen) tab.env.emit({ type: 'resume' })
+    if (tab.frozen) tab.env.emit({ type: 'pageshow', persisted: true })
     tab.frozen = false
     tab.env.emit({ type: 'visible' })
   }
+  await settle(1)
+  // A socket the user closed opens again when a tab asks.
+  world.live()[0]?.connection.open()
   const healthy = () => {
     const open = world.serverSockets(1)
     return (
