@@ -126,6 +126,20 @@ describe("a follower's sends", () => {
 })
 
 describe('counters', () => {
+  it("a term this tab hears of first by its bye still starts from what the last term counted", async () => {
+    const { a, b } = await leaderConnecting()
+    expect(a.connection.send('not now', { volatile: true })).toBe('dropped')
+    expect(a.connection.state.dropped).toBe(1)
+    a.env.emit({ type: 'pagehide', persisted: true })
+    await settle()
+    expect(browser.leader()).toBe(b)
+    // Back, and b leaves before it answered: b's first word to a is its bye.
+    a.env.emit({ type: 'pageshow', persisted: true })
+    b.release()
+    await settle()
+    expect(a.connection.state).toMatchObject({ role: 'leader', dropped: 1 })
+  })
+
   it('dropped, received and sent only grow across a hand-over (each leader counts from 0 on its own connection)', async () => {
     browser = new Browser({ queue: { max: 2 } })
     const { a, b } = await leaderConnecting()

@@ -399,7 +399,6 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       case 'lead':
       case 'state':
         if (message.t === 'snap' && message.to !== this.#id) return
-        this.#carry(message)
         // Nothing queued there: what that leader handled of this tab's went out (or was dropped
         // and counted there), heard or not while this tab was away.
         if (message.t === 'snap' && message.state.queued === 0) this.#owned.settled(message.handled ?? 0)
@@ -446,6 +445,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     // of this tab's is not lost; its snapshot or its `bye` settles it.
     const sameTerm = message.e === this.#epoch && message.from === this.#followed
     const [ended, endedLeader] = [this.#epoch, this.#followed]
+    // Whatever its first message (a `bye` may be), a new term's counts start from what the last one counted.
+    this.#carry(message)
     this.#epoch = message.e
     this.#leader = this.#followed = message.from
     this.#known = Math.max(this.#known, message.e)
