@@ -31,6 +31,19 @@ async function leaderConnecting() {
   return { a, b }
 }
 
+/** A third tab `c` sends, then freezes before the leader's answer; the leader writes it once its socket opens. */
+async function sentThenFroze() {
+  const { a, b } = await leaderConnecting()
+  const c = browser.open()
+  await settle()
+  c.connection.send('answer missed')
+  c.env.emit({ type: 'freeze' })
+  await settle()
+  acceptSocket()
+  await settle()
+  return { a, b, c }
+}
+
 describe("the leader's own sends", () => {
   it('queued in its outbox when it freezes: kept by the tab, sent once by the next leader when it resumes', async () => {
     const { a, b } = await leaderConnecting()
@@ -80,14 +93,7 @@ describe("a follower's sends", () => {
   })
 
   it('posted just before the tab froze, written by the leader meanwhile: never posted again after the leader changed', async () => {
-    const { a, b } = await leaderConnecting()
-    const c = browser.open()
-    await settle()
-    c.connection.send('answer missed')
-    c.env.emit({ type: 'freeze' })
-    await settle()
-    acceptSocket()
-    await settle()
+    const { a, b, c } = await sentThenFroze()
     expect(writes('answer missed')).toBe(1)
     a.release()
     await settle()
@@ -103,14 +109,7 @@ describe("a follower's sends", () => {
   })
 
   it('posted just before the tab froze: back under the same leader, the snapshot settles it (written once, nothing uncertain)', async () => {
-    const { a } = await leaderConnecting()
-    const c = browser.open()
-    await settle()
-    c.connection.send('answer missed')
-    c.env.emit({ type: 'freeze' })
-    await settle()
-    acceptSocket()
-    await settle()
+    const { a, c } = await sentThenFroze()
     c.env.emit({ type: 'resume' })
     await settle()
     expect(browser.leader()).toBe(a)
