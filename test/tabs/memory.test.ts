@@ -40,3 +40,15 @@ describe('the in-memory tab (createManualEnvironment)', () => {
     expect(env.tab.waiting).toBe(0)
   })
 })
+
+describe('the in-memory tab keeps one task queue', () => {
+  it('a task queued inside a timer callback still runs before one queued after it (fake timers fire a 0 ms timer set during a tick later)', async () => {
+    const env = createManualEnvironment()
+    const order: string[] = []
+    setTimeout(() => env.tab.task(() => order.push('first')), 0)
+    await vi.advanceTimersByTimeAsync(0)
+    env.tab.task(() => order.push('second'))
+    await vi.advanceTimersByTimeAsync(5)
+    expect(order).toEqual(['first', 'second'])
+  })
+})

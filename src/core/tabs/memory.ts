@@ -168,6 +168,8 @@ export class MemoryTab {
   crashed = false
   paused = false
   readonly #held: Array<() => void> = []
+  /** Tasks queued and not run yet (see `task`). */
+  readonly #tasks: Array<() => void> = []
 
   constructor(readonly profile: MemoryProfile) {
     this.locks = { request: (name, options, callback) => profile.request(this, name, options, callback) }
@@ -192,9 +194,23 @@ export class MemoryTab {
     else fn()
   }
 
-  /** Runs `fn` as a task of this tab. */
+  /**
+   * Runs `fn` as a task of this tab, after the tasks queued before it: one queue per tab, as a
+   * browser keeps, whatever order the timer implementation fires equal timers in (fake timers
+   * fire a 0 ms timer set during a tick after one set outside it).
+   */
   task(fn: () => void): void {
-    setTimeout(() => this.run(fn), 0)
+    this.#tasks.push(fn)
+    if (this.#tasks.length === 1) this.#nextTask()
+  }
+
+  /** The next queued task, as a macrotask of its own. */
+  #nextTask(): void {
+    setTimeout(() => {
+      const fn = this.#tasks.shift()
+      if (this.#tasks.length > 0) this.#nextTask()
+      if (fn) this.run(fn)
+    }, 0)
   }
 
   /** Stops running the tab's timers and deliveries (a page stopped in the debugger, or frozen). */
@@ -225,6 +241,7 @@ export class MemoryTab {
   crash(): void {
     this.crashed = true
     this.#held.length = 0
+    this.#tasks.length = 0
     this.profile.forget(this)
   }
 }
