@@ -276,8 +276,6 @@ async function heal(world: TabsWorld): Promise<void> {
     tab.env.emit({ type: 'visible' })
   }
   await settle(1)
-  // A socket the user closed opens again when a tab asks.
-  world.live()[0]?.connection.open()
   const healthy = () => {
     const open = world.serverSockets(1)
     return (
@@ -286,6 +284,10 @@ async function heal(world: TabsWorld): Promise<void> {
     )
   }
   for (let step = 0; step < 60 && !healthy(); step++) {
+    // A socket the user closed opens again when a tab asks (a close a tab made while no tab
+    // led is carried out once one does, so it may land after an open made later elsewhere).
+    const closed = world.live().find((t) => t.connection.state.status === 'closed')
+    closed?.connection.open()
     for (const s of world.serverSockets(0)) world.server(s, (socket) => socket.accept())
     await settle(1_000)
     checkAlways(world)

@@ -124,6 +124,29 @@ describe("a follower's sends", () => {
   })
 })
 
+describe('a socket the user closed', () => {
+  it('stays closed across a hand-over: the next leader starts its term closed (not idle) and announces it before anything else', async () => {
+    const { a, b } = await leaderConnecting()
+    acceptSocket()
+    await settle()
+    b.connection.close(4000, 'done')
+    await settle(3_000)
+    expect(b.connection.state.status).toBe('closed')
+    const kinds: string[] = []
+    b.connection.on('close', () => kinds.push('close'))
+    a.release()
+    await settle()
+    expect(b.connection.state).toMatchObject({ role: 'leader', status: 'closed', lastClose: { code: 4000, reason: 'done' } })
+    expect(kinds).toEqual([])
+    expect(Browser.openSockets()).toHaveLength(0)
+    b.connection.open()
+    await settle()
+    acceptSocket()
+    await settle()
+    expect(b.connection.state.status).toBe('open')
+  })
+})
+
 describe('counters', () => {
   it("a term this tab hears of first by its bye still starts from what the last term counted", async () => {
     const { a, b } = await leaderConnecting()

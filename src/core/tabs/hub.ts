@@ -10,6 +10,7 @@ import { PROTOCOL } from '../protocol'
 import { jsonSerializer } from '../serializer'
 import type { FrameSettled } from '../writer'
 import type {
+  CloseInfo,
   ConnectionOptions,
   ConnectionState,
   EnvironmentEvent,
@@ -146,16 +147,21 @@ export class Hub<In = unknown, Out = unknown> {
       c.on('close', (info) => {
         this.#opened = false
         this.#mux?.reset()
-        this.#emit({ t: 'close', info })
+        // Not before the term is announced (a term that starts closed): its `lead` comes first.
+        if (this.#started) this.#emit({ t: 'close', info })
       }),
       c.on('error', (error) => this.#emit({ t: 'error', error: { kind: error.kind, message: error.message } }, error)),
     ]
     if (local) this.#stops.push(c.on('frameIn', ({ data }) => local.frame('frameIn', data)), c.on('frameOut', ({ data }) => local.frame('frameOut', data)))
   }
 
-  /** Announces the term (with the state after `open`, so tabs never see a new leader idle), then beats. */
-  start(open: boolean, stolen: boolean): void {
+  /**
+   * Announces the term (with the state after `open`, so tabs never see a new leader idle), then
+   * beats. `closed`: the user had closed the socket; the term starts closed the same way.
+   */
+  start(open: boolean, stolen: boolean, closed?: Pick<CloseInfo, 'code' | 'reason'> | null): void {
     if (open) this.connection.open()
+    else if (closed) this.connection.close(closed.code, closed.reason)
     this.#started = true
     this.#emit({ t: 'lead', state: this.#shared(this.connection.state), stolen })
     this.#scheduleBeat()

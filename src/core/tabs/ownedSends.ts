@@ -161,10 +161,21 @@ export class OwnedSends {
     }
   }
 
-  /** Does anything await the last word of the term of `epoch`? */
-  awaits(epoch: number): boolean {
-    for (const owned of this.#waiting.values()) if (owned.awaiting === epoch) return true
+  /** Does anything await the last word of the term of `epoch` (of any ended term, without one)? */
+  awaits(epoch?: number): boolean {
+    for (const owned of this.#waiting.values()) if (owned.awaiting !== null && (epoch === undefined || owned.awaiting === epoch)) return true
     return false
+  }
+
+  /** The last word of the term of `epoch` was missed: what awaited it is forgotten; returns how many (uncertain). */
+  forget(epoch: number): number {
+    let count = 0
+    for (const [id, owned] of this.#waiting) {
+      if (owned.awaiting !== epoch) continue
+      this.#waiting.delete(id)
+      count++
+    }
+    return count
   }
 
   /** The term of `epoch` can write nothing more (its leader is gone): what awaited it goes to the leader of now. */
@@ -172,15 +183,22 @@ export class OwnedSends {
     for (const owned of this.#waiting.values()) if (owned.awaiting === epoch) owned.awaiting = owned.postedTo = null
   }
 
-  /** Marks every waiting send (not awaiting an ended term) as posted to `epoch` and returns them; expired ones go (`expired` counts them). */
+  /**
+   * Marks the waiting sends not posted to `epoch` yet as posted to it and returns them, in the order they were sent,
+   * up to the first that awaits an ended term (none goes before it: order is kept, and a leader
+   * sees each tab's ids only grow); expired ones go (`expired` counts them).
+   */
   due(epoch: number): { due: Due[]; expired: number } {
-    return this.#take((owned) => {
-      owned.postedTo = epoch
-      return false
-    })
+    return this.#take(
+      (owned) => {
+        owned.postedTo = epoch
+        return false
+      },
+      (owned) => owned.postedTo === epoch,
+    )
   }
 
-  /** Returns every waiting send (not awaiting an ended term) and forgets it (this tab leads now: they go into its own outbox). */
+  /** Returns the waiting sends (up to the first awaiting an ended term) and forgets them: this tab leads now, they go into its own outbox. */
   drain(): { due: Due[]; expired: number } {
     return this.#take(() => true)
   }
@@ -190,25 +208,14 @@ export class OwnedSends {
     this.#accepted.clear()
   }
 
-  /** One send, to post to `epoch` now (undefined if it expired, which removes it). */
-  one(id: number, epoch: number): Due | undefined {
-    const owned = this.#waiting.get(id)
-    if (!owned) return undefined
-    const ttl = owned.expiresAt - this.#now()
-    if (ttl <= 0) {
-      this.#waiting.delete(id)
-      return undefined
-    }
-    owned.postedTo = epoch
-    return [id, owned.data, ttl < Infinity ? ttl : undefined]
-  }
-
-  #take(remove: (owned: Owned) => boolean): { due: Due[]; expired: number } {
+  /** In the order sent, up to the first that awaits an ended term; `skip`: already where they go. */
+  #take(remove: (owned: Owned) => boolean, skip?: (owned: Owned) => boolean): { due: Due[]; expired: number } {
     const due: Due[] = []
     let expired = 0
     const now = this.#now()
     for (const [id, owned] of this.#waiting) {
-      if (owned.awaiting !== null) continue
+      if (owned.awaiting !== null) break
+      if (skip?.(owned)) continue
       const ttl = owned.expiresAt - now
       if (ttl <= 0 || remove(owned)) this.#waiting.delete(id)
       if (ttl <= 0) expired++

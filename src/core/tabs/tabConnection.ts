@@ -76,9 +76,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /**
    * What the connections of earlier terms counted: each term's leader counts from 0 on a
    * connection of its own, but a tab's `received`, `sent` and `dropped` only ever grow (a drop
-   * counted before a hand-over must not vanish from `dropped` after it).
+   * counted before a hand-over must not vanish from `dropped` after it); and `lastClose` keeps
+   * the close that ended the last open link until a link of the new term ends.
    */
-  readonly #carried = { received: 0, sent: 0, dropped: 0 }
+  readonly #carried: { received: number; sent: number; dropped: number; lastClose: CloseInfo | null } = { received: 0, sent: 0, dropped: 0, lastClose: null }
   #state: ConnectionState = { ...IDLE_STATE, role: 'follower' }
   /** Has `open` been emitted for the current open period? */
   #opened = false
@@ -95,8 +96,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #dropped = 0
   #uncertain = 0
   #waitingCommand: [Command, number?, string?] | null = null
-  /** By epoch, the cancellers of the waits for ended terms' leaders to be gone (see `#awaitEnd`). */
-  readonly #ending = new Map<number, () => void>()
+  /** By epoch, the leaders of ended terms that sends await, and the cancellers of the waits for them to be gone (see `#awaitEnd`). */
+  readonly #ending = new Map<number, { leader: string; cancel: () => void }>()
   /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
   #releaseAlive: (() => void) | null = null
   #alive = false
@@ -171,8 +172,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const { id, dropped } = this.#owned.add(encoded, options.ttl)
     if (dropped > 0) this.#drop(dropped, 'overflow')
     if (id === 0) return 'dropped'
-    if (this.#leader !== null) this.#postSend(this.#owned.one(id, this.#epoch))
-    this.#publish()
+    // Posted now unless an earlier one awaits an ended term's last word: sends keep their order.
+    this.#sendOwned()
     return 'queued'
   }
 
@@ -204,7 +205,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#part(closeInfo(1000, '', true), 'closed')
     // Out of the group already (pagehide, freeze): closed all the same, so what waits on it ends.
     if (this.#shared?.status !== 'closed') this.#mirror({ status: 'closed', readyState: 3, nextRetryAt: null, queued: 0 })
-    for (const cancel of this.#ending.values()) cancel()
+    for (const { cancel } of this.#ending.values()) cancel()
     this.#ending.clear()
     this.#owned.clear()
     this.#publish()
@@ -234,6 +235,13 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     if (this.#joined) return
     this.#suspended = false
     this.#joined = true
+    // Back from a pagehide or freeze: the last word of a term that sends of this tab awaited may
+    // have come and gone meanwhile. They may or may not have gone out: counted, never resent.
+    for (const [ended, { cancel }] of this.#ending) {
+      cancel()
+      this.#ending.delete(ended)
+      this.#lost(this.#owned.forget(ended))
+    }
     this.#stopEnvironment ??= this.#env.subscribe((event) => this.#onEnvironment(event))
     const bus = (this.#bus = this.#transport.open(this.#group))
     bus.onmessage = (event) => this.#receive(event.data as WireMessage)
@@ -340,7 +348,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return () => abort.abort()
       },
     })
-    this.#hub.start(!wasClosed, stolen)
+    // Closed by the user: the new term shows it closed (not idle) until a tab opens it.
+    this.#hub.start(!wasClosed, stolen, wasClosed ? (this.#shared?.lastClose ?? { code: 1000, reason: '' }) : null)
   }
 
   /** Another tab leads now (it stole the lock, or this tab heard a newer leader): close this term's socket. */
@@ -373,10 +382,14 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #receive(message: WireMessage): void {
     if (isLeaderMessage(message)) return this.#fromLeader(message)
     if (message.t === 'token') this.#token.heard(message.token)
+    // Any other word of a tab comes from one that leads no term now (only a tab without a hub
+    // posts these): a term of it that sends of this tab await is over.
+    else if (this.#ending.size > 0) this.#overtaken(message.from, Infinity)
     this.#hub?.receive(message)
   }
 
   #fromLeader(message: LeaderMessage): void {
+    if (this.#ending.size > 0) this.#overtaken(message.from, message.e)
     const adopted = message.from !== this.#leader || message.e !== this.#epoch
     if (adopted) {
       if (!newer(message.e, message.from, this.#epoch, this.#leader)) return this.#fromEnded(message)
@@ -453,14 +466,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const lost = sameTerm ? 0 : this.#owned.lose(stolen, message.e)
     // The term before ended unheard: what was posted to it waits for its last word.
     if (!sameTerm && endedLeader !== null && this.#owned.await(ended)) this.#awaitEnd(ended, endedLeader)
-    if (lost > 0) {
-      this.#uncertain += lost
-      this.#report(
-        'dropped',
-        `vue-realtime: ${lost} message(s) this tab sent to ${this.url} may or may not have reached the server (counted in \`uncertain\`)` +
-          (process.env.NODE_ENV !== 'production' ? ': the tab that held the shared socket took them, then went away before it confirmed writing them.' : '.'),
-      )
-    }
+    this.#lost(lost)
     if (!this.#hub) {
       // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
       const visible = this.#env.isVisible()
@@ -496,16 +502,43 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     if (!locks) return this.#ended(epoch)
     if (this.#ending.has(epoch)) return
     const abort = new AbortController()
-    this.#ending.set(epoch, () => abort.abort())
+    this.#ending.set(epoch, { leader, cancel: () => abort.abort() })
     locks.request(`${this.#group} tab ${leader}`, { signal: abort.signal }, () => void (this.#ending.has(epoch) && this.#ended(epoch))).catch(() => {})
   }
 
   /** The term of `epoch` can write nothing more: what awaited it goes to the leader of now. */
   #ended(epoch: number): void {
-    this.#ending.get(epoch)?.()
+    this.#ending.get(epoch)?.cancel()
     this.#ending.delete(epoch)
     this.#owned.release(epoch)
     this.#sendOwned()
+  }
+
+  /** Counts sends whose fate no tab can tell any more (they may or may not have gone out) in `uncertain`, and says so. */
+  #lost(count: number): void {
+    if (count === 0) return
+    this.#uncertain += count
+    this.#report(
+      'dropped',
+      `vue-realtime: ${count} message(s) this tab sent to ${this.url} may or may not have reached the server (counted in \`uncertain\`)` +
+        (process.env.NODE_ENV !== 'production' ? ': the tab that held the shared socket took them, then went away before it confirmed writing them.' : '.'),
+    )
+  }
+
+  /**
+   * A tab whose ended term has sends of this tab awaiting its last word speaks for a newer term
+   * (`epoch`), or as a tab that leads none (`Infinity`): that term is over (its hub went first),
+   * and its word was missed while this tab was out of the group. What awaited it may or may not
+   * have gone out: counted, never resent.
+   */
+  #overtaken(from: string, epoch: number): void {
+    for (const [ended, { leader, cancel }] of this.#ending) {
+      if (leader !== from || epoch <= ended) continue
+      cancel()
+      this.#ending.delete(ended)
+      this.#lost(this.#owned.forget(ended))
+      this.#sendOwned()
+    }
   }
 
   /** A message of a term this tab no longer follows: only its last word about this tab's sends counts. */
@@ -524,6 +557,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#settleFrames(false)
     this.#leader = null
     if (!this.#shared) return
+    // Closed by the user: it stays closed through the hand-over (the next term starts closed).
+    if (this.#shared.status === 'closed') return this.#mirror({ queued: 0 })
     const info = closeInfo(1001, reason, false)
     const wasOpen = this.#opened
     this.#closed(info)
@@ -628,6 +663,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#carried.received += last.received
     this.#carried.sent += last.sent
     this.#carried.dropped += last.dropped
+    // The close that ended the last open link, until a link of the new term ends.
+    this.#carried.lastClose = last.lastClose ?? this.#carried.lastClose
   }
 
   #mirror(patch: Partial<SharedState>): void {
@@ -644,6 +681,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       received: shared.received + this.#carried.received,
       sent: shared.sent + this.#carried.sent,
       dropped: shared.dropped + this.#carried.dropped + this.#dropped,
+      lastClose: shared.lastClose ?? this.#carried.lastClose,
       role: this.#hub ? 'leader' : 'follower',
       uncertain: this.#uncertain,
     }

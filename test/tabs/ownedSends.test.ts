@@ -1,0 +1,34 @@
+/** What a follower tab owns of its sends, across terms: order kept, nothing posted twice to a term. */
+import { describe, expect, it } from 'vitest'
+import { resolveQueue } from '../../src/core/outbox'
+import { OwnedSends } from '../../src/core/tabs/ownedSends'
+
+const ids = (due: { due: [number, unknown, unknown][] }) => due.due.map(([id]) => id)
+
+describe('OwnedSends', () => {
+  it('a send that awaits an ended term holds back the later ones, which then go in order, each posted once per term', () => {
+    const owned = new OwnedSends(resolveQueue(undefined), () => 0)
+    owned.add('m1', undefined)
+    expect(ids(owned.due(1))).toEqual([1])
+    // A newer term spoke before term 1's last word: m1 awaits it, and m2 waits behind m1.
+    expect(owned.await(1)).toBe(true)
+    owned.add('m2', undefined)
+    expect(ids(owned.due(2))).toEqual([])
+    owned.release(1)
+    expect(ids(owned.due(2))).toEqual([1, 2])
+    // Already posted to term 2: not again.
+    expect(ids(owned.due(2))).toEqual([])
+    owned.add('m3', undefined)
+    expect(ids(owned.due(2))).toEqual([3])
+  })
+
+  it("an ended term's bye settles what awaited it: handled and not held back is done, the rest goes to the next term", () => {
+    const owned = new OwnedSends(resolveQueue(undefined), () => 0)
+    for (const m of ['m1', 'm2', 'm3']) owned.add(m, undefined)
+    owned.due(1)
+    owned.await(1)
+    owned.heard(1, { handled: 2, unsent: [2] })
+    expect(ids(owned.due(2))).toEqual([2, 3])
+    expect(owned.awaits()).toBe(false)
+  })
+})
