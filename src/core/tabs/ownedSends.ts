@@ -16,8 +16,8 @@ interface Owned {
   postedTo: number | null
   /**
    * Posted to a term that ended unheard (a newer leader spoke first): that leader may still
-   * write it, so it waits for that term's last word (`ok`, `bye`) or its grace to end before it
-   * goes to another. The epoch of that term, else null.
+   * write it, so it waits for that term's last word (`ok`, `bye`), or for that leader's tab to
+   * be gone, before it goes to another. The epoch of that term, else null.
    */
   awaiting: number | null
 }

@@ -237,11 +237,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#joined = true
     // Back from a pagehide or freeze: the last word of a term that sends of this tab awaited may
     // have come and gone meanwhile. They may or may not have gone out: counted, never resent.
-    for (const [ended, { cancel }] of this.#ending) {
-      cancel()
-      this.#ending.delete(ended)
-      this.#lost(this.#owned.forget(ended))
-    }
+    for (const ended of this.#ending.keys()) this.#endedUnheard(ended)
     this.#stopEnvironment ??= this.#env.subscribe((event) => this.#onEnvironment(event))
     const bus = (this.#bus = this.#transport.open(this.#group))
     bus.onmessage = (event) => this.#receive(event.data as WireMessage)
@@ -532,13 +528,20 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
    * have gone out: counted, never resent.
    */
   #overtaken(from: string, epoch: number): void {
-    for (const [ended, { leader, cancel }] of this.#ending) {
+    let any = false
+    for (const [ended, { leader }] of this.#ending) {
       if (leader !== from || epoch <= ended) continue
-      cancel()
-      this.#ending.delete(ended)
-      this.#lost(this.#owned.forget(ended))
-      this.#sendOwned()
+      this.#endedUnheard(ended)
+      any = true
     }
+    if (any) this.#sendOwned()
+  }
+
+  /** The term of `ended` is over and its last word was missed: what awaited it counts as uncertain. */
+  #endedUnheard(ended: number): void {
+    this.#ending.get(ended)?.cancel()
+    this.#ending.delete(ended)
+    this.#lost(this.#owned.forget(ended))
   }
 
   /** A message of a term this tab no longer follows: only its last word about this tab's sends counts. */
@@ -607,15 +610,13 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   // ── sends ────────────────────────────────────────────────────────────────────
 
-  /** This tab's own sends that its hub queued and never wrote: they wait for the next leader, like a follower's. */
+  /**
+   * This tab's own sends that its hub queued and never wrote: they wait for the next leader, like
+   * a follower's (`takeQueued` already dropped and counted the expired ones).
+   */
   #keep(unsent: OutboxEntry[]): void {
     const now = this.#env.now()
-    let expired = 0
     for (const { data, expiresAt } of unsent) {
-      if (expiresAt <= now) {
-        expired++
-        continue
-      }
       try {
         const { dropped } = this.#owned.add(data, expiresAt === Infinity ? undefined : expiresAt - now)
         if (dropped > 0) this.#drop(dropped, 'overflow')
@@ -624,12 +625,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         this.#drop(1, 'overflow')
       }
     }
-    if (expired > 0) this.#drop(expired, 'ttl')
   }
 
-  #postSend(send: Due | undefined): void {
-    if (!send) return void this.#drop(1, 'ttl')
-    const [id, data, ttl] = send
+  #postSend([id, data, ttl]: Due): void {
     this.#post({ t: 'send', e: this.#epoch, from: this.#id, id, data, ...(ttl === undefined ? {} : { ttl }) })
   }
 
