@@ -124,6 +124,23 @@ describe("a follower's sends", () => {
   })
 })
 
+describe("a follower's full queue (drop-oldest)", () => {
+  it('makes room by forgetting a send the leader has as uncertain, not dropped: the leader may write it (here it does)', async () => {
+    browser = new Browser({ queue: { max: 2 } })
+    const { a, b } = await leaderConnecting()
+    acceptSocket()
+    await settle()
+    // The leader stops answering: what b posts stays unconfirmed.
+    a.env.tab.pause()
+    for (const m of ['m1', 'm2', 'm3']) expect(b.connection.send(m)).toBe('queued')
+    expect(b.connection.state).toMatchObject({ dropped: 0, uncertain: 1 })
+    a.env.tab.resume()
+    await settle()
+    expect(['m1', 'm2', 'm3'].map(writes)).toEqual([1, 1, 1])
+    expect(b.connection.state).toMatchObject({ queued: 0, dropped: 0, uncertain: 1 })
+  })
+})
+
 describe('a socket the user closed', () => {
   it('stays closed across a hand-over: the next leader starts its term closed (not idle) and announces it before anything else', async () => {
     const { a, b } = await leaderConnecting()

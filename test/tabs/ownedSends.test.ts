@@ -31,4 +31,18 @@ describe('OwnedSends', () => {
     expect(ids(owned.due(2))).toEqual([2, 3])
     expect(owned.awaits()).toBe(false)
   })
+
+  it('drop-oldest evicts the oldest send no leader has (dropped); only when a leader has them all, the oldest of those (uncertain)', () => {
+    const owned = new OwnedSends(resolveQueue({ max: 2 }), () => 0)
+    owned.add('posted', undefined)
+    expect(ids(owned.due(1))).toEqual([1])
+    owned.add('waiting', undefined)
+    // 'posted' may be written by the leader of term 1: 'waiting' goes instead.
+    expect(owned.add('new', undefined)).toEqual({ id: 3, dropped: 1, uncertain: 0 })
+    expect(ids(owned.due(1))).toEqual([3])
+    // Both posted now: the oldest is forgotten, and it may or may not go out.
+    expect(owned.add('newer', undefined)).toEqual({ id: 4, dropped: 0, uncertain: 1 })
+    owned.confirm(3, 'sent')
+    expect(ids(owned.due(1))).toEqual([4])
+  })
 })

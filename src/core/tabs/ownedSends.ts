@@ -49,19 +49,34 @@ export class OwnedSends {
 
   /**
    * Takes a send; returns its id (0 when the overflow strategy refused it) and how many were
-   * dropped to make room. Throws `OutboxFullError` under `overflow: 'error'`.
+   * dropped, or made uncertain, to make room. Throws `OutboxFullError` under `overflow: 'error'`.
+   *
+   * `drop-oldest` evicts the oldest send no leader has (never written: `dropped`); only when
+   * every waiting send was posted to a leader, which may have written it already or still write
+   * it, the oldest of those (`uncertain`: counting it as dropped could count a written one).
    */
-  add(data: WebSocketData, ttl: number | undefined): { id: number; dropped: number } {
+  add(data: WebSocketData, ttl: number | undefined): { id: number; dropped: number; uncertain: number } {
     let dropped = 0
+    let uncertain = 0
     if (this.#waiting.size >= this.#queue.max) {
       if (this.#queue.overflow === 'error') throw new OutboxFullError(this.#queue.max, this.#queue.maxBytes)
-      if (this.#queue.overflow === 'drop-newest') return { id: 0, dropped: 1 }
-      this.#waiting.delete(this.#waiting.keys().next().value!)
-      dropped = 1
+      if (this.#queue.overflow === 'drop-newest') return { id: 0, dropped: 1, uncertain }
+      let evict: number | undefined
+      for (const [id, owned] of this.#waiting) {
+        if (owned.postedTo === null && owned.awaiting === null) {
+          evict = id
+          break
+        }
+      }
+      if (evict === undefined) {
+        evict = this.#waiting.keys().next().value!
+        uncertain = 1
+      } else dropped = 1
+      this.#waiting.delete(evict)
     }
     const id = this.#nextId++
     this.#waiting.set(id, { data, expiresAt: this.#now() + (ttl ?? this.#queue.ttl ?? Infinity), postedTo: null, awaiting: null })
-    return { id, dropped }
+    return { id, dropped, uncertain }
   }
 
   /** The leader's answer about one send: false when it was not this tab's to settle. */

@@ -169,8 +169,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       this.#post({ t: 'send', e: this.#epoch, from: this.#id, id: 0, data: encoded, volatile: true })
       return 'sent'
     }
-    const { id, dropped } = this.#owned.add(encoded, options.ttl)
+    const { id, dropped, uncertain } = this.#owned.add(encoded, options.ttl)
     if (dropped > 0) this.#drop(dropped, 'overflow')
+    this.#lost(uncertain)
     if (id === 0) return 'dropped'
     // Posted now unless an earlier one awaits an ended term's last word: sends keep their order.
     this.#sendOwned()
@@ -618,8 +619,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const now = this.#env.now()
     for (const { data, expiresAt } of unsent) {
       try {
-        const { dropped } = this.#owned.add(data, expiresAt === Infinity ? undefined : expiresAt - now)
+        const { dropped, uncertain } = this.#owned.add(data, expiresAt === Infinity ? undefined : expiresAt - now)
         if (dropped > 0) this.#drop(dropped, 'overflow')
+        this.#lost(uncertain)
       } catch {
         // Full under `overflow: 'error'`: nothing to throw to here, so it counts as dropped.
         this.#drop(1, 'overflow')
