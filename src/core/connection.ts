@@ -249,6 +249,16 @@ export class Connection<In = unknown, Out = unknown> {
   }
 
   /**
+   * Closes the connection for this page's app only (`manager.closeAll()`, on `app.unmount()`):
+   * `close()` here; a connection shared across tabs leaves the group instead, and the other
+   * tabs keep the socket. `open()` brings it back either way.
+   * @internal
+   */
+  closeForApp(code = 1000, reason = ''): void {
+    this.close(code, reason)
+  }
+
+  /**
    * Closes the connection on the user's behalf: status `closed`, never reconnects by itself.
    * Queued messages are kept for a later `open()`.
    */

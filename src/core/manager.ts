@@ -162,11 +162,12 @@ export class ConnectionManager {
   /**
    * Closes every connection (the plugin calls this on `app.unmount()`). Connections nobody
    * holds are forgotten; one a consumer still holds stays known, closed, so that consumer's
-   * `open()` reuses it (one socket per URL) and its release forgets it.
+   * `open()` reuses it (one socket per URL) and its release forgets it. A connection shared
+   * across tabs is closed for this tab only: the other tabs keep their socket.
    */
   closeAll(code = 1000, reason = ''): void {
     for (const [key, entry] of [...this.#entries]) {
-      if (entry.refs > 0) entry.connection.close(code, reason)
+      if (entry.refs > 0) entry.connection.closeForApp(code, reason)
       else this.#remove(key, code, reason)
     }
   }

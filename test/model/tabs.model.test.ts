@@ -12,7 +12,9 @@
  * - once the tabs have run: at most one socket connecting or open among running tabs;
  * - healed: one open socket, one leader, every tab open and following it; a frame the server
  *   sends then reaches every tab once; every send a tab still holds is written once, or is
- *   counted in its `dropped` or `uncertain`.
+ *   counted in its `dropped` or `uncertain`;
+ * - healed: the shared socket does what the last `open()` or `close()` a tab made says (an
+ *   acquire is an `open()`; a command of a tab that crashed or left may die with it).
  *
  * TABS_RUNS sets the number of runs (default 300, a few seconds). A failure prints the seed and
  * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path> TABS_REPLAY=<replayPath>
@@ -74,6 +76,24 @@ class TabsWorld {
   nextSend = 1
   /** The server stops answering heartbeat pings (a half-open link, as the client sees it). */
   muted = false
+  /** The last open() or close() a tab made in the group (null: none, or it may have died with its tab). */
+  lastCommand: { op: 'open' | 'close'; tab: Tab } | null = null
+
+  /** A tab's code calls open() or close(); the clock moves 1 ms (one user, one action at a time). */
+  command(tab: Tab, op: 'open' | 'close'): void {
+    // Released in a task the page ran before this one: its connection is no longer its own.
+    if (tab.gone) return
+    vi.setSystemTime(Date.now() + 1)
+    this.lastCommand = { op, tab }
+    if (op === 'open') tab.connection.open()
+    else tab.connection.close()
+  }
+
+  /** A tab goes: a command it made may not have reached a leader. */
+  gone(tab: Tab, how: 'released' | 'crashed'): void {
+    tab.gone = how
+    if (this.lastCommand?.tab === tab) this.lastCommand = null
+  }
 
   constructor(
     readonly defaults: ConnectionOptions,
@@ -90,6 +110,8 @@ class TabsWorld {
     }
     tab.env = createManualEnvironment({ random: this.random, WebSocket }, this.profile)
     tab.manager = new ConnectionManager({ idleTimeout: 0, shareAcrossTabs: tabSharing(), environment: tab.env, ...this.defaults })
+    vi.setSystemTime(Date.now() + 1)
+    this.lastCommand = { op: 'open', tab }
     tab.connection = tab.manager.acquire(URL)
     tab.connection.on('message', (m) => tab.received.push(m as number))
     this.tabs.push(tab)
@@ -205,15 +227,15 @@ const commands = [
   advance,
   // What the page's code does runs as its task: held while the page is paused.
   index.map((i) =>
-    onTab('release', i, (tab) =>
+    onTab('release', i, (tab, world) =>
       tab.env.tab.run(() => {
-        tab.gone = 'released'
+        world.gone(tab, 'released')
         tab.manager.release(tab.connection)
       }),
     ),
   ),
-  index.map((i) => onTab('crash', i, (tab) => {
-    tab.gone = 'crashed'
+  index.map((i) => onTab('crash', i, (tab, world) => {
+    world.gone(tab, 'crashed')
     tab.env.tab.crash()
   })),
   index.map((i) => onTab('pause', i, (tab) => tab.env.tab.pause())),
@@ -227,8 +249,8 @@ const commands = [
     tab.env.emit({ type: 'resume' })
   })),
   // The user closes the shared socket (for every tab), or opens it again, from one tab.
-  index.map((i) => onTab('close', i, (tab) => tab.env.tab.run(() => tab.connection.close()))),
-  index.map((i) => onTab('open', i, (tab) => tab.env.tab.run(() => tab.connection.open()))),
+  index.map((i) => onTab('close', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'close')))),
+  index.map((i) => onTab('open', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'open')))),
   // (A frozen page runs no code; these two may still come in the task of its freeze or pagehide.)
   index.map((i) => onTab('pagehide', i, (tab) => {
     tab.frozen = true
@@ -262,6 +284,21 @@ function checkSettled(world: TabsWorld): void {
   if (held.length > 1) fail(`${held.length} sockets connecting or open in running tabs (of tabs ${held.map((s) => s.owner.index).join(', ')})`)
 }
 
+/** The shared socket does what the last command of a tab still here says: closed for every tab, or not closed in any. */
+function checkLastCommand(world: TabsWorld): void {
+  const last = world.lastCommand
+  const live = world.live()
+  if (!last || live.length === 0) return
+  const states = live.map((t) => `tab ${t.index} ${t.connection.state.role} ${t.connection.state.status}`).join(', ')
+  for (const tab of live) {
+    // (`closing`: the server has not answered the close handshake yet.)
+    const closed = ['closed', 'closing'].includes(tab.connection.state.status)
+    if (last.op === 'close' ? !closed : closed) fail(`the last command was tab ${last.tab.index}'s ${last.op}(); ${states}`)
+  }
+  const sockets = [...world.serverSockets(0), ...world.serverSockets(1)]
+  if (last.op === 'close' && sockets.length > 0) fail(`the last command was tab ${last.tab.index}'s close(), yet ${sockets.length} socket(s) connecting or open; ${states}`)
+}
+
 /** Every page running and visible, the server accepting: then the tabs must agree on one open socket. */
 async function heal(world: TabsWorld): Promise<void> {
   world.muted = false
@@ -276,6 +313,9 @@ async function heal(world: TabsWorld): Promise<void> {
     tab.env.emit({ type: 'visible' })
   }
   await settle(1)
+  // What a tab asked of the shared socket reaches the leader of now, once there is one.
+  await settle(1_000)
+  checkLastCommand(world)
   const healthy = () => {
     const open = world.serverSockets(1)
     return (
@@ -284,8 +324,7 @@ async function heal(world: TabsWorld): Promise<void> {
     )
   }
   for (let step = 0; step < 60 && !healthy(); step++) {
-    // A socket the user closed opens again when a tab asks (a close a tab made while no tab
-    // led is carried out once one does, so it may land after an open made later elsewhere).
+    // A socket the user closed opens again when a tab asks.
     const closed = world.live().find((t) => t.connection.state.status === 'closed')
     closed?.connection.open()
     for (const s of world.serverSockets(0)) world.server(s, (socket) => socket.accept())

@@ -164,6 +164,125 @@ describe('a socket the user closed', () => {
   })
 })
 
+describe("a tab's open(), close() and reconnect() across a hand-over", () => {
+  /** Tabs `a` (leading, its socket open), `b` and `c` (following). */
+  async function threeTabsOpen() {
+    const { a, b } = await leaderConnecting()
+    const c = browser.open()
+    await settle()
+    acceptSocket()
+    await settle()
+    return { a, b, c }
+  }
+
+  it('close() posted to a leader that hands over before it reads it: the next leader carries it out', async () => {
+    const { a, b, c } = await threeTabsOpen()
+    c.connection.close(4000, 'done')
+    a.release()
+    await settle(3_000)
+    expect(browser.leader()).toBe(b)
+    expect(Browser.openSockets()).toHaveLength(0)
+    for (const tab of [b, c]) expect(tab.connection.state.status).toBe('closed')
+    await settle(30_000)
+    expect(FakeWebSocket.instances).toHaveLength(2)
+  })
+
+  it('close() made while no tab led, then open() in another tab: the later open() stands', async () => {
+    const { a, b, c } = await threeTabsOpen()
+    a.release()
+    await vi.advanceTimersByTimeAsync(1)
+    // b leads already; c has heard a's bye, not yet b's announcement.
+    expect(b.connection.state.role).toBe('leader')
+    expect(c.connection.state.status).toBe('connecting')
+    c.connection.close(4000, 'earlier')
+    vi.setSystemTime(Date.now() + 1)
+    b.connection.open()
+    await settle()
+    acceptSocket()
+    await settle(3_000)
+    expect(Browser.openSockets()).toHaveLength(1)
+    for (const tab of [b, c]) expect(tab.connection.state.status).toBe('open')
+  })
+
+  it('the only tab, frozen after its user closed the socket, comes back to it closed', async () => {
+    const a = browser.open()
+    await settle()
+    acceptSocket()
+    await settle()
+    a.connection.close(4000, 'done')
+    await settle(3_000)
+    a.env.emit({ type: 'freeze' })
+    await settle()
+    a.env.emit({ type: 'resume' })
+    await settle(3_000)
+    expect(a.connection.state).toMatchObject({ role: 'leader', status: 'closed', lastClose: { code: 4000, reason: 'done' } })
+    expect(FakeWebSocket.instances).toHaveLength(1)
+  })
+
+  it('a tab that comes to lead with an older view of the socket (it was paused) does not undo a close it never heard of', async () => {
+    const a = browser.open()
+    const b = browser.open()
+    await settle(1)
+    b.env.tab.pause()
+    const c = browser.open()
+    vi.setSystemTime(Date.now() + 1)
+    c.connection.close()
+    a.env.tab.crash()
+    await settle(5_000)
+    expect(c.connection.state).toMatchObject({ role: 'leader', status: 'closed' })
+    // b's page runs again: its lock request, granted while it was paused, makes it lead for a while.
+    b.env.tab.resume()
+    await settle(3_000)
+    for (const tab of [b, c]) expect(tab.connection.state.status).toBe('closed')
+    expect(FakeWebSocket.instances.filter((s) => s.readyState < 2 && !s.terminated && !s.closedWith).filter((s) => s !== FakeWebSocket.instances[0])).toHaveLength(0)
+  })
+
+  it('a command carried out in a term the next leader never heard from is asserted to it by the tab that knows it', async () => {
+    browser = new Browser({ heartbeat: false })
+    const a = browser.open()
+    browser.open().release()
+    const c = browser.open()
+    c.env.tab.pause()
+    const d = browser.open()
+    a.env.emit({ type: 'freeze' })
+    await settle(1)
+    // a, out of the group, closes; c (paused) opens later, when it runs again.
+    a.connection.close()
+    c.env.tab.run(() => {
+      vi.setSystemTime(Date.now() + 1)
+      c.connection.open()
+    })
+    await settle(5_000)
+    c.env.emit({ type: 'freeze' })
+    for (const socket of Browser.openSockets()) if (socket.readyState === 0) socket.accept()
+    // c runs: it leads for a moment (a lock granted while it was paused) and opens, then freezes;
+    // d leads again without having heard of c's open, and a, back, asserts its older close.
+    c.env.tab.resume()
+    await settle(100)
+    for (const tab of [a, c]) tab.env.emit({ type: 'resume' })
+    await settle(1_000)
+    for (const socket of Browser.openSockets()) if (socket.readyState === 0) socket.accept()
+    await settle(1_000)
+    for (const tab of [a, c, d]) expect(tab.connection.state.status).toBe('open')
+  })
+
+  it("closeAll() (the app unmounts) in the leading tab closes the socket for that tab only: the others keep one", async () => {
+    const { a, b } = await leaderConnecting()
+    acceptSocket()
+    await settle()
+    a.manager.closeAll()
+    expect(a.connection.state.status).toBe('closed')
+    await settle()
+    expect(browser.leader()).toBe(b)
+    acceptSocket()
+    await settle()
+    expect(b.connection.state.status).toBe('open')
+    a.connection.open()
+    await settle()
+    expect(a.connection.state).toMatchObject({ role: 'follower', status: 'open' })
+  })
+})
+
 describe('counters', () => {
   it("a term this tab hears of first by its bye still starts from what the last term counted", async () => {
     const { a, b } = await leaderConnecting()

@@ -23,7 +23,7 @@ import type {
 } from '../types'
 import { ChannelMux, type Delivery } from './channelMux'
 import { BEAT_MS } from './leaderWatch'
-import { Encoded, shareState, type Command, type LeaderMessage, type TabMessage } from './wire'
+import { Encoded, laterCommand, shareState, type CommandRecord, type LeaderMessage, type TabMessage } from './wire'
 
 type Body<M> = M extends unknown ? Omit<M, 'e' | 'from'> : never
 /** Who sent a queued message: another tab's send (its id there), or `null` for the leader tab's own. */
@@ -44,6 +44,8 @@ export interface HubOptions<In, Out> {
   options: ConnectionOptions<In, Out>
   env: RealtimeEnvironment
   epoch: number
+  /** The last command carried out before this term, as far as the leader knows (see `CommandRecord`). */
+  command?: CommandRecord | null
   /** The leader's tab id. */
   id: string
   /** Posts to every other tab of the group. */
@@ -85,6 +87,10 @@ export class Hub<In = unknown, Out = unknown> {
   /** Another tab's send waits in the outbox: say `flushed` once it is empty. */
   #tabsQueued = false
   #beat: TimerHandle | null = null
+  /** The last command carried out (see `CommandRecord`). */
+  #command: CommandRecord | null
+  /** Bumped on every state posted: a command that changed nothing posts one to say it was done. */
+  #posted = 0
   #started = false
   #disposed = false
 
@@ -92,6 +98,7 @@ export class Hub<In = unknown, Out = unknown> {
     this.#options = options
     this.epoch = options.epoch
     this.id = options.id
+    this.#command = options.command ?? null
     const { env, local } = options
     this.#visible = options.visible()
     const serializer = options.options.serializer ?? (jsonSerializer as NonNullable<ConnectionOptions<In, Out>['serializer']>)
@@ -175,7 +182,6 @@ export class Hub<In = unknown, Out = unknown> {
         this.#visibility()
         this.#emit({ t: 'snap', to: message.from, state: this.#shared(this.connection.state), handled: this.#handled.get(message.from) ?? 0 })
         if (this.#mux && this.connection.status === 'open') for (const delivery of this.#mux.joined(message.from)) this.#deliver(delivery)
-        if (message.open && (this.connection.status === 'idle' || this.connection.status === 'closed')) this.connection.open()
         return
       case 'vis':
         this.#seen(message)
@@ -207,7 +213,7 @@ export class Hub<In = unknown, Out = unknown> {
         return
       }
       case 'cmd':
-        if (message.e === this.epoch) this.command(message.op, message.code, message.reason)
+        if (message.e === this.epoch) this.command(message.command)
     }
   }
 
@@ -232,9 +238,18 @@ export class Hub<In = unknown, Out = unknown> {
     })
   }
 
-  command(op: Command, code?: number, reason?: string): void {
-    if (op === 'close') this.connection.close(code, reason)
-    else this.connection[op]()
+  /**
+   * Carries out a tab's `open`, `close` or `reconnect`, unless it was carried out already or a
+   * later one was (by this term or one before), which stands.
+   */
+  command(command: CommandRecord): void {
+    if (!laterCommand(command, this.#command)) return
+    this.#command = command
+    const posted = this.#posted
+    if (command.op === 'close') this.connection.close(command.code, command.reason)
+    else this.connection[command.op]()
+    // Nothing changed (open while open): the tabs still learn that it was done.
+    if (this.#posted === posted) this.#state(this.connection.state)
   }
 
   /**
@@ -280,11 +295,12 @@ export class Hub<In = unknown, Out = unknown> {
   }
 
   #shared(state: ConnectionState) {
-    return shareState(state, this.#protocol, this.#opened)
+    return shareState(state, this.#protocol, this.#opened, this.#command)
   }
 
   #state(state: ConnectionState): void {
     if (!this.#started) return
+    this.#posted++
     this.#emit({ t: 'state', state: this.#shared(state) })
     if (this.#tabsQueued && state.queued === 0) {
       this.#tabsQueued = false

@@ -21,7 +21,7 @@ import type { ConnectionEvents, ConnectionOptions, ConnectionState, ConnectionSt
 export type TabsModule = typeof import('./connect')
 
 type Events<In> = ConnectionEvents<In>
-type Method = 'open' | 'close' | 'reconnect' | 'send' | 'sendFrame'
+type Method = 'open' | 'close' | 'closeForApp' | 'reconnect' | 'send' | 'sendFrame'
 const EVENTS: Array<keyof Events<unknown>> = ['state', 'open', 'message', 'close', 'error', 'frameOut', 'frameIn']
 const CONNECTING: Partial<ConnectionState> = { status: 'connecting', readyState: 0 }
 
@@ -75,6 +75,10 @@ export class LazyTabConnection<In = unknown, Out = unknown> extends Connection<I
 
   override close(code = 1000, reason = ''): void {
     this.#call('close', [code, reason], { status: 'closed', readyState: 3, lastClose: { ...closeCodeInfo(code), reason, wasClean: true } })
+  }
+
+  override closeForApp(code = 1000, reason = ''): void {
+    this.#call('closeForApp', [code, reason], { status: 'closed', readyState: 3, lastClose: { ...closeCodeInfo(code), reason, wasClean: true } })
   }
 
   /** While loading: kept, `'queued'` (a volatile message: `'dropped'`, there is no socket to write it on now). */

@@ -40,7 +40,7 @@ import { Hub, type LocalView } from './hub'
 import { LeaderWatch } from './leaderWatch'
 import { OwnedSends, type Due } from './ownedSends'
 import { TokenRelay } from './tokenRelay'
-import { Encoded, isLeaderMessage, newer, tabId, type Command, type LeaderMessage, type SharedState, type TabMessage, type WireMessage } from './wire'
+import { Encoded, isLeaderMessage, newer, tabId, laterCommand, type Command, type CommandRecord, type LeaderMessage, type SharedState, type TabMessage, type WireMessage } from './wire'
 
 /** How a tab reaches the others: a channel per group, plus Web Locks to elect (none with a worker, which always leads). */
 export interface TabTransport {
@@ -95,7 +95,13 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #nextFrame = 1
   #dropped = 0
   #uncertain = 0
-  #waitingCommand: [Command, number?, string?] | null = null
+  /**
+   * The latest command this tab knows of, its own or one a leader carried out: asserted to every
+   * leader whose state shows an older one (see `CommandRecord`).
+   */
+  #lastCommand: CommandRecord | null = null
+  /** The command last posted, and to which term (posted once per term). */
+  #asserted: { command: CommandRecord; epoch: number } | null = null
   /** By epoch, the leaders of ended terms that sends await, and the cancellers of the waits for them to be gone (see `#awaitEnd`). */
   readonly #ending = new Map<number, { leader: string; cancel: () => void }>()
   /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
@@ -137,26 +143,28 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     return this.#emitter.on(event, listener)
   }
 
-  /** Joins the group (the first time), or asks the leader to open the socket. */
+  /** Asks the leader to open the socket (joining the group first, the first time or after a pagehide or freeze). */
   override open(): void {
     if (this.#refuseDisposed('open')) return
-    if (!this.#joined) return this.#join()
     this.#command('open')
+    this.#join()
   }
 
   /** Closes the shared socket, for every tab (as `close()` closes it for every consumer of a tab). */
   override close(code = 1000, reason = ''): void {
-    if (this.#joined) return this.#command('close', code, reason)
-    this.#mirror({ status: 'closed', readyState: 3, lastClose: closeInfo(code, reason, true) })
+    // Out of the group (pagehide, freeze), or while no tab leads: carried out once this tab is
+    // back and a tab leads, unless a later command was made meanwhile. It shows closed now.
+    if (!this.#hub && this.#leader === null) this.#mirror({ status: 'closed', readyState: 3, lastClose: closeInfo(code, reason, true) })
+    this.#command('close', code, reason)
   }
 
-  /** Retries now, with this tab's token if it changed (the leader reconnects with it). */
+  /** Retries now, with this tab's token if it changed (the leader reconnects with it); out of the group, as `open()`. */
   override reconnect(): void {
     const token = this.#token.changed()
     if (this.#refuseDisposed('reconnect')) return
     if (token !== undefined) this.#post({ t: 'token', from: this.#id, token })
-    if (!this.#joined) return this.#join()
-    this.#command('reconnect')
+    this.#command(this.#joined ? 'reconnect' : 'open')
+    this.#join()
   }
 
   override send(data: Out | WebSocketData, options: SendOptions = {}): SendResult {
@@ -212,6 +220,11 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#publish()
   }
 
+  /** This tab's app is done with it (unmounted): it leaves the group, the other tabs keep the socket; `open()` joins again. */
+  override closeForApp(): void {
+    this.leave()
+  }
+
   /** The manager's release: hands the socket over (or leaves the group); never closes it for the other tabs. */
   override dispose(): void {
     this.#disposed = true
@@ -230,6 +243,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   // ── membership ───────────────────────────────────────────────────────────────
 
+  /** Joins the group (what it asks of the socket is the latest command it knows of). */
   #join(): void {
     // Once: an `open()` made while out of the group (pagehide, freeze) brings the tab back, and
     // the resume after it finds it back already.
@@ -244,7 +258,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     bus.onmessage = (event) => this.#receive(event.data as WireMessage)
     if (this.#leader === null) this.#mirror(WAITING)
     this.#holdAlive()
-    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), open: true, alive: this.#alive })
+    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), alive: this.#alive })
     this.#election?.join()
     this.#watch?.heard()
     this.#watch?.start()
@@ -273,6 +287,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#leader = null
     // Frames on their way to the leader may still be written after this tab left: not twice.
     this.#settleFrames(true)
+    // Closed by the user: it stays closed (and its lastClose kept) when this tab comes back and leads.
+    if (this.#shared?.status === 'closed') return this.#mirror({ queued: 0 })
     this.#closed(info)
     this.#mirror({ status, readyState: 3, nextRetryAt: null, lastClose: info, queued: 0 })
   }
@@ -308,6 +324,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return this.#part(closeInfo(1001, 'page hidden', true), 'idle')
       case 'pageshow':
       case 'resume':
+        // Back in the group, it asks nothing of the socket: one another tab's user closed meanwhile stays closed.
         if (this.#suspended && (event.type === 'resume' || event.persisted)) this.#join()
         return
       case 'visible':
@@ -327,13 +344,16 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#watch?.stop()
     // Above every epoch this tab heard, and above any a tab it never heard could have used.
     const epoch = (this.#known = Math.max(this.#known + 1, Math.floor(this.#env.now())))
-    const wasClosed = this.#shared?.status === 'closed'
+    // Closed by the user: the new term shows it closed (not idle) until a tab opens it.
+    const last = this.#lastCommand
+    const closed = last?.op === 'close' ? (this.#shared?.status === 'closed' ? this.#shared.lastClose : null) ?? { code: last.code ?? 1000, reason: last.reason ?? '' } : null
     const bus = this.#bus!
     this.#hub = new Hub<In, Out>({
       url: this.url,
       options: this.options,
       env: this.#env,
       epoch,
+      command: last,
       id: this.#id,
       post: (message) => bus.postMessage(message),
       local: this.#localView(),
@@ -345,8 +365,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return () => abort.abort()
       },
     })
-    // Closed by the user: the new term shows it closed (not idle) until a tab opens it.
-    this.#hub.start(!wasClosed, stolen, wasClosed ? (this.#shared?.lastClose ?? { code: 1000, reason: '' }) : null)
+    this.#hub.start(!closed, stolen, closed)
   }
 
   /** Another tab leads now (it stole the lock, or this tab heard a newer leader): close this term's socket. */
@@ -395,12 +414,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     }
     this.#watch?.heard()
     this.#handle(message)
-    // After the new leader's state is in: a command made while there was none (run by this
-    // tab's own hub, it changes that state at once; run before, the older state would win).
-    const waiting = this.#waitingCommand
-    if (!adopted || !waiting) return
-    this.#waitingCommand = null
-    this.#command(...waiting)
+    // After the new leader's state is in: the latest command, if it knows an older one (made while
+    // there was none, or posted to the last one too late; run by this tab's own hub, it changes
+    // that state at once; run before, the older state would win).
+    if (adopted) this.#assertCommand()
   }
 
   #handle(message: LeaderMessage): void {
@@ -413,6 +430,9 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         // and counted there), heard or not while this tab was away.
         if (message.t === 'snap' && message.state.queued === 0) this.#owned.settled(message.handled ?? 0)
         this.#mirror(message.state)
+        if (message.state.command && laterCommand(message.state.command, this.#lastCommand)) this.#lastCommand = message.state.command
+        // The leader of now knows an older command than this tab (it took over without hearing the latest one).
+        else this.#assertCommand()
         // A tab that joins (or missed the leader's `open`) sees the socket open: it emits its own.
         if (message.state.opened) this.#openedNow(message.state.protocol)
         return
@@ -468,7 +488,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
       const visible = this.#env.isVisible()
       if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible, alive: this.#alive })
-      else this.#post({ t: 'hello', from: this.#id, visible, open: false, alive: this.#alive })
+      else this.#post({ t: 'hello', from: this.#id, visible, alive: this.#alive })
     }
     this.#sendOwned()
   }
@@ -634,13 +654,22 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   }
 
   #command(op: Command, code?: number, reason?: string): void {
-    if (this.#hub) return this.#hub.command(op, code, reason)
-    if (this.#leader === null) {
-      this.#waitingCommand = [op, code, reason]
-      if (op === 'close') this.#mirror({ status: 'closed', readyState: 3, lastClose: closeInfo(code ?? 1000, reason ?? '', true) })
-      return
-    }
-    this.#post({ t: 'cmd', e: this.#epoch, from: this.#id, op, code, reason })
+    // Later than every command this tab knows of, whatever the wall clock says.
+    const at = Math.max(this.#env.now(), (this.#lastCommand?.at ?? 0) + 1)
+    this.#lastCommand = { op, ...(op === 'close' ? { code, reason } : {}), at, from: this.#id }
+    this.#assertCommand()
+  }
+
+  /** Hands the latest command this tab knows of to the leader of now, if that one knows an older one. */
+  #assertCommand(): void {
+    const last = this.#lastCommand
+    if (!last) return
+    if (this.#hub) return this.#hub.command(last)
+    if (this.#leader === null || !laterCommand(last, this.#shared?.command)) return
+    const asserted = this.#asserted
+    if (asserted?.command === last && asserted.epoch === this.#epoch) return
+    this.#asserted = { command: last, epoch: this.#epoch }
+    this.#post({ t: 'cmd', e: this.#epoch, from: this.#id, command: last })
   }
 
   #post(message: TabMessage | LeaderMessage): void {
@@ -668,12 +697,12 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   }
 
   #mirror(patch: Partial<SharedState>): void {
-    this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false }), ...patch } as SharedState
+    this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false, command: null }), ...patch } as SharedState
     this.#publish()
   }
 
   #publish(): void {
-    const { protocol: _protocol, opened: _opened, ...shared } = this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false }
+    const { protocol: _protocol, opened: _opened, command: _command, ...shared } = this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false, command: null }
     this.#state = {
       ...shared,
       error: shared.error,

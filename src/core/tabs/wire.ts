@@ -10,7 +10,7 @@ import type { CloseInfo, ConnectionState, RealtimeErrorInfo, SendResult, WebSock
  * Version of this protocol, part of every group's name: a tab built against another version
  * forms its own group (its own socket) instead of misreading this one's messages.
  */
-export const TABS_PROTOCOL = 1
+export const TABS_PROTOCOL = 2
 
 /** The name of a group's lock and channel: protocol version, connection key, optional name. */
 export function groupName(connectionKey: string, name?: string): string {
@@ -24,6 +24,30 @@ export type SharedState = Omit<ConnectionState, 'role' | 'uncertain' | 'error'> 
   protocol: string
   /** The leader emitted `open` for the socket open now (tabs that missed it emit their own). */
   opened: boolean
+  /** The last command a leader carried out, carried from term to term (see `CommandRecord`). */
+  command: CommandRecord | null
+}
+
+/**
+ * An `open()`, `close()` or `reconnect()` a tab's user made, for every tab. Commands are ordered
+ * by (`at`, `from`); a leader carries out one only if it is later than the last it carried out,
+ * and each tab asserts the latest it knows to every leader that knows an older one, so a command
+ * posted to a leader that went before reading it, or made while no tab led, is not lost, and an
+ * earlier one never undoes a later one.
+ */
+export interface CommandRecord {
+  op: Command
+  code?: number
+  reason?: string
+  /** Wall clock (ms) when it was made, above every command its tab knew of then. */
+  at: number
+  /** The tab that made it. */
+  from: string
+}
+
+/** Is command `a` later than `b` (or is there no `b`)? */
+export function laterCommand(a: CommandRecord, b: CommandRecord | null | undefined): boolean {
+  return !b || a.at > b.at || (a.at === b.at && a.from > b.from)
 }
 
 interface FromLeader {
@@ -62,14 +86,14 @@ export type Command = 'open' | 'close' | 'reconnect'
 
 /** Tab → leader (and, for `token`, → every tab). */
 export type TabMessage =
-  | { t: 'hello'; from: string; visible: boolean; open: boolean; alive?: boolean }
+  | { t: 'hello'; from: string; visible: boolean; alive?: boolean }
   /** Visibility; `alive`: the tab holds its own lock now (the leader may wait for it to learn of a crash). */
   | { t: 'vis'; from: string; visible: boolean; alive?: boolean }
   | { t: 'leave'; from: string }
   | { t: 'send'; e: number; from: string; id: number; data: WebSocketData; volatile?: boolean; ttl?: number }
   /** `sendFrame`: written once on the leader's socket in hand, or reported unwritten; never carried to another socket. */
   | { t: 'frame'; e: number; from: string; id: number; data: WebSocketData }
-  | { t: 'cmd'; e: number; from: string; op: Command; code?: number; reason?: string }
+  | { t: 'cmd'; e: number; from: string; command: CommandRecord }
   | { t: 'token'; from: string; token: string | null }
   | { t: 'ping'; e: number; from: string }
 
@@ -101,7 +125,7 @@ export function tabId(): string {
 }
 
 /** The state a leader posts: cloneable (no error `cause`, which may be an Event). */
-export function shareState(state: ConnectionState, protocol: string, opened: boolean): SharedState {
+export function shareState(state: ConnectionState, protocol: string, opened: boolean, command: CommandRecord | null): SharedState {
   const { role: _role, uncertain: _uncertain, error, ...rest } = state
-  return { ...rest, error: error && { kind: error.kind, message: error.message }, protocol, opened: opened && state.status === 'open' }
+  return { ...rest, error: error && { kind: error.kind, message: error.message }, protocol, opened: opened && state.status === 'open', command }
 }
