@@ -1,7 +1,7 @@
 import { resolveReconnect, retryDelay, type ResolvedReconnectOptions } from './backoff'
 import { closeCodeInfo, isSendableCloseCode } from './closeCodes'
 import { Emitter } from './emitter'
-import { resolveEnvironment } from './environment'
+import { resolveEnvironment, steadyClock } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
 import { resolveQueue, type OutboxEntry } from './outbox'
 import { TOKEN_PROTOCOL_PREFIX } from './protocol'
@@ -175,7 +175,10 @@ export class Connection<In = unknown, Out = unknown> {
    */
   #turn = 0
   /** When the link was lost (for `maxElapsed`); null while stable. */
+  /** When the link was lost, on the steady clock (see `steadyClock`). */
   #lostAt: number | null = null
+  /** `now` for durations: a step back of the system clock is skipped (see `steadyClock`). */
+  readonly #steady: () => number
   /** This outage's place in every backoff slot, in [0, 1): drawn at its first retry. */
   #phase = 0
   /** Closed by pagehide; reopened by a persisted pageshow. */
@@ -193,7 +196,10 @@ export class Connection<In = unknown, Out = unknown> {
     this.#env = resolveEnvironment({ ...options.environment, WebSocket: options.WebSocket ?? options.environment?.WebSocket })
     this.#reconnect = resolveReconnect(options.reconnect)
     this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
-    this.#writer = new Writer(resolveQueue(options.queue), this.#env, {
+    this.#steady = steadyClock(this.#env.now)
+    // Deadlines and ttls are durations: measured on the steady clock.
+    const timing = { ...this.#env, now: this.#steady }
+    this.#writer = new Writer(resolveQueue(options.queue), timing, {
       openSocket: () => (this.#state.status === 'open' && this.#socket?.readyState === 1 ? this.#socket : null),
       alive: () => (this.#heartbeat?.check() ?? 'alive') === 'alive',
       write: (data) => this.#write(data),
@@ -204,7 +210,7 @@ export class Connection<In = unknown, Out = unknown> {
     const heartbeat = resolveHeartbeat(options.heartbeat)
     this.#heartbeat =
       heartbeat &&
-      new Heartbeat(heartbeat, this.#env, {
+      new Heartbeat(heartbeat, timing, {
         ping: (data) => this.#write(data),
         dead: () => this.#timedOut('heartbeat'),
         latency: (ms) => this.#update({ latency: ms }),
@@ -498,7 +504,7 @@ export class Connection<In = unknown, Out = unknown> {
 
   /** After a loss (the socket already torn down): retry with backoff, or fail. Then tell. */
   #afterLoss(turn: number, info: CloseInfo, wasOpen: boolean, lost: WaitingFrame[], error: RealtimeErrorInfo | null): void {
-    const now = this.#env.now()
+    const now = this.#steady()
     const lostAt = (this.#lostAt ??= now)
     const attempt = this.#state.attempt + 1
     const options = this.#reconnect
@@ -530,10 +536,10 @@ export class Connection<In = unknown, Out = unknown> {
     if (!this.#env.isOnline()) return { status: 'offline', attempt }
     // A hidden page spends no retries; becoming visible reconnects at once.
     if (!this.#env.isVisible()) return { status: 'reconnecting', attempt }
-    const now = this.#env.now()
+    const now = this.#steady()
     const delay = retryDelay(attempt, now - (this.#lostAt ?? now), this.#reconnect!, this.#env.random, this.#phase)
     this.#after(RETRY, delay, () => this.#connect())
-    return { status: 'reconnecting', attempt, nextRetryAt: Math.round(now + delay) }
+    return { status: 'reconnecting', attempt, nextRetryAt: Math.round(this.#env.now() + delay) }
   }
 
   /** Closed on the user's behalf (handshake done, timed out, or no open socket). */

@@ -30,6 +30,36 @@ function subscribeToBrowser(listener: (event: EnvironmentEvent) => void): () => 
   return () => removers.forEach((remove) => remove())
 }
 
+/** The default wall clock (one function, so every default environment shares one `steadyClock`). */
+const wallClock = (): number => Date.now()
+
+const steadyClocks = new WeakMap<() => number, () => number>()
+
+/**
+ * `now` made steady, for durations (heartbeat deadlines, ttl, the time spent reconnecting, a
+ * leader's silence): it moves with `now`, forward jumps included (a laptop that woke up), but
+ * across a step back of the system clock it moves by the monotonic clock (`performance.now()`)
+ * instead of stalling every deadline by the step's length. One per `now` function, so every
+ * user of one environment measures on the same clock.
+ */
+export function steadyClock(now: () => number): () => number {
+  let steady = steadyClocks.get(now)
+  if (!steady) {
+    const monotonic = () => (globalThis as { performance?: { now(): number } }).performance?.now() ?? 0
+    let last: [raw: number, mono: number] | undefined
+    let value = 0
+    steady = () => {
+      const raw = now()
+      const mono = monotonic()
+      value = !last ? raw : value + (raw >= last[0] ? raw - last[0] : Math.max(0, mono - last[1]))
+      last = [raw, mono]
+      return value
+    }
+    steadyClocks.set(now, steady)
+  }
+  return steady
+}
+
 /**
  * The environment the core runs in: the given overrides over the globals. In Node and on
  * the server there are no browser events; `isOnline` and `isVisible` are then always true.
@@ -47,7 +77,7 @@ export function resolveEnvironment(overrides: Partial<RealtimeEnvironment> = {})
       WebSocket: g.WebSocket,
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-      now: () => Date.now(),
+      now: wallClock,
       random: Math.random,
       isOnline: () => g.navigator?.onLine !== false,
       isVisible: () => g.document?.visibilityState !== 'hidden',

@@ -81,7 +81,13 @@ export interface RealtimeEnvironment {
   WebSocket?: WebSocketConstructor
   setTimeout: (fn: () => void, ms: number) => TimerHandle
   clearTimeout: (handle: TimerHandle) => void
-  /** Wall clock in epoch milliseconds. */
+  /**
+   * Wall clock in epoch milliseconds (`nextRetryAt` is on it). Durations (heartbeat deadlines,
+   * ttls, `maxElapsed`, a leader tab's silence) are measured on a steady version of it that moves
+   * by `performance.now()` across a step back of the system clock, so such a step never stalls
+   * them; a jump forward (a laptop waking up) counts.
+   * @default Date.now
+   */
   now: () => number
   /** Uniform random number in [0, 1), used for jitter. */
   random: () => number

@@ -69,6 +69,38 @@ describe('no false positive', () => {
   })
 })
 
+describe('the system clock stepping back', () => {
+  it('an hour back while the server went quiet: the dead link is still found at ping + timeout, not an hour later', () => {
+    const { connection, socket } = open({ interval: 1_000, timeout: 1_000 })
+    vi.advanceTimersByTime(500)
+    vi.setSystemTime(Date.now() - 3_600_000)
+    vi.advanceTimersByTime(500 + 1_000 + 1)
+    expect(socket.sent).toEqual(['ping'])
+    expect(connection.state.status).toBe('reconnecting')
+  })
+
+  it("a queued message's ttl still runs out", () => {
+    const connection = new Connection(URL, { WebSocket: FakeWebSocket, environment: env, heartbeat: false })
+    connection.open()
+    expect(connection.send('late', { ttl: 2_000 })).toBe('queued')
+    vi.setSystemTime(Date.now() - 3_600_000)
+    vi.advanceTimersByTime(3_000)
+    const socket = FakeWebSocket.last.accept()
+    expect(socket.sent).toEqual([])
+    expect(connection.state).toMatchObject({ queued: 0, dropped: 1 })
+  })
+
+  it('a forward jump (a laptop waking up) still counts: the deadline passed, the next check declares the link dead', () => {
+    const { connection } = open({ interval: 1_000, timeout: 1_000 })
+    vi.advanceTimersByTime(1_001)
+    vi.setSystemTime(Date.now() + 60_000)
+    vi.advanceTimersByTime(1)
+    expect(connection.state.status).toBe('open')
+    vi.advanceTimersByTime(1_000)
+    expect(connection.state.status).toBe('reconnecting')
+  })
+})
+
 describe('rhythm', () => {
   it('pings every interval even when timeout > interval, and declares death at the first ping + timeout (point 15)', () => {
     const { connection, socket } = open({ interval: 1_000, timeout: 3_000 })

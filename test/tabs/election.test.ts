@@ -256,6 +256,17 @@ describe('a leader that stops running (debugger pause, a freeze without the even
     expect(FakeWebSocket.instances).toHaveLength(2)
   })
 
+  it('the system clock stepping back an hour does not hide a stopped leader: a visible follower still steals within seconds', async () => {
+    const { a, b, c } = await threeTabs()
+    a.env.tab.pause()
+    await settle(1_500)
+    vi.setSystemTime(Date.now() - 3_600_000)
+    await settle(6_000)
+    expect([b, c].some((tab) => tab.connection.state.role === 'leader')).toBe(true)
+    a.env.tab.resume()
+    await settle()
+  })
+
   it('two followers that steal at once end with one leader that every tab follows', async () => {
     const { a, b, c } = await threeTabs()
     a.env.tab.pause()

@@ -7,6 +7,7 @@
  * are not throttled. Steals are bounded: one per epoch, and a tab that keeps stealing backs
  * off. Hidden tabs never steal.
  */
+import { steadyClock } from '../environment'
 import type { RealtimeEnvironment, TimerHandle } from '../types'
 
 /** The leader posts a beat this often, ms. */
@@ -35,9 +36,10 @@ export class LeaderWatch {
   #lastStealAt = -Infinity
 
   constructor(env: RealtimeEnvironment, hooks: LeaderWatchHooks) {
-    this.#env = env
+    // Silences are durations: on the steady clock (a step back of the system clock never hides a stopped leader).
+    this.#env = { ...env, now: steadyClock(env.now) }
     this.#hooks = hooks
-    this.#lastHeard = env.now()
+    this.#lastHeard = this.#env.now()
   }
 
   /** The leader spoke. */

@@ -15,6 +15,7 @@
 import { closeCodeInfo } from '../closeCodes'
 import { Connection, IDLE_STATE } from '../connection'
 import { Emitter } from '../emitter'
+import { steadyClock } from '../environment'
 import { resolveQueue, type OutboxEntry } from '../outbox'
 import { redactError, redactSecrets } from '../redact'
 import { jsonSerializer } from '../serializer'
@@ -116,7 +117,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#group = group
     this.#transport = transport
     this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
-    this.#owned = new OwnedSends(resolveQueue(options.queue), env.now)
+    // Ttls on the clock of the hub's outbox (its `takeQueued` entries come back to `#keep`).
+    this.#owned = new OwnedSends(resolveQueue(options.queue), steadyClock(env.now))
     this.#token = new TokenRelay(options.token)
     const locks = transport.locks
     this.#election = locks
@@ -636,7 +638,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
    * a follower's (`takeQueued` already dropped and counted the expired ones).
    */
   #keep(unsent: OutboxEntry[]): void {
-    const now = this.#env.now()
+    const now = steadyClock(this.#env.now)()
     for (const { data, expiresAt } of unsent) {
       try {
         const { dropped, uncertain } = this.#owned.add(data, expiresAt === Infinity ? undefined : expiresAt - now)
