@@ -157,8 +157,9 @@ export const browserCommands: fc.Arbitrary<Command>[] = [
       { type: 'pageshow', persisted: false } as const,
     )
     .map((event) => command(`${event.type}${'persisted' in event ? `(${event.persisted})` : ''}`, (world) => world.browser.emit(event))),
-  // A laptop wakes up: the wall clock jumps, no timer fired meanwhile.
-  fc.integer({ min: 1_000, max: 120_000 }).map((ms) =>
+  // A laptop wakes up: the wall clock jumps, no timer fired meanwhile; or the system clock is
+  // set back (by hand, or an NTP correction).
+  fc.oneof(fc.integer({ min: 1_000, max: 120_000 }), fc.integer({ min: -3_600_000, max: -1_000 })).map((ms) =>
     command(`jump(${ms})`, (world) => {
       world.browser.skew += ms
     }),
