@@ -13,8 +13,8 @@
  * - healed: one open socket, one leader, every tab open and following it; a frame the server
  *   sends then reaches every tab once; every send a tab still holds is written once, or is
  *   counted in its `dropped` or `uncertain`;
- * - healed: the shared socket does what the last `open()` or `close()` a tab made says (an
- *   acquire is an `open()`; a command of a tab that crashed or left may die with it).
+ * - healed: the shared socket does what the last `open()`, `close()` or `reconnect()` a tab
+ *   made says (an acquire is an `open()`; a command of a tab that crashed or left may die with it).
  *
  * TABS_RUNS sets the number of runs (default 300, a few seconds). A failure prints the seed and
  * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path> TABS_REPLAY=<replayPath>
@@ -79,14 +79,13 @@ class TabsWorld {
   /** The last open() or close() a tab made in the group (null: none, or it may have died with its tab). */
   lastCommand: { op: 'open' | 'close'; tab: Tab } | null = null
 
-  /** A tab's code calls open() or close(); the clock moves 1 ms (one user, one action at a time). */
-  command(tab: Tab, op: 'open' | 'close'): void {
+  /** A tab's code calls open(), close() or reconnect() (which opens too); the clock moves 1 ms (one user, one action at a time). */
+  command(tab: Tab, op: 'open' | 'close' | 'reconnect'): void {
     // Released in a task the page ran before this one: its connection is no longer its own.
     if (tab.gone) return
     vi.setSystemTime(Date.now() + 1)
-    this.lastCommand = { op, tab }
-    if (op === 'open') tab.connection.open()
-    else tab.connection.close()
+    this.lastCommand = { op: op === 'close' ? 'close' : 'open', tab }
+    tab.connection[op]()
   }
 
   /** A tab goes: a command it made may not have reached a leader. */
@@ -251,6 +250,7 @@ const commands = [
   // The user closes the shared socket (for every tab), or opens it again, from one tab.
   index.map((i) => onTab('close', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'close')))),
   index.map((i) => onTab('open', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'open')))),
+  index.map((i) => onTab('reconnect', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'reconnect')))),
   // (A frozen page runs no code; these two may still come in the task of its freeze or pagehide.)
   index.map((i) => onTab('pagehide', i, (tab) => {
     tab.frozen = true
