@@ -78,4 +78,13 @@ describe('tabSharing({ via: "worker" })', () => {
     tabs[1].manager.dispose()
     await waitFor(() => server.open() === 0, { message: 'the worker let its socket go' })
   })
+
+  it('a tab that crashes right after it made its port (before it held its lock) never counts', async () => {
+    const ghost = openTab()
+    ghost.env.tab.crash()
+    const tab = openTab()
+    await waitFor(() => tab.connection.state.status === 'open')
+    tab.manager.dispose()
+    await waitFor(() => server.open() === 0, { message: 'the worker let its socket go (no port left behind by the crashed tab)' })
+  })
 })

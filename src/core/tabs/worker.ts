@@ -20,7 +20,7 @@ export interface SharedWorkerScopeLike {
 
 interface Group {
   key: string
-  /** Each port's lock name (see `alive`). */
+  /** Each port's lock name (the tab holds it from before it joins until its port closes). */
   names: Map<MessagePortLike, string>
   hub: Hub
   /** The ports of this group, each with the ids of the tab connections that spoke on it. */
@@ -102,12 +102,14 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
     if (name) locks?.request(name, {}, () => part(port, group)).catch(() => {})
   }
 
-  const receive = (port: MessagePortLike, message: TabMessage | JoinMessage | { t: 'part' } | { t: 'alive' }): void => {
-    if (message.t === 'join') return join(port, message)
+  const receive = (port: MessagePortLike, message: TabMessage | JoinMessage | { t: 'part' }): void => {
+    if (message.t === 'join') {
+      join(port, message)
+      return watch(port, joined.get(port)!)
+    }
     const group = joined.get(port)
     if (!group) return
     if (message.t === 'part') return part(port, group)
-    if (message.t === 'alive') return watch(port, group)
     group.ports.get(port)?.add(message.from)
     if (message.t === 'token') group.token = message.token
     group.hub.receive(message)

@@ -15,7 +15,7 @@ export interface JoinMessage {
   t: 'join'
   group: string
   url: string
-  /** Names the port's lock, which the worker waits for to learn that the tab is gone. */
+  /** Names the port's lock, which the tab holds before it joins and the worker waits for to learn that the tab is gone. */
   port: string
   /** The connection's options that survive cloning (functions stay in the tab). */
   options: ConnectionOptions
@@ -38,18 +38,6 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
     open(group) {
       const port = create().port
       const id = tabId()
-      // Held while this port lives: the worker learns that a crashed tab is gone when it gets it.
-      // It waits for it only once told the tab holds it (asked earlier, it could get it at once).
-      let release: (() => void) | undefined
-      const abort = new AbortController()
-      locks
-        ?.request(`${group} port ${id}`, { signal: abort.signal }, () =>
-          new Promise<void>((resolve) => {
-            release = resolve
-            port.postMessage({ t: 'alive' })
-          }),
-        )
-        .catch(() => {})
       let token: string | null = null
       try {
         token = (typeof options.token === 'function' ? options.token() : options.token) ?? null
@@ -57,9 +45,31 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
         // The worker connects without it and reports the refusal; the tab's next reconnect() retries.
       }
       const join: JoinMessage = { t: 'join', group, url: normalizeUrl(url), port: id, options: cloneable(options), token }
-      port.postMessage(join)
+      // The port joins once the tab holds its lock, and holds it while the port lives: the worker,
+      // which waits for it from the join on, learns that a crashed tab is gone when it gets it. A
+      // tab that crashes before that never joined. What the tab posts meanwhile waits.
+      let early: unknown[] | null = []
+      const joinNow = () => {
+        if (!early) return
+        port.postMessage(join)
+        for (const message of early) port.postMessage(message)
+        early = null
+      }
+      let release: (() => void) | undefined
+      const abort = new AbortController()
+      if (!locks) joinNow()
+      else {
+        locks
+          .request(`${group} port ${id}`, { signal: abort.signal }, () =>
+            new Promise<void>((resolve) => {
+              release = resolve
+              joinNow()
+            }),
+          )
+          .catch(() => {})
+      }
       const channel: BroadcastChannelLike = {
-        postMessage: (message) => port.postMessage(message),
+        postMessage: (message) => (early ? early.push(message) : port.postMessage(message)),
         get onmessage() {
           return port.onmessage
         },
@@ -67,7 +77,8 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
           port.onmessage = listener
         },
         close() {
-          port.postMessage({ t: 'part' })
+          if (!early) port.postMessage({ t: 'part' })
+          early = null
           port.close()
           abort.abort()
           release?.()
