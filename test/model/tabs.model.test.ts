@@ -1,6 +1,8 @@
 /**
  * Model-based test of one socket shared across tabs (`shareAcrossTabs`, Web Locks and
- * BroadcastChannel of one in-memory browser profile) under fake timers. fast-check generates
+ * BroadcastChannel of one in-memory browser profile) under fake timers, by either transport
+ * (drawn per run): `'locks'` (the tabs elect a leader) or `'worker'` (a SharedWorker made of
+ * in-memory ports and `serveTabs()`, a page of its own, holds the socket). fast-check generates
  * sequences of tab commands (open, release, crash, pause and resume as in a debugger, freeze and
  * resume, hide and show, send), server commands (accept, refuse, send a frame on every open
  * socket, drop) and clock steps, with the frames and the sends numbered so that each can be
@@ -10,7 +12,8 @@
  * - each tab's consumer gets the server's frames in order, none twice;
  * - a send is written at most once, on any socket of any tab;
  * - once the tabs have run: at most one socket connecting or open among running tabs;
- * - healed: one open socket, one leader, every tab open and following it; a frame the server
+ * - healed: one open socket, one leader (the worker, with `'worker'`), every tab open and
+ *   following it; a frame the server
  *   sends then reaches every tab once; every send a tab still holds is written once, or is
  *   counted in its `dropped` or `uncertain`;
  * - healed: the shared socket does what the last `open()`, `close()` or `reconnect()` a tab
@@ -18,13 +21,24 @@
  *
  * TABS_RUNS sets the number of runs (default 300, a few seconds). A failure prints the seed and
  * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path> TABS_REPLAY=<replayPath>
- * (the last printed after the sequence). TABS_DEBUG=1 prints
+ * (the last printed after the sequence). TABS_VIA=locks or TABS_VIA=worker runs one transport only. TABS_DEBUG=1 prints
  * each run's sequence and what it amounted to (tabs, sockets, frames, sends, frames received).
  */
 import fc from 'fast-check'
 import { afterEach, describe, it, vi } from 'vitest'
-import { ConnectionManager, createManualEnvironment, MemoryProfile, tabSharing, type Connection, type ManualEnvironment } from '../../src/core'
-import type { ConnectionOptions, SendOptions, SendResult } from '../../src/core/types'
+import {
+  ConnectionManager,
+  createManualEnvironment,
+  MemoryProfile,
+  serveTabs,
+  tabSharing,
+  type Connection,
+  type ManualEnvironment,
+  type MessagePortLike,
+  type SharedWorkerScopeLike,
+} from '../../src/core'
+import type { MemoryTab } from '../../src/core/tabs/memory'
+import type { ConnectionOptions, SendOptions, SendResult, WebSocketConstructor } from '../../src/core/types'
 import { FakeWebSocket } from '../core/fakeSocket'
 
 const runs = Number(process.env.TABS_RUNS ?? 300)
@@ -33,6 +47,57 @@ const path = process.env.TABS_PATH
 
 const URL = 'ws://127.0.0.1:1/socket'
 const MAX_TABS = 4
+/** How the tabs share: both by default (drawn per run), or TABS_VIA=locks|worker. */
+const VIA: ReadonlyArray<'locks' | 'worker'> = process.env.TABS_VIA === 'locks' || process.env.TABS_VIA === 'worker' ? [process.env.TABS_VIA] : ['locks', 'worker']
+
+/**
+ * One end of an in-memory MessageChannel: a message is delivered as a task of the tab (or
+ * worker) at the other end, held until that end has an `onmessage` (as a port starts on its
+ * first listener). Closing an end disentangles both, with no event: nothing posted afterwards
+ * arrives, nor does anything to the end that closed; what the closing end posted before still does.
+ */
+class MemoryPort implements MessagePortLike {
+  other!: MemoryPort
+  #listener: MessagePortLike['onmessage'] = null
+  readonly #early: unknown[] = []
+  closed = false
+  entangled = true
+
+  constructor(readonly owner: MemoryTab) {}
+
+  static pair(a: MemoryTab, b: MemoryTab): [MemoryPort, MemoryPort] {
+    const [one, two] = [new MemoryPort(a), new MemoryPort(b)]
+    one.other = two
+    two.other = one
+    return [one, two]
+  }
+
+  get onmessage(): MessagePortLike['onmessage'] {
+    return this.#listener
+  }
+
+  set onmessage(listener: MessagePortLike['onmessage']) {
+    this.#listener = listener
+    for (const data of this.#early.splice(0)) this.#deliver(data)
+  }
+
+  postMessage(message: unknown): void {
+    if (!this.entangled || this.owner.crashed) return
+    const data = structuredClone(message)
+    this.other.owner.task(() => this.other.#deliver(data))
+  }
+
+  #deliver(data: unknown): void {
+    if (this.closed) return
+    if (this.#listener) this.#listener({ data })
+    else this.#early.push(data)
+  }
+
+  close(): void {
+    this.closed = true
+    this.entangled = this.other.entangled = false
+  }
+}
 
 /** A socket made by one tab (the server sees which tab's page holds it). */
 class TabSocket extends FakeWebSocket {
@@ -94,21 +159,46 @@ class TabsWorld {
     if (this.lastCommand?.tab === tab) this.lastCommand = null
   }
 
+  /** With `via: 'worker'`: the SharedWorker (`serveTabs()`), a page of its own that holds the socket, and its stop. */
+  readonly worker: { tab: Tab; connect: (event: { ports: readonly MessagePortLike[] }) => void; stop: () => void } | null = null
+
   constructor(
     readonly defaults: ConnectionOptions,
     readonly random: () => number,
-  ) {}
+    readonly via: 'locks' | 'worker',
+  ) {
+    if (via === 'worker') {
+      const tab = { index: -1, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
+      tab.env = createManualEnvironment({ random, WebSocket: this.socketClass(tab) }, this.profile)
+      const worker = { tab, connect: (() => {}) as (event: { ports: readonly MessagePortLike[] }) => void, stop: () => {} }
+      const scope: SharedWorkerScopeLike = { addEventListener: (_type, listener) => (worker.connect = listener), removeEventListener: () => {} }
+      worker.stop = serveTabs({ idleTimeout: 0, environment: tab.env, ...defaults }, scope)
+      this.worker = worker
+    }
+  }
 
-  openTab(): Tab {
+  /** The WebSocket constructor of a page (a tab's, or the worker's): its sockets know their owner. */
+  socketClass(owner: Tab): WebSocketConstructor {
     const world = this
-    const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
-    const WebSocket = class extends TabSocket {
+    return class extends TabSocket {
       constructor(url: string, protocols?: string | string[]) {
-        super(tab, world, url, protocols)
+        super(owner, world, url, protocols)
       }
     }
-    tab.env = createManualEnvironment({ random: this.random, WebSocket }, this.profile)
-    tab.manager = new ConnectionManager({ idleTimeout: 0, shareAcrossTabs: tabSharing(), environment: tab.env, ...this.defaults })
+  }
+
+  openTab(): Tab {
+    const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
+    const worker = this.worker
+    // A new SharedWorker(...) in the tab: a port pair, the worker's connect event as its task.
+    const create = () => {
+      const [port, workerPort] = MemoryPort.pair(tab.env.tab, worker!.tab.env.tab)
+      worker!.tab.env.tab.task(() => worker!.connect({ ports: [workerPort] }))
+      return { port }
+    }
+    tab.env = createManualEnvironment({ random: this.random, WebSocket: this.socketClass(tab), ...(worker ? { SharedWorker: class {} } : {}) }, this.profile)
+    const shareAcrossTabs = worker ? tabSharing({ via: 'worker', worker: create }) : tabSharing()
+    tab.manager = new ConnectionManager({ idleTimeout: 0, shareAcrossTabs, environment: tab.env, ...this.defaults })
     vi.setSystemTime(Date.now() + 1)
     this.lastCommand = { op: 'open', tab }
     tab.connection = tab.manager.acquire(URL)
@@ -336,8 +426,11 @@ async function heal(world: TabsWorld): Promise<void> {
   const states = live.map((t) => `tab ${t.index} ${JSON.stringify(t.connection.state)}`).join('; ')
   if (!healthy()) fail(`after healing: ${world.serverSockets(1).length} open, ${world.serverSockets(0).length} connecting sockets; ${states}`)
   const leaders = live.filter((t) => t.connection.state.role === 'leader')
-  if (live.length > 0 && leaders.length !== 1) fail(`after healing: ${leaders.length} leaders; ${states}`)
-  if (live.length > 0 && world.serverSockets(1)[0].owner !== leaders[0]) fail(`after healing: the open socket is tab ${world.serverSockets(1)[0].owner.index}'s, the leader is tab ${leaders[0].index}`)
+  // The worker leads with `via: 'worker'`: every tab follows.
+  const holder = world.worker ? [world.worker.tab] : leaders
+  if (live.length > 0 && holder.length !== 1) fail(`after healing: ${leaders.length} leaders; ${states}`)
+  if (world.worker && leaders.length > 0) fail(`after healing: tab ${leaders[0].index} leads beside the worker; ${states}`)
+  if (live.length > 0 && world.serverSockets(1)[0].owner !== holder[0]) fail(`after healing: the open socket is tab ${world.serverSockets(1)[0].owner.index}'s, the leader is tab ${holder[0].index}`)
 
   // A frame now reaches every tab, once.
   const frame = world.nextFrame++
@@ -375,14 +468,14 @@ describe('one socket across tabs, model-based (fake timers)', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {})
     vi.spyOn(console, 'error').mockImplementation(() => {})
     await fc.assert(
-      fc.asyncProperty(options, fc.integer(), fc.commands(commands, { maxCommands: 60, size: 'max', replayPath: process.env.TABS_REPLAY }), async (defaults, randomSeed, sequence) => {
+      fc.asyncProperty(options, fc.constantFrom(...VIA), fc.integer(), fc.commands(commands, { maxCommands: 60, size: 'max', replayPath: process.env.TABS_REPLAY }), async (defaults, via, randomSeed, sequence) => {
         vi.useFakeTimers({ now: 1_700_000_000_000 })
         FakeWebSocket.reset()
         let state = randomSeed >>> 0
         const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32)
-        const world = new TabsWorld(defaults, random)
         // Tab ids break ties between leaders of one epoch: drawn from the run's seed, so a run replays.
         vi.spyOn(globalThis.crypto, 'randomUUID').mockImplementation(() => `00000000-0000-4000-8000-${Math.floor(random() * 2 ** 48).toString(16).padStart(12, '0')}`)
+        const world = new TabsWorld(defaults, random, via)
         try {
           // Two tabs to begin with; more open along the way.
           world.openTab()
@@ -398,6 +491,7 @@ describe('one socket across tabs, model-based (fake timers)', () => {
           const left = [...world.serverSockets(0), ...world.serverSockets(1)]
           if (left.length > 0) fail(`${left.length} sockets still open after every tab disposed its manager`)
         } finally {
+          world.worker?.stop()
           vi.useRealTimers()
         }
       }),
