@@ -266,6 +266,21 @@ describe("a tab's open(), close() and reconnect() across a hand-over", () => {
     for (const tab of [a, c, d]) expect(tab.connection.state.status).toBe('open')
   })
 
+  it("a tab that joins while the socket waits to retry does not cut the wait short; reconnect() does", async () => {
+    const { a } = await leaderConnecting()
+    FakeWebSocket.last.serverClose(1006)
+    await settle()
+    expect(a.connection.state.status).toBe('reconnecting')
+    const sockets = FakeWebSocket.instances.length
+    const c = browser.open()
+    await settle()
+    expect(c.connection.state).toMatchObject({ role: 'follower', status: 'reconnecting' })
+    expect(FakeWebSocket.instances).toHaveLength(sockets)
+    c.connection.reconnect()
+    await settle()
+    expect(FakeWebSocket.instances).toHaveLength(sockets + 1)
+  })
+
   it("closeAll() (the app unmounts) in the leading tab closes the socket for that tab only: the others keep one", async () => {
     const { a, b } = await leaderConnecting()
     acceptSocket()

@@ -240,14 +240,18 @@ export class Hub<In = unknown, Out = unknown> {
 
   /**
    * Carries out a tab's `open`, `close` or `reconnect`, unless it was carried out already or a
-   * later one was (by this term or one before), which stands.
+   * later one was (by this term or one before), which stands. `open` opens a socket that is not
+   * open (idle, closing or closed by a user, failed); it never cuts short a retry's wait: that is
+   * `reconnect`.
    */
   command(command: CommandRecord): void {
     if (!laterCommand(command, this.#command)) return
     this.#command = command
     const posted = this.#posted
-    if (command.op === 'close') this.connection.close(command.code, command.reason)
-    else this.connection[command.op]()
+    const c = this.connection
+    if (command.op === 'close') c.close(command.code, command.reason)
+    else if (command.op === 'reconnect') c.reconnect()
+    else if (c.status !== 'reconnecting') c.open()
     // Nothing changed (open while open): the tabs still learn that it was done.
     if (this.#posted === posted) this.#state(this.connection.state)
   }

@@ -101,8 +101,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
    * leader whose state shows an older one (see `CommandRecord`).
    */
   #lastCommand: CommandRecord | null = null
-  /** The command last posted, and to which term (posted once per term). */
-  #asserted: { command: CommandRecord; epoch: number } | null = null
+  /** The command last posted (`at` and `from`), and to which term: posted once per term. */
+  #asserted: { at: number; from: string; epoch: number } | null = null
   /** By epoch, the leaders of ended terms that sends await, and the cancellers of the waits for them to be gone (see `#awaitEnd`). */
   readonly #ending = new Map<number, { leader: string; cancel: () => void }>()
   /** Releases the lock this tab holds while it is in the group (how the leader learns of a crash). */
@@ -659,18 +659,23 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     // Later than every command this tab knows of, whatever the wall clock says.
     const at = Math.max(this.#env.now(), (this.#lastCommand?.at ?? 0) + 1)
     this.#lastCommand = { op, ...(op === 'close' ? { code, reason } : {}), at, from: this.#id }
-    this.#assertCommand()
+    this.#assertCommand(true)
   }
 
-  /** Hands the latest command this tab knows of to the leader of now, if that one knows an older one. */
-  #assertCommand(): void {
-    const last = this.#lastCommand
-    if (!last) return
+  /**
+   * Hands the latest command this tab knows of to the leader of now, if that one knows an older
+   * one. Made earlier (`now` false), a `reconnect` goes as an `open`: what lasts of it is that the
+   * socket be open, and the leader of now has a socket of its own to keep.
+   */
+  #assertCommand(now = false): void {
+    const latest = this.#lastCommand
+    if (!latest) return
+    const last = !now && latest.op === 'reconnect' ? { ...latest, op: 'open' as const } : latest
     if (this.#hub) return this.#hub.command(last)
     if (this.#leader === null || !laterCommand(last, this.#shared?.command)) return
     const asserted = this.#asserted
-    if (asserted?.command === last && asserted.epoch === this.#epoch) return
-    this.#asserted = { command: last, epoch: this.#epoch }
+    if (asserted?.at === last.at && asserted.from === last.from && asserted.epoch === this.#epoch) return
+    this.#asserted = { at: last.at, from: last.from, epoch: this.#epoch }
     this.#post({ t: 'cmd', e: this.#epoch, from: this.#id, command: last })
   }
 
