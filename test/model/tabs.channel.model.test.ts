@@ -3,8 +3,10 @@
  * fast-check generates sequences of tab commands (open, release, crash, freeze and resume,
  * hide and show, publish), link faults (every shared socket cut at once) and steps that let
  * the tabs run (one task, or until the group has settled). Several simulated tabs of one
- * in-memory browser profile share one socket; each has its own protocol client, subscribed to
- * one topic with the whole history.
+ * in-memory browser profile share one socket, by either transport (drawn per run): `'locks'`
+ * (the tabs elect a leader) or `'worker'` (a SharedWorker made of in-memory ports and
+ * `serveTabs()` holds it); each tab has its own protocol client, subscribed to one topic with the
+ * whole history.
  *
  * After every step: each tab got the topic's messages in sequence order, none twice, and no
  * publish settled twice. After a heal (every page running and visible): one socket, every tab
@@ -14,6 +16,7 @@
  * CHANNEL_TABS_RUNS sets the number of runs (default 100, a few seconds). The server and the
  * sockets are real, so a run's timing is not replayed exactly: CHANNEL_TABS_SEED=<seed>
  * CHANNEL_TABS_PATH=<path> CHANNEL_TABS_REPLAY=<replayPath> replays its sequence.
+ * CHANNEL_TABS_VIA=locks or CHANNEL_TABS_VIA=worker runs one transport only.
  * CHANNEL_TABS_DEBUG=1 prints each run's sequence and what every tab ended with.
  */
 import fc from 'fast-check'
@@ -24,11 +27,15 @@ import type { AckFrame } from '../../src/core/protocol'
 import type { WebSocketConstructor } from '../../src/core/types'
 import { createRealtimeServer, type PublishedMessage, type RealtimeServer } from '../../src/server'
 import { waitFor } from '../support/wait'
+import { memoryWorker } from '../tabs/memoryPort'
 
 const runs = Number(process.env.CHANNEL_TABS_RUNS ?? 100)
 const seed = process.env.CHANNEL_TABS_SEED === undefined ? undefined : Number(process.env.CHANNEL_TABS_SEED)
 const path = process.env.CHANNEL_TABS_PATH
 const MAX_TABS = 4
+const VIA: ReadonlyArray<'locks' | 'worker'> =
+  process.env.CHANNEL_TABS_VIA === 'locks' || process.env.CHANNEL_TABS_VIA === 'worker' ? [process.env.CHANNEL_TABS_VIA] : ['locks', 'worker']
+const OPTIONS = { idleTimeout: 0, heartbeat: false, reconnect: { minDelay: 10, maxDelay: 100 } } as const
 
 interface Publish {
   id: number
@@ -55,23 +62,39 @@ let server: RealtimeServer
 const stored: PublishedMessage[] = []
 let run = 0
 
+/** A page's WebSocket constructor: each socket it opens goes into `sockets`. */
+function socketsInto(sockets: WebSocket[]): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols)
+      sockets.push(this)
+    }
+  } as unknown as WebSocketConstructor
+}
+
 class ChannelTabsWorld {
   readonly profile = new MemoryProfile()
   readonly tabs: Tab[] = []
   readonly topic = `room:${++run}`
   nextPublish = 1
+  /** With `via: 'worker'`: the SharedWorker, and the sockets it opened. */
+  readonly worker: (ReturnType<typeof memoryWorker> & { sockets: WebSocket[] }) | null = null
+
+  constructor(via: 'locks' | 'worker') {
+    if (via === 'worker') {
+      const sockets: WebSocket[] = []
+      const environment = createManualEnvironment({ WebSocket: socketsInto(sockets) }, this.profile)
+      this.worker = { sockets, ...memoryWorker({ ...OPTIONS, environment }) }
+    }
+  }
 
   openTab(): Tab {
     const tab = { index: this.tabs.length, received: [], publishes: [], sockets: [], gone: null, frozen: false, hidden: false } as unknown as Tab
+    const worker = this.worker
     // The sockets this tab's page opened: a crashed page's are closed by the browser.
-    const TabWebSocket = class extends WebSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url, protocols)
-        tab.sockets.push(this)
-      }
-    } as unknown as WebSocketConstructor
-    tab.env = createManualEnvironment({ WebSocket: TabWebSocket }, this.profile)
-    tab.manager = new ConnectionManager({ idleTimeout: 0, heartbeat: false, environment: tab.env, shareAcrossTabs: tabSharing(), reconnect: { minDelay: 10, maxDelay: 100 } })
+    tab.env = createManualEnvironment({ WebSocket: socketsInto(tab.sockets), ...(worker ? { SharedWorker: class {} } : {}) }, this.profile)
+    const shareAcrossTabs = worker ? tabSharing({ via: 'worker', worker: () => worker.create(tab.env.tab) }) : tabSharing()
+    tab.manager = new ConnectionManager({ ...OPTIONS, environment: tab.env, shareAcrossTabs })
     tab.connection = tab.manager.acquire(server.url, protocolConnectionOptions)
     tab.client = ProtocolClient.for(tab.connection)
     tab.client.subscribe(this.topic, { message: (frame) => frame.seq !== undefined && tab.received.push(frame.seq) }, { history: 10_000 })
@@ -92,11 +115,14 @@ class ChannelTabsWorld {
     return stored.filter((m) => m.topic === this.topic).length
   }
 
+  /** The sockets of the live tabs and of the worker. */
+  sockets(): WebSocket[] {
+    return [...this.live().flatMap((t) => t.sockets), ...(this.worker?.sockets ?? [])]
+  }
+
   /** The shared sockets that are open now. */
   openSockets(): WebSocket[] {
-    return this.live()
-      .flatMap((t) => t.sockets)
-      .filter((s) => s.readyState === WebSocket.OPEN)
+    return this.sockets().filter((s) => s.readyState === WebSocket.OPEN)
   }
 
   /**
@@ -239,7 +265,7 @@ const commands = [
   fc.constant<Command>({
     check: () => true,
     async run(_model, world) {
-      for (const tab of world.live()) for (const socket of tab.sockets) if (socket.readyState === WebSocket.OPEN) socket.terminate()
+      for (const socket of world.openSockets()) socket.terminate()
       checkAlways(world)
     },
     toString: () => 'cut',
@@ -303,8 +329,8 @@ describe('channels across tabs, model-based (real server on loopback)', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {})
     vi.spyOn(console, 'error').mockImplementation(() => {})
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.CHANNEL_TABS_REPLAY }), async (sequence) => {
-        const world = new ChannelTabsWorld()
+      fc.asyncProperty(fc.constantFrom(...VIA), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.CHANNEL_TABS_REPLAY }), async (via, sequence) => {
+        const world = new ChannelTabsWorld(via)
         world.openTab()
         world.openTab()
         try {
@@ -313,7 +339,8 @@ describe('channels across tabs, model-based (real server on loopback)', () => {
           if (process.env.CHANNEL_TABS_DEBUG) process.stderr.write(`head ${world.head()}; ${describeTabs(world)}: ${[...sequence].join(' ')}\n`)
         } finally {
           for (const tab of world.tabs) if (tab.gone !== 'crashed') tab.manager.dispose()
-          for (const tab of world.tabs) for (const socket of tab.sockets) socket.terminate()
+          world.worker?.stop()
+          for (const socket of [...world.tabs.flatMap((t) => t.sockets), ...(world.worker?.sockets ?? [])]) socket.terminate()
         }
       }),
       { numRuns: runs, seed, path },

@@ -30,16 +30,13 @@ import {
   ConnectionManager,
   createManualEnvironment,
   MemoryProfile,
-  serveTabs,
   tabSharing,
   type Connection,
   type ManualEnvironment,
-  type MessagePortLike,
-  type SharedWorkerScopeLike,
 } from '../../src/core'
-import type { MemoryTab } from '../../src/core/tabs/memory'
 import type { ConnectionOptions, SendOptions, SendResult, WebSocketConstructor } from '../../src/core/types'
 import { FakeWebSocket } from '../core/fakeSocket'
+import { memoryWorker } from '../tabs/memoryPort'
 
 const runs = Number(process.env.TABS_RUNS ?? 300)
 const seed = process.env.TABS_SEED === undefined ? undefined : Number(process.env.TABS_SEED)
@@ -49,55 +46,6 @@ const URL = 'ws://127.0.0.1:1/socket'
 const MAX_TABS = 4
 /** How the tabs share: both by default (drawn per run), or TABS_VIA=locks|worker. */
 const VIA: ReadonlyArray<'locks' | 'worker'> = process.env.TABS_VIA === 'locks' || process.env.TABS_VIA === 'worker' ? [process.env.TABS_VIA] : ['locks', 'worker']
-
-/**
- * One end of an in-memory MessageChannel: a message is delivered as a task of the tab (or
- * worker) at the other end, held until that end has an `onmessage` (as a port starts on its
- * first listener). Closing an end disentangles both, with no event: nothing posted afterwards
- * arrives, nor does anything to the end that closed; what the closing end posted before still does.
- */
-class MemoryPort implements MessagePortLike {
-  other!: MemoryPort
-  #listener: MessagePortLike['onmessage'] = null
-  readonly #early: unknown[] = []
-  closed = false
-  entangled = true
-
-  constructor(readonly owner: MemoryTab) {}
-
-  static pair(a: MemoryTab, b: MemoryTab): [MemoryPort, MemoryPort] {
-    const [one, two] = [new MemoryPort(a), new MemoryPort(b)]
-    one.other = two
-    two.other = one
-    return [one, two]
-  }
-
-  get onmessage(): MessagePortLike['onmessage'] {
-    return this.#listener
-  }
-
-  set onmessage(listener: MessagePortLike['onmessage']) {
-    this.#listener = listener
-    for (const data of this.#early.splice(0)) this.#deliver(data)
-  }
-
-  postMessage(message: unknown): void {
-    if (!this.entangled || this.owner.crashed) return
-    const data = structuredClone(message)
-    this.other.owner.task(() => this.other.#deliver(data))
-  }
-
-  #deliver(data: unknown): void {
-    if (this.closed) return
-    if (this.#listener) this.#listener({ data })
-    else this.#early.push(data)
-  }
-
-  close(): void {
-    this.closed = true
-    this.entangled = this.other.entangled = false
-  }
-}
 
 /** A socket made by one tab (the server sees which tab's page holds it). */
 class TabSocket extends FakeWebSocket {
@@ -159,8 +107,8 @@ class TabsWorld {
     if (this.lastCommand?.tab === tab) this.lastCommand = null
   }
 
-  /** With `via: 'worker'`: the SharedWorker (`serveTabs()`), a page of its own that holds the socket, and its stop. */
-  readonly worker: { tab: Tab; connect: (event: { ports: readonly MessagePortLike[] }) => void; stop: () => void } | null = null
+  /** With `via: 'worker'`: the SharedWorker (`serveTabs()`), a page of its own that holds the socket. */
+  readonly worker: (ReturnType<typeof memoryWorker> & { tab: Tab }) | null = null
 
   constructor(
     readonly defaults: ConnectionOptions,
@@ -170,10 +118,7 @@ class TabsWorld {
     if (via === 'worker') {
       const tab = { index: -1, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
       tab.env = createManualEnvironment({ random, WebSocket: this.socketClass(tab) }, this.profile)
-      const worker = { tab, connect: (() => {}) as (event: { ports: readonly MessagePortLike[] }) => void, stop: () => {} }
-      const scope: SharedWorkerScopeLike = { addEventListener: (_type, listener) => (worker.connect = listener), removeEventListener: () => {} }
-      worker.stop = serveTabs({ idleTimeout: 0, environment: tab.env, ...defaults }, scope)
-      this.worker = worker
+      this.worker = { tab, ...memoryWorker({ idleTimeout: 0, ...defaults, environment: tab.env }) }
     }
   }
 
@@ -190,12 +135,7 @@ class TabsWorld {
   openTab(): Tab {
     const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
     const worker = this.worker
-    // A new SharedWorker(...) in the tab: a port pair, the worker's connect event as its task.
-    const create = () => {
-      const [port, workerPort] = MemoryPort.pair(tab.env.tab, worker!.tab.env.tab)
-      worker!.tab.env.tab.task(() => worker!.connect({ ports: [workerPort] }))
-      return { port }
-    }
+    const create = () => worker!.create(tab.env.tab)
     tab.env = createManualEnvironment({ random: this.random, WebSocket: this.socketClass(tab), ...(worker ? { SharedWorker: class {} } : {}) }, this.profile)
     const shareAcrossTabs = worker ? tabSharing({ via: 'worker', worker: create }) : tabSharing()
     tab.manager = new ConnectionManager({ idleTimeout: 0, shareAcrossTabs, environment: tab.env, ...this.defaults })
