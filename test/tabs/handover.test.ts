@@ -281,6 +281,30 @@ describe("a tab's open(), close() and reconnect() across a hand-over", () => {
     expect(FakeWebSocket.instances).toHaveLength(sockets + 1)
   })
 
+  it('closeAll() in the leading tab keeps what its outbox held: written once when it opens again', async () => {
+    const { a, b } = await leaderConnecting()
+    expect(a.connection.send('kept')).toBe('queued')
+    a.manager.closeAll()
+    expect(a.connection.state).toMatchObject({ status: 'closed', queued: 1, dropped: 0 })
+    await settle()
+    expect(browser.leader()).toBe(b)
+    acceptSocket()
+    await settle()
+    expect(writes('kept')).toBe(0)
+    a.connection.open()
+    await settle()
+    expect(writes('kept')).toBe(1)
+    expect(a.connection.state).toMatchObject({ role: 'follower', status: 'open', queued: 0, dropped: 0, uncertain: 0 })
+  })
+
+  it('a tab disposed with sends no leader has counts them as dropped', async () => {
+    const { a } = await leaderConnecting()
+    a.connection.send('never')
+    const connection = a.connection
+    a.release()
+    expect(connection.state).toMatchObject({ queued: 0, dropped: 1 })
+  })
+
   it("closeAll() (the app unmounts) in the leading tab closes the socket for that tab only: the others keep one", async () => {
     const { a, b } = await leaderConnecting()
     acceptSocket()

@@ -218,9 +218,17 @@ export class OwnedSends {
     return this.#take(() => true)
   }
 
-  clear(): void {
+  /**
+   * Forgets everything; returns how many sends no leader had (never written) and how many were
+   * posted to one that has not confirmed them (it may still write them).
+   */
+  clear(): { unposted: number; posted: number } {
+    let unposted = 0
+    for (const owned of this.#waiting.values()) if (owned.postedTo === null && owned.awaiting === null) unposted++
+    const posted = this.#waiting.size - unposted
     this.#waiting.clear()
     this.#accepted.clear()
+    return { unposted, posted }
   }
 
   /** In the order sent, up to the first that awaits an ended term; `skip`: already where they go. */

@@ -210,21 +210,31 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   /** This tab is done with the connection (the manager dropped it): hand over or leave the group. */
   leave(): void {
-    this.#suspended = false
     this.#stopEnvironment?.()
     this.#stopEnvironment = null
-    this.#part(closeInfo(1000, '', true), 'closed')
-    // Out of the group already (pagehide, freeze): closed all the same, so what waits on it ends.
-    if (this.#shared?.status !== 'closed') this.#mirror({ status: 'closed', readyState: 3, nextRetryAt: null, queued: 0 })
+    this.#leaveGroup()
     for (const { cancel } of this.#ending.values()) cancel()
     this.#ending.clear()
-    this.#owned.clear()
+    // What no leader has of this tab's sends goes with it, counted as dropped (as a disposed
+    // Connection counts its outbox); what a leader has may still go out: uncertain.
+    const { unposted, posted } = this.#owned.clear()
+    this.#dropped += unposted
+    this.#uncertain += posted
     this.#publish()
+  }
+
+  /** Out of the group for good, or until `open()`: closed, so what waits on it ends. */
+  #leaveGroup(): void {
+    this.#suspended = false
+    this.#part(closeInfo(1000, '', true), 'closed')
+    // Out of the group already (pagehide, freeze): closed all the same.
+    if (this.#shared?.status !== 'closed') this.#mirror({ status: 'closed', readyState: 3, nextRetryAt: null, queued: 0 })
   }
 
   /** This tab's app is done with it (unmounted): it leaves the group, the other tabs keep the socket; `open()` joins again. */
   override closeForApp(): void {
-    this.leave()
+    // As `close()` keeps a connection's queue: its sends wait for the leader it finds when it opens again.
+    this.#leaveGroup()
   }
 
   /** The manager's release: hands the socket over (or leaves the group); never closes it for the other tabs. */
