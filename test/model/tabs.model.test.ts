@@ -79,6 +79,8 @@ interface Tab {
   /** Released by its consumer, or its renderer died. */
   gone: 'released' | 'crashed' | null
   frozen: boolean
+  /** Its app unmounted (`closeAll()`): closed for this tab only, until its consumer opens again. */
+  unmounted: boolean
 }
 
 class TabsWorld {
@@ -97,7 +99,9 @@ class TabsWorld {
     // Released in a task the page ran before this one: its connection is no longer its own.
     if (tab.gone) return
     vi.setSystemTime(Date.now() + 1)
-    this.lastCommand = { op: op === 'close' ? 'close' : 'open', tab }
+    // A close() after its app unmounted is its own: that tab is out of the group until it opens.
+    if (!(tab.unmounted && op === 'close')) this.lastCommand = { op: op === 'close' ? 'close' : 'open', tab }
+    if (op !== 'close') tab.unmounted = false
     tab.connection[op]()
   }
 
@@ -116,7 +120,7 @@ class TabsWorld {
     readonly via: 'locks' | 'worker',
   ) {
     if (via === 'worker') {
-      const tab = { index: -1, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
+      const tab = { index: -1, received: [], sends: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
       tab.env = createManualEnvironment({ random, WebSocket: this.socketClass(tab) }, this.profile)
       this.worker = { tab, ...memoryWorker({ idleTimeout: 0, ...defaults, environment: tab.env }) }
     }
@@ -133,7 +137,7 @@ class TabsWorld {
   }
 
   openTab(): Tab {
-    const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false } as unknown as Tab
+    const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
     const worker = this.worker
     const create = () => worker!.create(tab.env.tab)
     tab.env = createManualEnvironment({ random: this.random, WebSocket: this.socketClass(tab), ...(worker ? { SharedWorker: class {} } : {}) }, this.profile)
@@ -279,6 +283,18 @@ const commands = [
   })),
   // The user closes the shared socket (for every tab), or opens it again, from one tab.
   index.map((i) => onTab('close', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'close')))),
+  // The tab's app unmounts while its consumer still holds the connection: it leaves the group, the others keep the socket.
+  index.map((i) =>
+    onTab('unmount', i, (tab, world) =>
+      tab.env.tab.run(() => {
+        if (tab.gone) return
+        tab.unmounted = true
+        // A command it made that no leader heard yet leaves with it.
+        if (world.lastCommand?.tab === tab) world.lastCommand = null
+        tab.manager.closeAll()
+      }),
+    ),
+  ),
   index.map((i) => onTab('open', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'open')))),
   index.map((i) => onTab('reconnect', i, (tab, world) => tab.env.tab.run(() => world.command(tab, 'reconnect')))),
   // (A frozen page runs no code; these two may still come in the task of its freeze or pagehide.)
@@ -321,6 +337,10 @@ function checkLastCommand(world: TabsWorld): void {
   if (!last || live.length === 0) return
   const states = live.map((t) => `tab ${t.index} ${t.connection.state.role} ${t.connection.state.status}`).join(', ')
   for (const tab of live) {
+    if (tab.unmounted) {
+      if (tab.connection.state.status !== 'closed') fail(`tab ${tab.index}'s app unmounted, yet it shows ${tab.connection.state.status}; ${states}`)
+      continue
+    }
     // (`closing`: the server has not answered the close handshake yet.)
     const closed = ['closed', 'closing'].includes(tab.connection.state.status)
     if (last.op === 'close' ? !closed : closed) fail(`the last command was tab ${last.tab.index}'s ${last.op}(); ${states}`)
