@@ -10,12 +10,13 @@
  * and visible, the server accepting) it checks what must hold in the end:
  *
  * - each tab's consumer gets the server's frames in order, none twice;
- * - a send is written at most once, on any socket of any tab;
+ * - a send is written at most once, on any socket of any tab; a frame (`sendFrame`) too, it is
+ *   told its outcome at most once, and one told it was not written never is;
  * - once the tabs have run: at most one socket connecting or open among running tabs;
  * - healed: one open socket, one leader (the worker, with `'worker'`), every tab open and
  *   following it; a frame the server
  *   sends then reaches every tab once; every send a tab still holds is written once, or is
- *   counted in its `dropped` or `uncertain`;
+ *   counted in its `dropped` or `uncertain`; every frame was told its outcome;
  * - healed: the shared socket does what the last `open()`, `close()` or `reconnect()` a tab
  *   made says (an acquire is an `open()`; a command of a tab that crashed or left may die with it).
  *
@@ -76,6 +77,8 @@ interface Tab {
   received: number[]
   /** What this tab sent, with what `send` answered. */
   sends: Array<{ payload: string; result: SendResult; volatile?: boolean }>
+  /** The frames it wrote with `sendFrame` (a protocol layer's primitive), with every outcome it was told. */
+  frames: Array<{ payload: string; settled: boolean[] }>
   /** Released by its consumer, or its renderer died. */
   gone: 'released' | 'crashed' | null
   frozen: boolean
@@ -120,7 +123,7 @@ class TabsWorld {
     readonly via: 'locks' | 'worker',
   ) {
     if (via === 'worker') {
-      const tab = { index: -1, received: [], sends: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
+      const tab = { index: -1, received: [], sends: [], frames: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
       tab.env = createManualEnvironment({ random, WebSocket: this.socketClass(tab) }, this.profile)
       this.worker = { tab, ...memoryWorker({ idleTimeout: 0, ...defaults, environment: tab.env }) }
     }
@@ -137,7 +140,7 @@ class TabsWorld {
   }
 
   openTab(): Tab {
-    const tab = { index: this.tabs.length, received: [], sends: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
+    const tab = { index: this.tabs.length, received: [], sends: [], frames: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
     const worker = this.worker
     const create = () => worker!.create(tab.env.tab)
     tab.env = createManualEnvironment({ random: this.random, WebSocket: this.socketClass(tab), ...(worker ? { SharedWorker: class {} } : {}) }, this.profile)
@@ -233,6 +236,17 @@ const send = fc.tuple(index, fc.nat(2), sendOptions).map(([i, n, options]) =>
     })
   }),
 )
+/** `sendFrame`: written once on the leader's socket in hand and told so, or told it was not (then never written). */
+const sendFrame = index.map((i) =>
+  onTab('sendFrame', i, (tab, world) => {
+    const payload = `f${world.nextSend++}`
+    tab.env.tab.run(() => {
+      const frame = { payload, settled: [] as boolean[] }
+      tab.frames.push(frame)
+      tab.connection.sendFrame(payload, (written) => frame.settled.push(written))
+    })
+  }),
+)
 const accept = fc.constant(command('accept', (world) => world.serverSockets(0).forEach((s) => world.server(s, (socket) => socket.accept()))))
 const frames = fc.nat(2).map((n) =>
   command(`frames×${n + 1}`, (world) => {
@@ -250,6 +264,7 @@ const commands = [
   send,
   send,
   send,
+  sendFrame,
   accept,
   accept,
   frames,
@@ -319,6 +334,12 @@ function checkAlways(world: TabsWorld): void {
     for (const { payload } of tab.sends) {
       const n = world.writes(payload)
       if (n > 1) fail(`tab ${tab.index}'s ${payload} was written ${n} times`)
+    }
+    for (const { payload, settled } of tab.frames) {
+      const n = world.writes(payload)
+      if (n > 1) fail(`tab ${tab.index}'s frame ${payload} was written ${n} times`)
+      if (settled.length > 1) fail(`tab ${tab.index}'s frame ${payload} was told ${settled.join(', then ')}`)
+      if (settled[0] === false && n > 0) fail(`tab ${tab.index}'s frame ${payload} was told unwritten, yet written`)
     }
   }
 }
@@ -407,6 +428,9 @@ async function heal(world: TabsWorld): Promise<void> {
     if (unwritten.length > dropped + uncertain) {
       fail(`tab ${tab.index}: ${unwritten.length} sends never written (${unwritten.map((s) => `${s.payload} ${s.result}`).join(', ')}) but dropped ${dropped} + uncertain ${uncertain}; ${states}`)
     }
+    // Every frame was told its outcome.
+    const untold = tab.frames.filter((f) => f.settled.length === 0)
+    if (untold.length > 0) fail(`tab ${tab.index}: frames ${untold.map((f) => f.payload).join(', ')} never told written or not; ${states}`)
   }
 }
 
