@@ -29,7 +29,7 @@ const FEATURES = {
     'src/core/redact.ts': 'export const redactSecrets = (text) => text; export const redactError = (error) => error',
   },
   'online/offline, visibility and page-lifecycle handling': {
-    'src/core/environment.ts': 'export function resolveEnvironment(o = {}) { return { WebSocket: globalThis.WebSocket, setTimeout, clearTimeout, now: Date.now, random: Math.random, isOnline: () => true, isVisible: () => true, subscribe: () => () => {}, ...o } }',
+    'src/core/environment.ts': 'export function resolveEnvironment(o = {}) { return { WebSocket: globalThis.WebSocket, setTimeout, clearTimeout, now: Date.now, random: Math.random, isOnline: () => true, isVisible: () => true, subscribe: () => () => {}, ...o } }; export const steadyClock = (now) => now',
   },
   'per-frame batching of messages (messageBuffer)': {
     'src/vue/messageBuffer.ts': "import { shallowRef, triggerRef } from 'vue'; export const FRAME_FALLBACK_MS = 0; export function createMessageBuffer(max) { const a = []; const messages = shallowRef(a); return { messages, push(m) { a.push(m); if (a.length > max) a.shift(); triggerRef(messages) }, clear() { a.length = 0; triggerRef(messages) } } }",
