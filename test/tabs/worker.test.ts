@@ -79,6 +79,20 @@ describe('tabSharing({ via: "worker" })', () => {
     await waitFor(() => server.open() === 0, { message: 'the worker let its socket go' })
   })
 
+  it('a tab back from the bfcache follows a worker whose clock was set back since the group it knew', async () => {
+    const tab = openTab()
+    await waitFor(() => tab.connection.state.status === 'open')
+    tab.env.emit({ type: 'pagehide', persisted: true })
+    await waitFor(() => server.open() === 0, { message: 'the group closed its socket once its only tab left' })
+    // The browser ended the worker meanwhile; the next one runs an hour behind.
+    stopWorker()
+    const scope: SharedWorkerScopeLike = { addEventListener: (_type, listener) => (connect = listener), removeEventListener: () => {} }
+    stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: createManualEnvironment({ now: () => Date.now() - 3_600_000 }, profile) }, scope)
+    tab.env.emit({ type: 'pageshow', persisted: true })
+    await waitFor(() => tab.connection.state.status === 'open', { message: 'the tab follows the new worker' })
+    expect(server.open()).toBe(1)
+  })
+
   it('a tab that crashes right after it made its port (before it held its lock) never counts', async () => {
     const ghost = openTab()
     ghost.env.tab.crash()

@@ -420,7 +420,11 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     if (this.#ending.size > 0) this.#overtaken(message.from, message.e)
     const adopted = message.from !== this.#leader || message.e !== this.#epoch
     if (adopted) {
-      if (!newer(message.e, message.from, this.#epoch, this.#leader)) return this.#fromEnded(message)
+      // Through a SharedWorker (no election) only the worker speaks on this tab's port: the first
+      // word after joining is its group's, whatever its epoch (the clock may have been set back
+      // since the group this tab knew).
+      const fromWorker = !this.#election && this.#leader === null
+      if (!fromWorker && !newer(message.e, message.from, this.#epoch, this.#leader)) return this.#fromEnded(message)
       if (this.#hub && message.from !== this.#id) this.#stepDown()
       this.#adopt(message)
     }

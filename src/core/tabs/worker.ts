@@ -44,6 +44,7 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
   const locks = env.locks ?? (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks
   const groups = new Map<string, Group>()
   const joined = new Map<MessagePortLike, Group>()
+  let lastEpoch = 0
 
   const part = (port: MessagePortLike, group: Group): void => {
     const ids = group.ports.get(port)
@@ -73,7 +74,8 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
         // Frames go to the tabs as they came; each tab decodes them with its own serializer.
         options: { ...mergeOptions(defaults, message.options), serializer: { encode: jsonSerializer.encode, decode: (data) => data } },
         env,
-        epoch: Math.floor(env.now()),
+        // Above every group's before it, whatever the clock did since.
+        epoch: (lastEpoch = Math.max(lastEpoch + 1, Math.floor(env.now()))),
         id: `worker ${tabId()}`,
         post: (leaderMessage) => {
           for (const target of created.ports.keys()) target.postMessage(leaderMessage)
