@@ -5,7 +5,7 @@
  * in-memory ports and `serveTabs()`, a page of its own, holds the socket). fast-check generates
  * sequences of tab commands (open, release, crash, pause and resume as in a debugger, freeze and
  * resume, hide and show, send), server commands (accept, refuse, send a frame on every open
- * socket, drop) and clock steps, with the frames and the sends numbered so that each can be
+ * socket, drop), clock steps forward and the system clock set back, with the frames and the sends numbered so that each can be
  * followed. After every step it checks what must always hold; after a heal (every page running
  * and visible, the server accepting) it checks what must hold in the end:
  *
@@ -96,6 +96,11 @@ class TabsWorld {
   muted = false
   /** The last open() or close() a tab made in the group (null: none, or it may have died with its tab). */
   lastCommand: { op: 'open' | 'close'; tab: Tab } | null = null
+  /**
+   * The system clock was set back: commands that no tab knew of each other (one made while no tab
+   * led) are ordered by the wall clock, so which is the last one is not checked in this run.
+   */
+  clockSetBack = false
 
   /** A tab's code calls open(), close() or reconnect() (which opens too); the clock moves 1 ms (one user, one action at a time). */
   command(tab: Tab, op: 'open' | 'close' | 'reconnect'): void {
@@ -257,6 +262,13 @@ const frames = fc.nat(2).map((n) =>
   }),
 )
 const advance = fc.constantFrom(1, 30, 300, 1_500, 5_000).map((ms) => command(`advance(${ms})`, () => settle(ms), true))
+/** The system clock is set back (by hand, or an NTP correction); no timer fires. */
+const clockBack = fc.constantFrom(1_000, 60_000, 3_600_000).map((ms) =>
+  command(`clockBack(${ms})`, (world) => {
+    vi.setSystemTime(Date.now() - ms)
+    world.clockSetBack = true
+  }),
+)
 /** Each command once; the common ones (a tab opens, sends, frames, the clock) more often. */
 const commands = [
   openTab,
@@ -272,6 +284,7 @@ const commands = [
   frames,
   advance,
   advance,
+  clockBack,
   advance,
   // What the page's code does runs as its task: held while the page is paused.
   index.map((i) =>
@@ -355,7 +368,7 @@ function checkSettled(world: TabsWorld): void {
 function checkLastCommand(world: TabsWorld): void {
   const last = world.lastCommand
   const live = world.live()
-  if (!last || live.length === 0) return
+  if (!last || live.length === 0 || world.clockSetBack) return
   const states = live.map((t) => `tab ${t.index} ${t.connection.state.role} ${t.connection.state.status}`).join(', ')
   for (const tab of live) {
     if (tab.unmounted) {
