@@ -174,8 +174,7 @@ export class Connection<In = unknown, Out = unknown> {
    * `shouldReconnect`, a frame callback) goes on only if no other transition ran meanwhile.
    */
   #turn = 0
-  /** When the link was lost (for `maxElapsed`); null while stable. */
-  /** When the link was lost, on the steady clock (see `steadyClock`). */
+  /** When the link was lost (for `maxElapsed`), on the steady clock; null while stable. */
   #lostAt: number | null = null
   /** `now` for durations: a step back of the system clock is skipped (see `steadyClock`). */
   readonly #steady: () => number

@@ -14,15 +14,19 @@ let stopWorker: () => void
 let connect: (event: { ports: readonly MessagePortLike[] }) => void
 const managers: ConnectionManager[] = []
 
-beforeEach(async () => {
-  server = await startServer()
+/** Starts the worker on a fake scope; it shares the tabs' Web Locks (it learns of a crashed tab through the lock the tab held). */
+function startWorker(environment = createManualEnvironment({}, profile)): void {
   const scope: SharedWorkerScopeLike = {
     addEventListener: (_type, listener) => (connect = listener),
     removeEventListener: () => {},
   }
+  stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0, environment }, scope)
+}
+
+beforeEach(async () => {
+  server = await startServer()
   profile = new MemoryProfile()
-  // The worker shares the tabs' Web Locks: it learns of a crashed tab through the lock the tab held.
-  stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: createManualEnvironment({}, profile) }, scope)
+  startWorker()
 })
 afterEach(async () => {
   for (const m of managers.splice(0)) m.dispose()
@@ -86,8 +90,7 @@ describe('tabSharing({ via: "worker" })', () => {
     await waitFor(() => server.open() === 0, { message: 'the group closed its socket once its only tab left' })
     // The browser ended the worker meanwhile; the next one runs an hour behind.
     stopWorker()
-    const scope: SharedWorkerScopeLike = { addEventListener: (_type, listener) => (connect = listener), removeEventListener: () => {} }
-    stopWorker = serveTabs({ WebSocket: NodeWebSocket, idleTimeout: 0, environment: createManualEnvironment({ now: () => Date.now() - 3_600_000 }, profile) }, scope)
+    startWorker(createManualEnvironment({ now: () => Date.now() - 3_600_000 }, profile))
     tab.env.emit({ type: 'pageshow', persisted: true })
     await waitFor(() => tab.connection.state.status === 'open', { message: 'the tab follows the new worker' })
     expect(server.open()).toBe(1)

@@ -24,6 +24,8 @@ type Events<In> = ConnectionEvents<In>
 type Method = 'open' | 'close' | 'closeForApp' | 'reconnect' | 'send' | 'sendFrame'
 const EVENTS: Array<keyof Events<unknown>> = ['state', 'open', 'message', 'close', 'error', 'frameOut', 'frameIn']
 const CONNECTING: Partial<ConnectionState> = { status: 'connecting', readyState: 0 }
+/** What a close made while loading shows meanwhile. */
+const closedState = (code: number, reason: string): Partial<ConnectionState> => ({ status: 'closed', readyState: 3, lastClose: { ...closeCodeInfo(code), reason, wasClean: true } })
 
 const loadTabs = (): Promise<TabsModule> => import('./connect')
 
@@ -74,11 +76,11 @@ export class LazyTabConnection<In = unknown, Out = unknown> extends Connection<I
   }
 
   override close(code = 1000, reason = ''): void {
-    this.#call('close', [code, reason], { status: 'closed', readyState: 3, lastClose: { ...closeCodeInfo(code), reason, wasClean: true } })
+    this.#call('close', [code, reason], closedState(code, reason))
   }
 
   override closeForApp(code = 1000, reason = ''): void {
-    this.#call('closeForApp', [code, reason], { status: 'closed', readyState: 3, lastClose: { ...closeCodeInfo(code), reason, wasClean: true } })
+    this.#call('closeForApp', [code, reason], closedState(code, reason))
   }
 
   /** While loading: kept, `'queued'` (a volatile message: `'dropped'`, there is no socket to write it on now). */

@@ -25,6 +25,9 @@ interface Owned {
 /** A send to post: its id, its frame, and the time it has left (undefined: no ttl). */
 export type Due = [id: number, data: WebSocketData, ttl: number | undefined]
 
+/** No leader has it: never written, so dropping it loses it for sure (counted as dropped). */
+const unposted = (owned: Owned): boolean => owned.postedTo === null && owned.awaiting === null
+
 export class OwnedSends {
   readonly #queue: ResolvedQueueOptions
   readonly #now: () => number
@@ -63,10 +66,9 @@ export class OwnedSends {
       if (this.#queue.overflow === 'drop-newest') return { id: 0, dropped: 1, uncertain }
       let evict: number | undefined
       for (const [id, owned] of this.#waiting) {
-        if (owned.postedTo === null && owned.awaiting === null) {
-          evict = id
-          break
-        }
+        if (!unposted(owned)) continue
+        evict = id
+        break
       }
       if (evict === undefined) {
         evict = this.#waiting.keys().next().value!
@@ -223,12 +225,11 @@ export class OwnedSends {
    * posted to one that has not confirmed them (it may still write them).
    */
   clear(): { unposted: number; posted: number } {
-    let unposted = 0
-    for (const owned of this.#waiting.values()) if (owned.postedTo === null && owned.awaiting === null) unposted++
-    const posted = this.#waiting.size - unposted
+    const none = [...this.#waiting.values()].filter(unposted).length
+    const posted = this.#waiting.size - none
     this.#waiting.clear()
     this.#accepted.clear()
-    return { unposted, posted }
+    return { unposted: none, posted }
   }
 
   /** In the order sent, up to the first that awaits an ended term; `skip`: already where they go. */

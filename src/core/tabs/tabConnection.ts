@@ -91,6 +91,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   /** The highest epoch this tab heard of (a new term's epoch is above it). */
   #known = 0
   readonly #owned: OwnedSends
+  /** `now` for durations (see `steadyClock`): the ttls of this tab's sends, on the clock of its hub's outbox. */
+  readonly #steady: () => number
   /** `sendFrame` outcomes the leader has not told yet, by id. */
   readonly #unsettled = new Map<number, FrameSettled | undefined>()
   #nextFrame = 1
@@ -118,7 +120,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#transport = transport
     this.#serializer = options.serializer ?? (jsonSerializer as Serializer<In, Out>)
     // Ttls on the clock of the hub's outbox (its `takeQueued` entries come back to `#keep`).
-    this.#owned = new OwnedSends(resolveQueue(options.queue), steadyClock(env.now))
+    this.#steady = steadyClock(env.now)
+    this.#owned = new OwnedSends(resolveQueue(options.queue), this.#steady)
     this.#token = new TokenRelay(options.token)
     const locks = transport.locks
     this.#election = locks
@@ -652,7 +655,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
    * a follower's (`takeQueued` already dropped and counted the expired ones).
    */
   #keep(unsent: OutboxEntry[]): void {
-    const now = steadyClock(this.#env.now)()
+    const now = this.#steady()
     for (const { data, expiresAt } of unsent) {
       try {
         const { dropped, uncertain } = this.#owned.add(data, expiresAt === Infinity ? undefined : expiresAt - now)

@@ -56,12 +56,15 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
         early = null
       }
       let release: (() => void) | undefined
+      let closed = false
       const abort = new AbortController()
       if (!locks) joinNow()
       else {
         locks
           .request(`${group} port ${id}`, { signal: abort.signal }, () =>
             new Promise<void>((resolve) => {
+              // Granted after the port closed (the abort came too late): let it go at once.
+              if (closed) return resolve()
               release = resolve
               joinNow()
             }),
@@ -79,6 +82,7 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
         close() {
           if (!early) port.postMessage({ t: 'part' })
           early = null
+          closed = true
           port.close()
           abort.abort()
           release?.()
