@@ -108,14 +108,20 @@ export class ProtocolClient {
   private readonly stops: (() => void)[]
   /** Is the socket the last `open` announced still in hand? (It ends with a `close`, or a status past `open`.) */
   private socketLive = false
-  private readonly link: TopicLink = {
-    open: () => this.connection.status === 'open',
-    send: (frame) => this.write(frame),
-    report: (error) => this.emitError(new RealtimeProtocolError('callback', `vue-realtime: a topic listener threw: ${(error as Error)?.message ?? String(error)}`, { cause: error })),
-  }
-
+  private readonly link: TopicLink
   constructor(readonly connection: Connection) {
-    this.pending = new PendingAnswers(connection, resolveEnvironment(connection.options.environment))
+    const env = resolveEnvironment(connection.options.environment)
+    this.link = {
+      open: () => this.connection.status === 'open',
+      send: (frame) => this.write(frame),
+      report: (error) => this.emitError(new RealtimeProtocolError('callback', `vue-realtime: a topic listener threw: ${(error as Error)?.message ?? String(error)}`, { cause: error })),
+      later: (fn, ms) => {
+        const timer = env.setTimeout(fn, ms)
+        return () => env.clearTimeout(timer)
+      },
+      random: () => env.random(),
+    }
+    this.pending = new PendingAnswers(connection, env)
     // Made for a connection already open: its socket is in hand without an `open` event.
     this.socketLive = connection.status === 'open'
     this.stops = [
@@ -151,6 +157,7 @@ export class ProtocolClient {
     const handle = subscription.add(listener, options.history ?? 0)
     return () => {
       if (!subscription.remove(handle) || subscription.size > 0 || this.topics.get(topic) !== subscription) return
+      subscription.dispose()
       this.topics.delete(topic)
       this.write({ type: 'unsubscribe', topic })
     }
@@ -229,6 +236,7 @@ export class ProtocolClient {
   dispose(): void {
     for (const stop of this.stops) stop()
     this.pending.rejectAll('closed', 'the protocol client was disposed')
+    for (const state of this.topics.values()) state.dispose()
     this.topics.clear()
     clients.delete(this.connection)
   }

@@ -1,4 +1,5 @@
-import type { AckFrame, MessageFrame, PresenceFrame, PresenceMember, SubscribeFrame, SubscribedFrame } from './protocol'
+import { backoffDelay } from './backoff'
+import { ErrorCode, type AckFrame, type MessageFrame, type PresenceFrame, type PresenceMember, type SubscribeFrame, type SubscribedFrame } from './protocol'
 
 /** What `gap` reports: the replay could not cover what this client missed. */
 export interface GapInfo {
@@ -22,7 +23,9 @@ export interface TopicListener {
   error?(error: Error): void
   /**
    * The server refused the subscription (`forbidden`, `too_many_topics`...): not subscribed on
-   * this socket; the next reconnect asks again. Without it, `error` is called.
+   * this socket; the next reconnect asks again, and a refusal that says "retry later"
+   * (`internal`, `server_full`, `too_many_new_topics`) is asked again on this socket too, after a
+   * backoff. Without it, `error` is called.
    */
   refused?(error: Error): void
   /**
@@ -39,7 +42,17 @@ export interface TopicLink {
   send(frame: SubscribeFrame): void
   /** A listener threw: report it, never let it break the subscription. */
   report(error: unknown): void
+  /** Runs `fn` after `ms` on the connection's timers; returns its canceller. */
+  later(fn: () => void, ms: number): () => void
+  /** Uniform in [0, 1) (the connection's `random`). */
+  random(): number
 }
+
+/** Refusals that say "retry later": the server could not subscribe now (its store is away or full, or a rate window is spent). */
+const TRANSIENT: ReadonlySet<string> = new Set([ErrorCode.Internal, ErrorCode.ServerFull, ErrorCode.TooManyNewTopics])
+
+/** When a subscribe refused for now is asked again on the same socket: 1 s, doubling to 30 s, each at a random point of its slot. */
+const SUBSCRIBE_RETRY = { minDelay: 1_000, maxDelay: 30_000, factor: 2, jitter: 0 }
 
 /** One subscribe in flight: what it asked for. */
 type Ask = Pick<SubscribeFrame, 'since' | 'epoch' | 'history'>
@@ -92,6 +105,10 @@ export class TopicSubscription {
   /** This round's answer to a resume (`since`), and the last answer so far. */
   #resumed: { since: number; recovered: boolean } | null = null
   #answer: SubscribedFrame | null = null
+  /** Cancels the pending retry of a subscribe refused for now (null: none pending). */
+  #retry: (() => void) | null = null
+  /** Refusals for now in a row (the retry's backoff attempt). */
+  #refusals = 0
 
   constructor(
     readonly topic: string,
@@ -117,6 +134,7 @@ export class TopicSubscription {
 
   /** The socket opened: resume the joined subscribers from (epoch, lastSeq), join the new ones. */
   rejoin(): void {
+    this.#cancelRetry()
     this.confirmed = false
     this.#asked = []
     this.#resumed = this.#answer = null
@@ -128,6 +146,7 @@ export class TopicSubscription {
 
   /** The socket is gone: its subscribes will never be answered. What was held is kept for the rejoin. */
   lost(): void {
+    this.#cancelRetry()
     this.confirmed = false
     this.#asked = []
     this.#resumed = this.#answer = null
@@ -196,6 +215,20 @@ export class TopicSubscription {
       this.#each(this.#joinedMembers(), (l) => l.message?.(frame))
     }
     this.#each(this.#members, (l) => (l.refused ? l.refused(error) : l.error?.(error)))
+    // "Retry later": ask again on this socket (the next open would too, but this socket may last).
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string' && TRANSIENT.has(code) && this.#members.size > 0 && this.#retry === null) {
+      const delay = backoffDelay(++this.#refusals, SUBSCRIBE_RETRY, () => this.link.random())
+      this.#retry = this.link.later(() => {
+        this.#retry = null
+        if (this.#asked.length === 0 && this.#members.size > 0 && this.link.open()) this.rejoin()
+      }, delay)
+    }
+  }
+
+  /** The last subscriber left (or the client went away): no retry is pending any more. */
+  dispose(): void {
+    this.#cancelRetry()
   }
 
   /** Any other error about this topic. */
@@ -205,7 +238,14 @@ export class TopicSubscription {
 
   // ── internals ────────────────────────────────────────────────────────────────
 
+  #cancelRetry(): void {
+    this.#retry?.()
+    this.#retry = null
+  }
+
   #ask(ask: Ask): void {
+    // A new subscribe in flight decides now; no retry of an earlier refusal is needed.
+    this.#cancelRetry()
     this.#asked.push(ask)
     this.link.send({ type: 'subscribe', topic: this.topic, ...ask })
   }
@@ -276,6 +316,7 @@ export class TopicSubscription {
     this.epoch = epoch
     this.joined = true
     this.confirmed = true
+    this.#refusals = 0
     this.members = frame.presence
     // Anything held past the head is live: on through the live path (it checks for holes).
     for (const message of held) if (message.seq! > head) this.message(message)

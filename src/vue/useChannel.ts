@@ -125,6 +125,9 @@ export interface UseChannelReturn<T> {
   /**
    * The last error: server refusals, invalid frames, failed publishes, and a connection that
    * failed for good (a fatal close such as 4401, or retries exhausted; cleared once it opens).
+   * A refused subscribe is cleared once a later one joins: the channel asks again on every
+   * reconnect, and after a backoff (1 s, doubling to 30 s) when the server said "retry later"
+   * (`internal`, `server_full`, `too_many_new_topics`).
    */
   error: Readonly<ShallowRef<Error | null>>
   /** The close that ended the last open link, explained (see `useWebSocket`). */
@@ -220,6 +223,8 @@ export function useChannel<T = unknown>(
     presence.value = frame.event === 'leave' ? others : [...others, frame.member]
   }
 
+  /** The error of the last refused subscribe (cleared from `error` once a join succeeds). */
+  let refusal: Error | null = null
   const listener: TopicListener = {
     message(frame) {
       const message = toMessage(frame)
@@ -229,6 +234,8 @@ export function useChannel<T = unknown>(
       call('onMessage', options.onMessage, message)
     },
     subscribed(frame) {
+      // A refusal this join answers is over (a retry after "retry later" got in).
+      if (error.value === refusal) error.value = null
       subscribed.value = true
       recovered.value = frame.recovered
       presence.value = frame.presence
@@ -238,6 +245,7 @@ export function useChannel<T = unknown>(
     refused(cause) {
       subscribed.value = false
       fail(cause)
+      refusal = error.value
     },
     gap(info) {
       recovered.value = false

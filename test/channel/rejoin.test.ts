@@ -4,6 +4,7 @@
  * message exactly once, in sequence order.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { memoryEngine, type RealtimeEngine } from '../../src/server'
 import { createFaultProxy } from '../support/proxy'
 import { waitFor } from '../support/wait'
 import { createRig, range } from './helpers'
@@ -124,5 +125,51 @@ describe('rejoining a topic', () => {
     expect(first.joins[1].recovered).toBe(true)
     expect(late.seqs()).toEqual(range(8, 15))
     expect(first.gaps).toEqual([])
+  })
+
+  it('a resume the server refused for now (its store away: `internal`) is asked again on the same socket and replays what was missed', async () => {
+    // Found by the channel model on two nodes whose Redis restarted: the refusal said "try again
+    // later" and nothing did, so the channel stayed unsubscribed on an open socket for good.
+    const inner = memoryEngine()
+    let storeAway = false
+    const engine: RealtimeEngine = {
+      name: 'memory, its subscribes failing while "away"',
+      ready: () => inner.ready(),
+      publish: (m) => inner.publish(m),
+      broadcast: (m) => inner.broadcast(m),
+      history: (topic, query) => inner.history(topic, query),
+      exists: (topic) => inner.exists(topic),
+      subscribe: (topic, listener) => (storeAway ? Promise.reject(new Error('the store is away')) : inner.subscribe(topic, listener)),
+      announce: (topic, event, member) => inner.announce(topic, event, member),
+      members: (topic) => inner.members(topic),
+      topics: () => inner.topics(),
+      close: () => inner.close(),
+    }
+    const server = await rig.startServer({ engine })
+    server.on('error', () => {}) // the failed subscribes are reported; expected here
+    const proxy = await createFaultProxy({ target: { port: server.port } })
+    rig.defer(() => proxy.close())
+    const c = rig.client(proxy.url())
+    let opens = 0
+    c.connection.on('open', () => opens++)
+    c.open()
+    const watcher = c.watch('room:r')
+    await waitFor(() => watcher.joins.length === 1)
+    for (let i = 1; i <= 2; i++) await server.publish('room:r', i)
+    await waitFor(() => watcher.messages.length === 2)
+
+    storeAway = true
+    proxy.cut()
+    await waitFor(() => watcher.errors.some((e) => (e as { code?: string }).code === 'internal'), { timeout: 10_000 })
+    const socketsSoFar = opens
+    for (let i = 3; i <= 4; i++) await server.publish('room:r', i)
+    storeAway = false
+
+    await waitFor(() => watcher.joins.length === 2, { timeout: 10_000, message: 'the refused resume to be asked again and answered' })
+    await waitFor(() => watcher.messages.length === 4)
+    expect(opens, 'joined on the socket that was refused, without a reconnect').toBe(socketsSoFar)
+    expect(watcher.seqs()).toEqual([1, 2, 3, 4])
+    expect(watcher.joins[1].recovered).toBe(true)
+    expect(watcher.gaps).toEqual([])
   })
 })

@@ -5,12 +5,26 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { MessageFrame, SubscribeFrame, SubscribedFrame } from '../../src/core/protocol'
+import { RealtimeProtocolError } from '../../src/core/protocolError'
 import { TopicSubscription, type GapInfo, type TopicListener } from '../../src/core/topicSubscription'
 
 function setup() {
   const sent: SubscribeFrame[] = []
   const reported: unknown[] = []
-  const topic = new TopicSubscription('t', { open: () => true, send: (f) => sent.push(f), report: (e) => reported.push(e) })
+  /** Timers the subscription armed, in order (`cancelled` once its canceller ran). */
+  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = []
+  const link = {
+    open: () => true,
+    send: (f: SubscribeFrame) => sent.push(f),
+    report: (e: unknown) => reported.push(e),
+    later: (fn: () => void, ms: number) => {
+      const timer = { fn, ms, cancelled: false }
+      timers.push(timer)
+      return () => (timer.cancelled = true)
+    },
+    random: () => 0.5,
+  }
+  const topic = new TopicSubscription('t', link)
   const watch = (history = 0, extra: Partial<TopicListener> = {}) => {
     const seen = { seqs: [] as (number | undefined)[], joins: [] as SubscribedFrame[], gaps: [] as GapInfo[], errors: [] as Error[] }
     const handle = topic.add(
@@ -19,7 +33,7 @@ function setup() {
     )
     return { seen, handle }
   }
-  return { topic, sent, reported, watch }
+  return { topic, sent, reported, watch, timers, link }
 }
 
 const message = (seq: number): MessageFrame => ({ type: 'message', topic: 't', seq, id: `m${seq}`, data: seq, from: 's', ts: 0 })
@@ -77,5 +91,69 @@ describe('TopicSubscription', () => {
     topic.answered(answer(5))
     expect(seen.seqs).toEqual([4, 5])
     expect(seen.joins).toHaveLength(1)
+  })
+
+  describe('a subscribe refused for now ("retry later")', () => {
+    const refusal = (code: string) => new RealtimeProtocolError(code, `refused (${code})`)
+    /** Timers still to run (neither cancelled nor run). */
+    const live = (timers: { cancelled: boolean }[]) => timers.filter((t) => !t.cancelled)
+    const fire = (timer: { fn: () => void; cancelled: boolean }) => {
+      timer.cancelled = true
+      timer.fn()
+    }
+
+    it('is asked again on the same socket after a backoff that grows, from where the subscriber was; a join resets it', () => {
+      const { topic, sent, watch, timers } = setup()
+      const { seen } = watch(0)
+      topic.answered(answer(3))
+      topic.lost()
+      topic.rejoin()
+      expect(sent.at(-1)).toEqual({ type: 'subscribe', topic: 't', since: 3 })
+      topic.refused(refusal('internal'))
+      expect(topic.confirmed).toBe(false)
+      expect(live(timers)).toHaveLength(1)
+      const first = timers[0]
+      fire(first)
+      expect(sent.at(-1)).toEqual({ type: 'subscribe', topic: 't', since: 3 })
+      topic.refused(refusal('server_full'))
+      expect(live(timers)).toHaveLength(1)
+      expect(timers[1].ms).toBeGreaterThan(first.ms)
+      fire(timers[1])
+      topic.message(message(4))
+      topic.answered(answer(4))
+      expect(seen.seqs).toEqual([4])
+      expect(topic.confirmed).toBe(true)
+      // Refused again later: the backoff starts over.
+      topic.lost()
+      topic.rejoin()
+      topic.refused(refusal('too_many_new_topics'))
+      expect(timers.at(-1)!.ms).toBe(first.ms)
+    })
+
+    it('is not asked again when the refusal is final, another subscribe decides, or the socket or subscriber went', () => {
+      const { topic, watch, timers } = setup()
+      const { handle } = watch(0)
+      topic.refused(refusal('forbidden'))
+      topic.rejoin()
+      topic.refused(refusal('too_many_topics'))
+      expect(timers).toHaveLength(0)
+      // A later subscribe in flight decides: the earlier refusal only informs.
+      topic.rejoin()
+      topic.add({}, 0)
+      topic.refused(refusal('internal'))
+      expect(timers).toHaveLength(0)
+      topic.refused(refusal('internal'))
+      expect(live(timers)).toHaveLength(1)
+      topic.lost()
+      expect(live(timers)).toHaveLength(0)
+      topic.rejoin()
+      topic.refused(refusal('internal'))
+      topic.rejoin()
+      expect(live(timers)).toHaveLength(0)
+      topic.refused(refusal('internal'))
+      topic.remove(handle)
+      topic.dispose()
+      expect(live(timers)).toHaveLength(0)
+    })
   })
 })

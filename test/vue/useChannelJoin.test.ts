@@ -143,6 +143,31 @@ describe('useChannel joins', () => {
     await waitFor(() => first.messages.value.length === 1 && second.messages.value.length === 1)
   })
 
+  it('a subscribe refused for now (`internal`) is asked again on the same socket; once it joins, `error` is cleared', async () => {
+    let broken = true
+    const server = await startServer({
+      authorize: () => {
+        if (broken) throw new Error('the permission store is away')
+        return true
+      },
+    })
+    server.on('error', () => {}) // the throwing hook is reported; expected here
+    const m = manager()
+    const [channel] = mountChannels(() => [useChannel<number>('room:later', { url: server.url, manager: m })])
+    await waitFor(() => channel.error.value !== null)
+    expect(channel.error.value).toMatchObject({ code: 'internal' })
+    expect(channel.subscribed.value).toBe(false)
+    const connection = m.get(server.url, 'vue-realtime.v1')!
+    let opens = 0
+    connection.on('open', () => opens++)
+    broken = false
+    await waitFor(() => channel.subscribed.value, { timeout: 10_000, message: 'the refused subscribe to be asked again' })
+    expect(channel.error.value).toBeNull()
+    expect(opens, 'asked again on the same socket').toBe(0)
+    await server.publish('room:later', 1)
+    await waitFor(() => channel.messages.value.length === 1)
+  })
+
   it('publish() without a connection or a topic rejects and leaves no pending entry (bug 16)', async () => {
     const server = await startServer()
     const url = ref<string | undefined>(undefined)
