@@ -1,29 +1,42 @@
 /**
  * Model-based test of channels (issue 14): fast-check generates sequences of publishes (new
  * id, the same id again, ephemeral), topic and URL switches (also racing a live message),
- * server drops (cut, reset, blackhole), server restarts (memory or persistent store),
- * offline/online, clock jumps and user closes, and runs them against the real server behind
- * the loopback fault proxy, with two `useChannel` views on one manager. After every step:
- * - each view's messages are of its topic, stored by the server under that seq and id, in
- *   sequence order, each once, with no hole (nor a jump to another numbering) unless the view
- *   was told of a gap;
- * - no publish timed out on a link that stayed open and healthy;
+ * server drops (cut, reset, blackhole both ways or of replies only), server stops (1012) and
+ * restarts, offline/online, clock jumps and user closes, and runs them against real servers
+ * behind the loopback fault proxy, with two `useChannel` views on one manager. The store is
+ * drawn per run: one server on the memory engine (a restart numbers anew), one on SQLite (a
+ * restart keeps everything), or two nodes on one real redis-server, where the proxy is the load
+ * balancer (it can send new connections to the other node) and Redis can kill its pub/sub
+ * connections or restart with its data gone. After every step:
+ * - each view's messages are of its topic, stored by a server under that (epoch, seq) and id,
+ *   in sequence order, each once, with no hole (nor a jump to another numbering) unless the
+ *   view was told of a gap;
+ * - no publish timed out on a link that stayed open and healthy (nor across a Redis fault);
  * - a connection the user closed stays closed.
- * At the end, with every fault healed: every view is joined and live, a publish from each view
- * is acked, every publish promise settled (once), failed publishes are the only ones listed as
- * pending, and after dispose nothing is pending and no timer is left.
+ * At the end, with every fault healed (every node running and reaching Redis): every view is
+ * joined and live, a publish from each view is acked, every publish promise settled (once),
+ * every acked publish is stored under the (epoch, seq) of its ack, failed publishes are the
+ * only ones listed as pending, and after dispose nothing is pending and no timer is left. No
+ * server reported an error, except that it could not reach a Redis that went away.
  *
- * FC_RUNS sets the number of runs (default 40, about 15 s). Reproduce a failure with the seed
- * it prints: FC_SEED=<seed> FC_PATH=<path> FC_REPLAY=<replayPath>. FC_DEBUG=1 prints every
- * run's commands.
+ * FC_RUNS sets the number of runs (default 40, about 30 s); FC_KIND=memory|sqlite|redis runs
+ * one store only. Reproduce a failure with the seed it prints: FC_SEED=<seed> FC_PATH=<path>
+ * FC_REPLAY=<replayPath> (and the same FC_KIND). FC_DEBUG=1 prints every run's commands. The
+ * Redis runs start their own redis-server (Debian's `redis-server`).
  */
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { createClient } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/wait'
-import { ChannelWorld, PUBLISH_TIMEOUT, TOPICS, URLS, type View } from './channelWorld'
+import type { RealtimeServer } from '../../src/server'
+import { startRedis, type RedisServer } from '../support/redis'
+import { ChannelWorld, PUBLISH_TIMEOUT, TOPICS, URLS, type StoreKind, type View } from './channelWorld'
 
 interface Model {
-  serverUp: boolean
+  kind: StoreKind
+  /** Which nodes run (one, or two on Redis). */
+  up: boolean[]
+  routed: number
   online: boolean
   blackholed: boolean
 }
@@ -49,7 +62,7 @@ async function quiet(world: ChannelWorld, timeout = 1_500): Promise<void> {
 
 function checkView(world: ChannelWorld, view: View): void {
   const messages = view.channel.messages.value
-  let before: number[] = []
+  let before: string[] = []
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]
     const where = `view ${view.index} message #${i} (${m.topic} seq ${m.seq}, id ${String(m.id)})`
@@ -97,7 +110,18 @@ const always = () => true
 
 // ── commands ───────────────────────────────────────────────────────────────────
 
+/** A node publishes; on Redis it may refuse while its Redis is away (it says so and loses nothing). */
+async function serverPublish(w: ChannelWorld, server: RealtimeServer | null, topic: string): Promise<void> {
+  try {
+    await server?.publish(topic, { n: ++w.counter, by: 'server' })
+  } catch (error) {
+    if (w.kind !== 'redis' || !/redisEngine: Redis at .* is unreachable/.test((error as Error).message)) throw error
+  }
+}
+
 const view = fc.constantFrom(0, 1)
+/** A server node (taken modulo the nodes the run has: with one server, always it). */
+const node = fc.constantFrom(0, 1)
 
 const publish = fc.tuple(view, fc.constantFrom('new', 'again', 'ephemeral')).map(([v, kind]) =>
   command(`publish(view ${v}, ${kind})`, always, (_m, w) => {
@@ -117,9 +141,9 @@ const commands = [
   publish,
   publish,
   publish,
-  fc.constantFrom(...TOPICS).map((topic) =>
-    command(`server publishes to ${topic}`, (m) => m.serverUp, async (_m, w) => {
-      await w.server?.publish(topic, { n: ++w.counter, by: 'server' })
+  fc.tuple(fc.constantFrom(...TOPICS), node).map(([topic, n]) =>
+    command(`node ${n} publishes to ${topic}`, (m) => m.up[n % m.up.length], async (_m, w) => {
+      await serverPublish(w, w.nodes[n % w.nodes.length], topic)
     }),
   ),
   fc.tuple(view, fc.constantFrom<string | undefined>(...TOPICS, ...TOPICS, undefined)).map(([v, topic]) =>
@@ -129,8 +153,8 @@ const commands = [
   ),
   // Races: a live message in flight while a view leaves and rejoins, or two views swap topics.
   fc.tuple(fc.constantFrom(...TOPICS), view, fc.constantFrom('A→B→A', 'swap')).map(([topic, v, how]) =>
-    command(`server publishes to ${topic}, at once view ${v} ${how}`, (m) => m.serverUp, async (_m, w) => {
-      await w.server?.publish(topic, { n: ++w.counter, by: 'server' })
+    command(`server publishes to ${topic}, at once view ${v} ${how}`, (m) => m.up[m.routed], async (_m, w) => {
+      await serverPublish(w, w.server, topic)
       const [one, other] = [w.views[v], w.views[1 - v]]
       if (how === 'swap') {
         ;[one.topic.value, other.topic.value] = [other.topic.value, one.topic.value]
@@ -171,16 +195,43 @@ const commands = [
       m.blackholed = w.blackholed = false
     }),
   ),
+  node.map((n) =>
+    command(`node ${n} stops (1012)`, (m) => m.up[n % m.up.length], async (m, w) => {
+      await w.stopServer(n % w.nodes.length)
+      m.up[n % m.up.length] = false
+    }),
+  ),
+  node.map((n) =>
+    command(`node ${n} starts on the same port`, (m) => !m.up[n % m.up.length], async (m, w) => {
+      await w.startServer(n % w.nodes.length)
+      m.up[n % m.up.length] = true
+    }),
+  ),
+  // Replies held back, requests let through: a publish arrives and is stored, its ack never comes.
   fc.constant(
-    command('server stop (1012)', (m) => m.serverUp, async (m, w) => {
-      await w.stopServer()
-      m.serverUp = false
+    command('proxy blackholes replies', (m) => !m.blackholed, (m, w) => {
+      w.proxy.blackhole('down')
+      w.blackholes++
+      m.blackholed = w.blackholed = true
+    }),
+  ),
+  // Two nodes on Redis: the load balancer sends new connections to the other node.
+  fc.constant(
+    command('balancer routes to the other node', (m) => m.kind === 'redis', (m, w) => {
+      m.routed = 1 - m.routed
+      w.route(m.routed)
     }),
   ),
   fc.constant(
-    command('server start on the same port', (m) => !m.serverUp, async (m, w) => {
-      await w.startServer()
-      m.serverUp = true
+    command('redis kills every pub/sub connection', (m) => m.kind === 'redis', async (_m, w) => {
+      w.redisFaults++
+      await redisCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub'])
+    }),
+  ),
+  fc.constant(
+    command('redis restarts (its data gone)', (m) => m.kind === 'redis', async (_m, w) => {
+      w.redisFaults++
+      await redis.restart()
     }),
   ),
   fc.constant(
@@ -226,7 +277,13 @@ const commands = [
 async function finish(world: ChannelWorld): Promise<void> {
   if (world.blackholed) world.proxy.resume()
   world.env.emit({ type: 'online' })
-  if (!world.server) await world.startServer()
+  for (let node = 0; node < world.nodes.length; node++) if (!world.nodes[node]) await world.startServer(node)
+  // Every node reaches its Redis again (after a restart, within its client's reconnect backoff).
+  if (world.kind === 'redis') {
+    for (const node of world.nodes) {
+      await waitFor(() => node!.publish('model:probe', { n: 0, by: 'probe' }), { timeout: 10_000, message: 'every node to reach Redis again' })
+    }
+  }
   await waitFor(() => [...world.manager.connections.values()].every((c) => c.status !== 'closing'), { timeout: 5_000, message: 'user closes to complete' })
   for (const view of world.views) {
     if (!view.topic.value || !view.url.value) continue
@@ -237,11 +294,15 @@ async function finish(world: ChannelWorld): Promise<void> {
     }
   }
   const live = world.views.filter((v) => v.topic.value && v.url.value)
-  // Joined on a socket of the server now running (a stop resolves before clients see their close).
+  // Joined on a socket of a server now running (a stop resolves before clients see their close).
   const server = world.server!
-  await waitFor(() => live.every((v) => v.channel.subscribed.value && server.clients.has(v.channel.clientId.value ?? '')), {
+  const running = (clientId: string | null | undefined) => world.nodes.some((n) => n?.clients.has(clientId ?? ''))
+  await waitFor(() => live.every((v) => v.channel.subscribed.value && running(v.channel.clientId.value)), {
     timeout: 10_000,
-    message: 'every view to join the running server after healing',
+    message: () =>
+      `every view to join the running server after healing (${live
+        .map((v) => `view ${v.index}: ${v.channel.status.value}, subscribed ${v.channel.subscribed.value}, error ${v.channel.error.value?.message ?? 'none'}, on a running node ${running(v.channel.clientId.value)}`)
+        .join('; ')})`,
   })
 
   // Live: a server publish reaches every view of its topic; a publish from each view is acked and seen.
@@ -269,7 +330,7 @@ async function finish(world: ChannelWorld): Promise<void> {
     if (record.ephemeral || !record.outcome || !('ack' in record.outcome)) continue
     const seq = record.outcome.ack.seq
     expect(seq, `the ack of stored publish ${record.id} has a seq`).toBeTypeOf('number')
-    if (world.persistent) expect(world.truth.get(`0|${record.topic}|${seq}`), `acked ${record.id} is stored under seq ${seq}`).toBe(record.id)
+    expect(world.truth.get(`${record.outcome.ack.epoch}|${record.topic}|${seq}`), `acked ${record.id} is stored under seq ${seq}`).toBe(record.id)
   }
   await waitFor(() => world.views.every((v) => v.channel.pending.value.every((p) => p.state === 'failed')), {
     timeout: 2_000,
@@ -290,37 +351,66 @@ async function finish(world: ChannelWorld): Promise<void> {
   await waitFor(() => world.timers.live.size === 0, { timeout: 3_000, message: 'no timer left after dispose' })
 }
 
-describe('channels, model-based, against the real server behind the fault proxy', () => {
-  it('keep every invariant under generated sequences of publishes, switches and faults', async () => {
+/** The redis-server of the Redis runs (one for the file; each run keys its topics under its own prefix). */
+let redis: RedisServer
+let runs = 0
+/** A short-lived admin connection (the server may have restarted since the last one). */
+async function redisCommand(args: string[]): Promise<void> {
+  const admin = createClient({ url: redis.url })
+  admin.on('error', () => {})
+  try {
+    await admin.connect()
+    await admin.sendCommand(args)
+  } finally {
+    admin.destroy()
+  }
+}
+const RUNS = Number(process.env.FC_RUNS ?? 40)
+/** Which stores to draw from: all three, or FC_KIND=memory|sqlite|redis. */
+const KINDS: StoreKind[] = ['memory', 'sqlite', 'redis'].includes(process.env.FC_KIND ?? '') ? [process.env.FC_KIND as StoreKind] : ['memory', 'sqlite', 'redis']
+
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+async function runModel(kind: StoreKind, cmds: Iterable<Cmd>): Promise<void> {
+  const world = new ChannelWorld(kind, { server: redis, prefix: `model${++runs}:` })
+  try {
+    await world.start()
+    await quiet(world, 5_000)
+    const model: Model = { kind, up: world.nodes.map(() => true), routed: 0, online: true, blackholed: false }
+    await fc.asyncModelRun(() => ({ model, real: world }), cmds)
+    await finish(world)
+    if (process.env.FC_DEBUG) console.log(kind, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '))
+  } finally {
+    await world.dispose()
+    world.cleanupFiles()
+  }
+  // Shutdowns included: a server that reports an error lost or mishandled something, except
+  // that it could not reach a Redis that went away (it refused what needed it, saying so).
+  const unexpected = world.serverErrors.filter((e) => !(world.redisFaults > 0 && /redisEngine: Redis at \S+ is unreachable/.test(e)))
+  expect(unexpected, 'errors the server reported').toEqual([])
+}
+
+describe('channels, model-based, against real servers behind the fault proxy', () => {
+  it('keep every invariant under generated sequences of publishes, switches and faults (memory, SQLite, two nodes on Redis)', async () => {
     const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.FC_REPLAY }), async (persistent, cmds) => {
-        const world = new ChannelWorld(persistent)
-        try {
-          await world.start()
-          await quiet(world, 5_000)
-          await fc.asyncModelRun(() => ({ model: { serverUp: true, online: true, blackholed: false }, real: world }), cmds)
-          await finish(world)
-          if (process.env.FC_DEBUG) console.log(String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '))
-        } finally {
-          await world.dispose()
-          world.cleanupFiles()
-        }
-        // Shutdowns included: a server that reports an error lost or mishandled something.
-        expect(world.serverErrors, 'errors the server reported').toEqual([])
-      }),
+      fc.asyncProperty(fc.constantFrom(...KINDS), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.FC_REPLAY }), runModel),
       {
-        numRuns: Number(process.env.FC_RUNS ?? 40),
+        numRuns: RUNS,
         ...(seed !== undefined ? { seed, path: process.env.FC_PATH } : {}),
-        plugins: [fc.interruptAfterTimeLimit(150_000)],
       },
     )
-  }, 200_000)
+  }, 200_000 + RUNS * 3_000)
 })
 
 describe('channels, shrunk counterexamples', () => {
   it('a blackholed link, a server stop and a URL switch: the server reports no error (its engine closed before the cut sockets left)', async () => {
-    const world = new ChannelWorld(false)
+    const world = new ChannelWorld('memory')
     try {
       await world.start()
       await quiet(world, 5_000)

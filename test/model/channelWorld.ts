@@ -1,8 +1,10 @@
 /**
- * The real system the channel model drives: a real protocol server (persistent store or
- * memory) behind the loopback fault proxy, one `ConnectionManager` with an injected
- * environment (offline/online, a clock that can jump, counted timers), and two `useChannel`
- * views in their own effect scopes. Everything a check needs is recorded here.
+ * The real system the channel model drives: real protocol servers behind the loopback fault
+ * proxy, one `ConnectionManager` with an injected environment (offline/online, a clock that
+ * can jump, counted timers), and two `useChannel` views in their own effect scopes. The store
+ * is drawn per run: one server on the memory engine, one on SQLite (`dataDir`), or two nodes on
+ * one real redis-server (`redisEngine`), with the proxy as the load balancer that routes new
+ * connections to one of them. Everything a check needs is recorded here.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +17,8 @@ import { ConnectionManager } from '../../src/core/manager'
 import { ProtocolClient } from '../../src/core/protocolClient'
 import type { AckFrame } from '../../src/core/protocol'
 import type { WebSocketConstructor } from '../../src/core/types'
-import { createRealtimeServer, type RealtimeServer } from '../../src/server'
+import { createRealtimeServer, redisEngine, type RealtimeEngine, type RealtimeServer } from '../../src/server'
+import type { RedisServer } from '../support/redis'
 import { useChannel, type ChannelMessage, type UseChannelReturn } from '../../src/vue/useChannel'
 import { createFaultProxy, type FaultProxy } from '../support/proxy'
 
@@ -25,6 +28,9 @@ export const URLS = ['/?v=0', '/?v=1'] as const
 export const PUBLISH_TIMEOUT = 4_000
 /** Small, so a long outage trims history and the replay must say `recovered: false`. */
 export const HISTORY_LIMIT = 12
+
+/** Where the servers keep topics: one memory server, one SQLite server, or two nodes on one Redis. */
+export type StoreKind = 'memory' | 'sqlite' | 'redis'
 
 export type Payload = { n: number; by: string }
 
@@ -78,13 +84,19 @@ function countingTimers() {
 }
 
 export class ChannelWorld {
-  server: RealtimeServer | null = null
+  /** The server nodes (one, or two on Redis); null while stopped. */
+  readonly nodes: (RealtimeServer | null)[]
+  /** Each node's port (a restarted node keeps it). */
+  readonly ports: number[]
+  /** Each node's Redis engine (a server leaves an engine it was given to its owner to close). */
+  readonly engines: (RealtimeEngine | null)[]
+  /** The node the proxy sends new connections to. */
+  routed = 0
   proxy!: FaultProxy
-  port = 0
-  /** Server instances started; with a memory store each one numbers topics from scratch. */
-  generation = 0
-  /** What the servers stored: `${generation}|${topic}|${seq}` → id (generation 0 for a persistent store). */
+  /** What the servers stored: `${epoch}|${topic}|${seq}` → id (a memory server that restarted, or a Redis that did, numbers anew under a new epoch). */
   readonly truth = new Map<string, string | number>()
+  /** Every epoch the truth has messages under. */
+  readonly epochs = new Set<string>()
   readonly timers = countingTimers()
   clockOffset = 0
   readonly env = createManualEnvironment({
@@ -102,6 +114,8 @@ export class ChannelWorld {
   blackholed = false
   /** Blackholes so far: a publish that waited across one may time out on an "open" link. */
   blackholes = 0
+  /** Redis faults so far (a restart, killed pub/sub connections): a publish that waited across one may time out on an open link. */
+  redisFaults = 0
   /** Close events per connection: a publish that waited across one may time out. */
   readonly closes = new WeakMap<Connection, number>()
   counter = 0
@@ -109,8 +123,20 @@ export class ChannelWorld {
   /** What any server instance reported through its `error` event: must stay empty. */
   readonly serverErrors: string[] = []
 
-  constructor(readonly persistent: boolean) {
-    this.dataDir = persistent ? mkdtempSync(join(tmpdir(), 'vue-realtime-model-')) : undefined
+  /**
+   * @param kind where topics live
+   * @param redis the redis-server for `'redis'` (each world keys its topics under `prefix`)
+   */
+  constructor(
+    readonly kind: StoreKind,
+    readonly redis?: { server: RedisServer; prefix: string },
+  ) {
+    if (kind === 'redis' && !redis) throw new Error('a Redis world needs a redis-server')
+    const count = kind === 'redis' ? 2 : 1
+    this.nodes = Array.from({ length: count }, () => null)
+    this.ports = Array.from({ length: count }, () => 0)
+    this.engines = Array.from({ length: count }, () => null)
+    this.dataDir = kind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'vue-realtime-model-')) : undefined
     this.manager = new ConnectionManager({
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       environment: this.env,
@@ -124,40 +150,60 @@ export class ChannelWorld {
     })
   }
 
+  /** The node new connections reach (null while it is stopped). */
+  get server(): RealtimeServer | null {
+    return this.nodes[this.routed]
+  }
+
   async start(): Promise<void> {
-    await this.startServer()
-    this.proxy = await createFaultProxy({ target: { port: this.port } })
+    for (let node = 0; node < this.nodes.length; node++) await this.startServer(node)
+    this.proxy = await createFaultProxy({ target: { port: this.ports[0] } })
     for (const index of [0, 1]) this.views.push(this.mountView(index))
   }
 
-  async startServer(): Promise<void> {
+  /** Starts node `node` (on the port it had, if it ran before). */
+  async startServer(node = this.routed): Promise<void> {
+    const engine = this.kind === 'redis' ? redisEngine({ url: this.redis!.server.url, prefix: this.redis!.prefix, historyLimit: HISTORY_LIMIT }) : null
     const server = createRealtimeServer({
       host: '127.0.0.1',
-      port: this.port,
+      port: this.ports[node],
       historyLimit: HISTORY_LIMIT,
       ...(this.dataDir ? { dataDir: this.dataDir } : {}),
+      ...(engine ? { engine } : {}),
     })
-    server.on('error', (error) => this.serverErrors.push(error.message))
+    server.on('error', (error) => this.serverErrors.push(`node ${node}: ${error.message}`))
     await server.ready
-    this.port = server.port
-    const generation = this.persistent ? 0 : ++this.generation
+    this.ports[node] = server.port
     server.on('publish', (m) => {
-      if (m.seq !== undefined) this.truth.set(`${generation}|${m.topic}|${m.seq}`, m.id)
+      if (m.seq === undefined || m.epoch === undefined) return
+      this.truth.set(`${m.epoch}|${m.topic}|${m.seq}`, m.id)
+      this.epochs.add(m.epoch)
     })
-    this.server = server
+    this.nodes[node] = server
+    this.engines[node] = engine
   }
 
-  async stopServer(): Promise<void> {
-    const server = this.server
-    this.server = null
+  /** Stops node `node` as a deploy does (1012), then closes its engine. */
+  async stopServer(node = this.routed): Promise<void> {
+    const server = this.nodes[node]
+    const engine = this.engines[node]
+    this.nodes[node] = null
+    this.engines[node] = null
     await server?.close({ code: 1012, timeout: 200 })
+    await engine?.close()
   }
 
-  /** The server instances that stored `message` under its seq and id (empty: none did). */
-  storedBy(message: ChannelMessage<Payload>): number[] {
-    const found: number[] = []
-    for (let g = this.persistent ? 0 : 1; g <= (this.persistent ? 0 : this.generation); g++) {
-      if (this.truth.get(`${g}|${message.topic}|${message.seq}`) === message.id) found.push(g)
+  /** New connections go to node `node` from now on (current ones stay where they are). */
+  route(node: number): void {
+    this.routed = node
+    this.proxy.retarget({ port: this.ports[node] })
+  }
+
+  /** The epochs under which a server stored `message` under its seq and id (empty: none did). */
+  storedBy(message: ChannelMessage<Payload>): string[] {
+    const found: string[] = []
+    for (const epoch of this.epochs) {
+      if (this.truth.get(`${epoch}|${message.topic}|${message.seq}`) === message.id) found.push(epoch)
     }
     return found
   }
@@ -203,6 +249,7 @@ export class ChannelWorld {
     const wasOpen = connection?.status === 'open' && !this.blackholed
     const closes = connection && this.closes.get(connection)
     const blackholes = this.blackholes
+    const redisFaults = this.redisFaults
     view.channel.publish(data, { id, ephemeral: options.ephemeral }).then(
       (ack) => {
         record.settled++
@@ -211,7 +258,13 @@ export class ChannelWorld {
       (error: Error & { code?: string }) => {
         record.settled++
         record.outcome = { error }
-        const stayedOpen = wasOpen && connection.status === 'open' && this.closes.get(connection) === closes && this.blackholes === blackholes && !this.blackholed
+        const stayedOpen =
+          wasOpen &&
+          connection.status === 'open' &&
+          this.closes.get(connection) === closes &&
+          this.blackholes === blackholes &&
+          !this.blackholed &&
+          this.redisFaults === redisFaults
         if (error.code === 'timeout' && stayedOpen) record.lostOnOpenLink = `${id} timed out on ${connection.key}, open and healthy throughout`
       },
     )
@@ -229,7 +282,7 @@ export class ChannelWorld {
     for (const view of this.views) view.scope.stop()
     this.manager.dispose()
     await this.proxy?.close()
-    await this.stopServer()
+    for (let node = 0; node < this.nodes.length; node++) await this.stopServer(node)
   }
 
   cleanupFiles(): void {

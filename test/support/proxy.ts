@@ -48,6 +48,8 @@ export interface FaultProxy extends EventEmitter {
   resetAfter(bytes: number): void
   /** Add `ms` of latency to every chunk, both ways, order kept. `0` turns it off. */
   delay(ms: number): void
+  /** Forward connections made from now on to `target` (a load balancer choosing another node); current ones are kept. */
+  retarget(target: { host?: string; port: number }): void
   /** Refuse new connections (`true`) or accept them again (`false`); current ones are kept. */
   refuse(on: boolean, mode?: RefuseMode): Promise<void>
   /** Connections through the proxy not yet closed on both sides (a blackholed link counts until resumed or cut). */
@@ -179,8 +181,8 @@ interface Link {
 }
 
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const targetHost = options.target.host ?? '127.0.0.1'
-  const targetPort = options.target.port
+  let targetHost = options.target.host ?? '127.0.0.1'
+  let targetPort = options.target.port
   const settings: Settings = { delayMs: 0 }
   const links = new Set<Link>()
   const emitter = new EventEmitter()
@@ -298,6 +300,10 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     },
     delay(ms: number) {
       settings.delayMs = Math.max(0, ms)
+    },
+    retarget(target: { host?: string; port: number }) {
+      targetHost = target.host ?? '127.0.0.1'
+      targetPort = target.port
     },
     async refuse(on: boolean, mode: RefuseMode = 'reset') {
       const wasClosed = refusing === 'close'
