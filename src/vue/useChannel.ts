@@ -276,11 +276,15 @@ export function useChannel<T = unknown>(
       leave()
       // Another room: its messages, members and recovery state are not this one's.
       if (previous && previous[1] !== name) reset()
-      if (!connection || !name) return
+      // The connection's protocol client reads its frames from the channel's acquire on, also
+      // while no topic is set: the server's `welcome` (this client's id) comes once per socket.
+      const protocol = connection ? ProtocolClient.for(connection) : undefined
+      clientId.value = protocol?.clientId ?? null
+      if (protocol) stops.push(protocol.onWelcome((welcome) => (clientId.value = welcome.clientId)))
+      if (!connection || !protocol || !name) return
       // Another connection (a changed URL) joins afresh and replays the history: never shown twice.
       if (shown) reset()
-      client = ProtocolClient.for(connection)
-      clientId.value = client.clientId
+      client = protocol
       try {
         stops.push(client.subscribe(name, listener, { history: options.history ?? DEFAULT_HISTORY }))
       } catch (cause) {
@@ -289,7 +293,6 @@ export function useChannel<T = unknown>(
       }
       shown = true
       stops.push(
-        client.onWelcome((welcome) => (clientId.value = welcome.clientId)),
         client.onError(fail),
         // Joined means joined on the socket in hand: any other status (a socket replaced by
         // reconnect(), closing, lost) waits for the next `subscribed`.

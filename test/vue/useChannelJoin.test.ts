@@ -168,6 +168,20 @@ describe('useChannel joins', () => {
     await waitFor(() => channel.messages.value.length === 1)
   })
 
+  it('a channel given its topic after its socket opened knows its clientId (the welcome came before the topic)', async () => {
+    // Found by the channel model: a view that switched URL with no topic, then got one, showed
+    // clientId null for the socket's life (its protocol client was made after the welcome).
+    const server = await startServer()
+    const m = manager()
+    const topic = ref<string | undefined>(undefined)
+    const [channel] = mountChannels(() => [useChannel<number>(() => topic.value, { url: server.url, manager: m })])
+    await waitFor(() => channel.status.value === 'open' && server.clients.size === 1)
+    const [id] = server.clients.keys()
+    topic.value = 'room:after-welcome'
+    await waitFor(() => channel.subscribed.value)
+    expect(channel.clientId.value).toBe(id)
+  })
+
   it('publish() without a connection or a topic rejects and leaves no pending entry (bug 16)', async () => {
     const server = await startServer()
     const url = ref<string | undefined>(undefined)
