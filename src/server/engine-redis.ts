@@ -128,7 +128,11 @@ class RedisEngine implements RealtimeEngine {
     const connectTimeout = integer('connectTimeout', options.connectTimeout, d.connectTimeout, 1)
     // XADD MAXLEN 0 would keep nothing; one entry is the least a stream holds.
     this.keep = Math.max(this.historyLimit, this.dedupeWindow, 1)
-    this.redis = new RedisConnection({ url: options.url, client: options.client, connectTimeout }, () => this.feeds.resubscribed())
+    this.redis = new RedisConnection(
+      { url: options.url, client: options.client, connectTimeout },
+      () => this.feeds.resubscribed(),
+      () => this.presence.reconnected(),
+    )
     this.feeds = new TopicFeeds(this.redis, this.keys, this.keep)
     this.presence = new NodePresence(this.redis, this.keys, nodeTtlMs, (error, what) => console.error(`[vue-realtime/server] redisEngine: ${what}: ${String((error as Error)?.message ?? error)}`))
   }

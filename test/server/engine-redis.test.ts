@@ -279,4 +279,26 @@ describe('redisEngine on a real Redis', () => {
       ['new', 2],
     ])
   })
+
+  // Restarts the shared Redis too.
+  it('after Redis lost its data, a node lists its own members at once, and every node registers again (its members with it) as soon as Redis is back', async () => {
+    // Found by the channel model: a client that joined in the window before its node's next
+    // heartbeat was left out of its own `subscribed` presence for good (a client gets no
+    // presence event of itself), and every member of a node stayed hidden until that heartbeat.
+    const options = { prefix: 'lost:', nodeTtlMs: 60_000 } // heartbeats every 20 s: longer than every wait below
+    const a = engine(options)
+    const b = engine(options)
+    await Promise.all([a.ready(), b.ready()])
+    const member = (clientId: string) => ({ clientId, online: true, lastSeen: 1 })
+    const ids = async (node: RealtimeEngine) => (await node.members('room')).map((m) => m.clientId).sort()
+    await b.announce('room', 'join', member('bob'))
+    expect(await ids(a)).toEqual(['bob'])
+    await redis.restart()
+    await waitFor(() => a.announce('room', 'join', member('ann')).then(() => true, () => false), { message: 'a join once Redis is back', timeout: 15_000 })
+    expect(await ids(a)).toContain('ann')
+    await waitFor(async () => JSON.stringify(await ids(a)) === JSON.stringify(['ann', 'bob']), {
+      message: "B's member back without waiting for B's next heartbeat",
+      timeout: 10_000,
+    })
+  })
 })

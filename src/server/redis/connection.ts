@@ -68,6 +68,8 @@ export class RedisConnection {
     private readonly options: ConnectionOptions,
     /** Called when the pub/sub connection is back after a loss (it re-subscribed already). */
     private readonly onResubscribed: () => void,
+    /** Called when the command connection is back after a loss. */
+    private readonly onReconnected?: () => void,
   ) {
     this.where = options.url ? `Redis at ${redactUrl(options.url)}` : 'Redis (the given client)'
     this.owned = !options.client
@@ -77,8 +79,12 @@ export class RedisConnection {
     this.lastError = error instanceof Error ? error : new Error(String(error))
   }
 
+  private clientReadyOnce = false
+
   private readonly onClientReady = (): void => {
     this.loaded = this.loadScripts()
+    if (this.clientReadyOnce) this.onReconnected?.()
+    this.clientReadyOnce = true
   }
 
   private async loadScripts(): Promise<void> {
