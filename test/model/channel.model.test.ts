@@ -313,6 +313,13 @@ async function finish(world: ChannelWorld): Promise<void> {
       message: `the marker of ${topic} to reach every view`,
     })
   }
+  // Presence: every view lists exactly the clients that hold its topic now, whichever node each is on (no ghost, none missing).
+  const holders = (topic: string | undefined) => [...new Set(live.filter((v) => v.topic.value === topic).map((v) => v.channel.clientId.value))].sort()
+  const listed = (view: View) => [...new Set(view.channel.presence.value.map((m) => m.clientId))].sort()
+  await waitFor(() => live.every((v) => JSON.stringify(listed(v)) === JSON.stringify(holders(v.topic.value))), {
+    timeout: 10_000,
+    message: () => `presence to list the views of each topic (${live.map((v) => `view ${v.index} on ${v.topic.value} lists ${listed(v).join(',') || 'none'}, expected ${holders(v.topic.value).join(',')}`).join('; ')})`,
+  })
   for (const view of live) {
     const record = world.publish(view, { n: ++world.counter, by: `final-v${view.index}` }, {})
     await waitFor(() => record.outcome, { timeout: PUBLISH_TIMEOUT + 2_000, message: `view ${view.index}'s final publish to settle` })
