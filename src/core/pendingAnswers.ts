@@ -1,6 +1,7 @@
+import { backoffDelay } from './backoff'
 import type { Connection } from './connection'
 import type { FrameId } from './protocol'
-import { RealtimeProtocolError } from './protocolError'
+import { RealtimeProtocolError, RETRY_LATER_SCHEDULE } from './protocolError'
 import type { RealtimeEnvironment, TimerHandle } from './types'
 
 /** How long `publish` and `request` wait for the server's answer by default, ms. */
@@ -29,6 +30,12 @@ interface Pending extends AnswerKind {
   sent: boolean
   /** Every call waiting for this answer; each has its own timeout. */
   waiters: Set<Waiter>
+  /** The server's last "retry later" refusal of it (what a caller that times out is told). */
+  refusal?: RealtimeProtocolError
+  /** Refusals for now so far (the backoff's attempt). */
+  refusals?: number
+  /** Writes it again after such a refusal (cleared by its owner, this entry's settle or loss). */
+  retry?: TimerHandle
 }
 
 /**
@@ -93,13 +100,20 @@ export class PendingAnswers {
         timer: this.env.setTimeout(() => {
           // Only this caller gives up; the frame stays while anyone else waits for its answer.
           entry.waiters.delete(waiter)
-          if (entry.waiters.size === 0 && this.#pending.get(key) === entry) this.#pending.delete(key)
+          if (entry.waiters.size === 0 && this.#pending.get(key) === entry) this.#drop(key, entry)
+          const { refusal } = entry
           reject(
-            new RealtimeProtocolError(
-              'timeout',
-              `vue-realtime: ${what} got no answer within ${timeout} ms (connection ${this.connection.state.status}). ` +
-                'It may still arrive; retry with the same id to avoid a duplicate.',
-            ),
+            refusal
+              ? new RealtimeProtocolError(
+                  refusal.code,
+                  `${refusal.message}. Written again after each refusal, it was not accepted within ${timeout} ms; retry later with the same id.`,
+                  { cause: refusal },
+                )
+              : new RealtimeProtocolError(
+                  'timeout',
+                  `vue-realtime: ${what} got no answer within ${timeout} ms (connection ${this.connection.state.status}). ` +
+                    'It may still arrive; retry with the same id to avoid a duplicate.',
+                ),
           )
         }, timeout),
       }
@@ -114,12 +128,35 @@ export class PendingAnswers {
   settle(key: string, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
     const entry = this.#pending.get(key)
     if (!entry) return false
-    this.#pending.delete(key)
+    this.#drop(key, entry)
     for (const waiter of entry.waiters) {
       this.env.clearTimeout(waiter.timer)
       if ('error' in outcome) waiter.reject(outcome.error)
       else waiter.resolve(outcome.value)
     }
+    return true
+  }
+
+  /**
+   * The server refused `key` for now ("retry later"): it is written again after a backoff, on
+   * this socket or the next one, until it is acked or its callers' timeouts end it (they are told
+   * the refusal). Only what is safe to resend waits so (stored publishes, which the server
+   * dedupes); false otherwise, and the caller settles it with the refusal.
+   */
+  refusedForNow(key: string, error: RealtimeProtocolError): boolean {
+    const entry = this.#pending.get(key)
+    if (!entry?.resend) return false
+    entry.refusal = error
+    entry.sent = false
+    if (entry.retry !== undefined) return true
+    entry.refusals = (entry.refusals ?? 0) + 1
+    entry.retry = this.env.setTimeout(
+      () => {
+        entry.retry = undefined
+        if (this.#pending.get(key) === entry && !entry.sent && this.connection.state.status === 'open') this.#send(entry)
+      },
+      backoffDelay(entry.refusals, RETRY_LATER_SCHEDULE, this.env.random),
+    )
     return true
   }
 
@@ -132,7 +169,10 @@ export class PendingAnswers {
   /** A socket opened: send, in order, what was never written and what is safe to resend. */
   opened(): void {
     for (const entry of this.#pending.values()) {
-      if (!entry.sent || entry.resend) this.#send(entry)
+      if (!entry.sent || entry.resend) {
+        this.#cancelRetry(entry)
+        this.#send(entry)
+      }
     }
   }
 
@@ -140,6 +180,8 @@ export class PendingAnswers {
   lost(): void {
     for (const [key, entry] of [...this.#pending]) {
       if (!entry.sent || entry.resend) {
+        // The next open writes it again: no retry waits on a socket that is gone.
+        this.#cancelRetry(entry)
         entry.sent = false
         continue
       }
@@ -152,6 +194,17 @@ export class PendingAnswers {
         ),
       })
     }
+  }
+
+  #drop(key: string, entry: Pending): void {
+    this.#pending.delete(key)
+    this.#cancelRetry(entry)
+  }
+
+  #cancelRetry(entry: Pending): void {
+    if (entry.retry === undefined) return
+    this.env.clearTimeout(entry.retry)
+    entry.retry = undefined
   }
 
   #send(entry: Pending): void {

@@ -2,7 +2,7 @@ import type { Connection } from './connection'
 import { resolveEnvironment } from './environment'
 import { keyOf, PendingAnswers } from './pendingAnswers'
 import { PROTOCOL, parseServerFrame, isValidTopic, type AckFrame, type ErrorFrame, type PresenceMember, type WelcomeFrame } from './protocol'
-import { RealtimeProtocolError } from './protocolError'
+import { isRetryLater, RealtimeProtocolError } from './protocolError'
 import { TopicSubscription, type TopicLink, type TopicListener } from './topicSubscription'
 import type { ConnectionOptions, Serializer } from './types'
 
@@ -27,7 +27,11 @@ export interface PublishOptions {
    * once written, so a lost link rejects it with `connection_lost`. @default false
    */
   ephemeral?: boolean
-  /** Reject if no ack arrives within this long, ms. @default 10_000 */
+  /**
+   * Reject if no ack arrives within this long, ms. A stored publish the server refuses for now
+   * ("retry later": `internal`, `server_full`, `too_many_new_topics`) is written again after a
+   * backoff (1 s, doubling) until then, and rejects with that refusal's code. @default 10_000
+   */
   timeout?: number
 }
 
@@ -304,6 +308,8 @@ export class ProtocolClient {
   private serverError(frame: ErrorFrame): void {
     const error = new RealtimeProtocolError(frame.code, `vue-realtime: the server refused ${frame.frame ?? 'a frame'}${frame.topic ? ` on "${frame.topic}"` : ''}: ${frame.message} (${frame.code})`)
     if (frame.ref !== undefined) {
+      // A stored publish refused for now ("retry later") is written again after a backoff (the server dedupes it by id).
+      if (frame.frame === 'publish' && isRetryLater(error) && this.pending.refusedForNow(keyOf('publish', frame.ref), error)) return
       const kinds = frame.frame === 'request' ? (['request'] as const) : frame.frame === 'publish' ? (['publish'] as const) : (['publish', 'request'] as const)
       for (const kind of kinds) if (this.pending.settle(keyOf(kind, frame.ref), { error })) return
     }

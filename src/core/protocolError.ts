@@ -10,3 +10,15 @@ export class RealtimeProtocolError extends Error {
     this.name = 'RealtimeProtocolError'
   }
 }
+
+/** Refusals that say "retry later": the server could not do it now (its store is away or full, or a rate window is spent). */
+const RETRY_LATER: ReadonlySet<string> = new Set(['internal', 'server_full', 'too_many_new_topics'])
+
+/** Did the server refuse for now ("retry later"), so that asking again later may work? */
+export function isRetryLater(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && RETRY_LATER.has(code)
+}
+
+/** When a frame refused for now is written again: 1 s, doubling to 30 s, each at a random point of its window (so clients refused together spread out). */
+export const RETRY_LATER_SCHEDULE = { minDelay: 1_000, maxDelay: 30_000, factor: 2, jitter: 0 } as const

@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff'
-import { ErrorCode, type AckFrame, type MessageFrame, type PresenceFrame, type PresenceMember, type SubscribeFrame, type SubscribedFrame } from './protocol'
+import type { AckFrame, MessageFrame, PresenceFrame, PresenceMember, SubscribeFrame, SubscribedFrame } from './protocol'
+import { isRetryLater, RETRY_LATER_SCHEDULE } from './protocolError'
 
 /** What `gap` reports: the replay could not cover what this client missed. */
 export interface GapInfo {
@@ -48,11 +49,6 @@ export interface TopicLink {
   random(): number
 }
 
-/** Refusals that say "retry later": the server could not subscribe now (its store is away or full, or a rate window is spent). */
-const TRANSIENT: ReadonlySet<string> = new Set([ErrorCode.Internal, ErrorCode.ServerFull, ErrorCode.TooManyNewTopics])
-
-/** When a subscribe refused for now is asked again on the same socket: 1 s, doubling to 30 s, each at a random point of its slot. */
-const SUBSCRIBE_RETRY = { minDelay: 1_000, maxDelay: 30_000, factor: 2, jitter: 0 }
 
 /** One subscribe in flight: what it asked for. */
 type Ask = Pick<SubscribeFrame, 'since' | 'epoch' | 'history'>
@@ -216,9 +212,8 @@ export class TopicSubscription {
     }
     this.#each(this.#members, (l) => (l.refused ? l.refused(error) : l.error?.(error)))
     // "Retry later": ask again on this socket (the next open would too, but this socket may last).
-    const code = (error as { code?: unknown }).code
-    if (typeof code === 'string' && TRANSIENT.has(code) && this.#members.size > 0 && this.#retry === null) {
-      const delay = backoffDelay(++this.#refusals, SUBSCRIBE_RETRY, () => this.link.random())
+    if (isRetryLater(error) && this.#members.size > 0 && this.#retry === null) {
+      const delay = backoffDelay(++this.#refusals, RETRY_LATER_SCHEDULE, () => this.link.random())
       this.#retry = this.link.later(() => {
         this.#retry = null
         if (this.#asked.length === 0 && this.#members.size > 0 && this.link.open()) this.rejoin()

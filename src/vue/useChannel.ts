@@ -96,7 +96,10 @@ export interface UseChannelOptions<T> {
    * reported through `error`; they never throw into the app. @default undefined (no check)
    */
   parse?: (value: unknown) => T
-  /** How long `publish` waits for the server's ack, ms. @default 10_000 */
+  /**
+   * How long `publish` waits for the server's ack, ms: across reconnects, and across refusals
+   * that say "retry later" (written again after 1 s, 2 s, 4 s…). @default 10_000
+   */
   publishTimeout?: number
   /** Called once for every stored message (never coalesced). */
   onMessage?: (message: ChannelMessage<T>) => void

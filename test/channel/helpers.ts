@@ -8,7 +8,7 @@ import { mergeOptions } from '../../src/core/manager'
 import { ProtocolClient, protocolConnectionOptions, type GapInfo, type TopicListener } from '../../src/core/protocolClient'
 import type { MessageFrame, SubscribedFrame } from '../../src/core/protocol'
 import type { ConnectionOptions } from '../../src/core/types'
-import { createRealtimeServer, type RealtimeServer, type RealtimeServerOptions } from '../../src/server'
+import { createRealtimeServer, memoryEngine, type RealtimeEngine, type RealtimeServer, type RealtimeServerOptions } from '../../src/server'
 
 export const NodeWebSocket = WebSocket as unknown as NonNullable<ConnectionOptions['WebSocket']>
 
@@ -73,3 +73,27 @@ export function createRig() {
 
 /** 1..n as an array. */
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+/**
+ * A memory engine whose store can be "away" (as a Redis that went down): while `away.subscribe`
+ * or `away.publish` is set, those calls fail, and the server refuses them with `internal`.
+ */
+export function engineAway(): { engine: RealtimeEngine; away: { subscribe: boolean; publish: boolean } } {
+  const inner = memoryEngine()
+  const away = { subscribe: false, publish: false }
+  const gone = (): Promise<never> => Promise.reject(new Error('the store is away'))
+  const engine: RealtimeEngine = {
+    name: 'memory, with its store away at will',
+    ready: () => inner.ready(),
+    publish: (m) => (away.publish ? gone() : inner.publish(m)),
+    broadcast: (m) => (away.publish ? gone() : inner.broadcast(m)),
+    history: (topic, query) => inner.history(topic, query),
+    exists: (topic) => inner.exists(topic),
+    subscribe: (topic, listener) => (away.subscribe ? gone() : inner.subscribe(topic, listener)),
+    announce: (topic, event, member) => inner.announce(topic, event, member),
+    members: (topic) => inner.members(topic),
+    topics: () => inner.topics(),
+    close: () => inner.close(),
+  }
+  return { engine, away }
+}

@@ -9,7 +9,7 @@ import { mergeOptions } from '../../src/core/manager'
 import { ProtocolClient, protocolConnectionOptions } from '../../src/core/protocolClient'
 import { createFaultProxy } from '../support/proxy'
 import { waitFor } from '../support/wait'
-import { createRig, NodeWebSocket } from './helpers'
+import { createRig, engineAway, NodeWebSocket } from './helpers'
 
 const rig = createRig()
 afterEach(() => rig.cleanup())
@@ -108,5 +108,41 @@ describe('publish', () => {
     await waitFor(() => server.clients.size === 1)
     proxy.cut()
     expect(await asked).toBe('connection_lost')
+  })
+
+  describe('refused for now ("retry later": the server\'s store is away)', () => {
+    it('a stored publish is written again after a backoff until it is acked, once, under one seq', async () => {
+      const { engine, away } = engineAway()
+      const server = await rig.startServer({ engine })
+      server.on('error', () => {}) // the store's failures are reported; expected here
+      const stored: unknown[] = []
+      server.on('publish', (m) => stored.push(m.data))
+      const c = rig.client(server.url)
+      c.open()
+      await waitFor(() => c.connection.state.status === 'open')
+      away.publish = true
+      const refusals: string[] = []
+      c.connection.on('message', (data) => typeof data === 'string' && data.includes('"internal"') && refusals.push(data))
+      const acked = c.protocol.publish('room:later', 'kept', { id: 'kept-1', timeout: 10_000 })
+      await waitFor(() => refusals.length >= 1, { message: 'the first refusal' })
+      away.publish = false
+      await expect(acked).resolves.toMatchObject({ id: 'kept-1', seq: 1 })
+      expect(stored).toEqual(['kept'])
+      expect(c.protocol.pendingCount).toBe(0)
+    })
+
+    it('one refused until its timeout rejects with the refusal (not a bare timeout); an ephemeral one is refused at once', async () => {
+      const { engine, away } = engineAway()
+      const server = await rig.startServer({ engine })
+      server.on('error', () => {})
+      const c = rig.client(server.url)
+      c.open()
+      await waitFor(() => c.connection.state.status === 'open')
+      away.publish = true
+      await expect(c.protocol.publish('room:later', 'x', { ephemeral: true })).rejects.toMatchObject({ code: 'internal' })
+      const refused = c.protocol.publish('room:later', 'never', { id: 'never-1', timeout: 1_500 })
+      await expect(refused).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/not accepted within 1500 ms; retry later with the same id/) })
+      expect(c.protocol.pendingCount).toBe(0)
+    })
   })
 })

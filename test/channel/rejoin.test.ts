@@ -4,10 +4,9 @@
  * message exactly once, in sequence order.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryEngine, type RealtimeEngine } from '../../src/server'
 import { createFaultProxy } from '../support/proxy'
 import { waitFor } from '../support/wait'
-import { createRig, range } from './helpers'
+import { createRig, engineAway, range } from './helpers'
 
 const rig = createRig()
 afterEach(() => rig.cleanup())
@@ -130,21 +129,7 @@ describe('rejoining a topic', () => {
   it('a resume the server refused for now (its store away: `internal`) is asked again on the same socket and replays what was missed', async () => {
     // Found by the channel model on two nodes whose Redis restarted: the refusal said "try again
     // later" and nothing did, so the channel stayed unsubscribed on an open socket for good.
-    const inner = memoryEngine()
-    let storeAway = false
-    const engine: RealtimeEngine = {
-      name: 'memory, its subscribes failing while "away"',
-      ready: () => inner.ready(),
-      publish: (m) => inner.publish(m),
-      broadcast: (m) => inner.broadcast(m),
-      history: (topic, query) => inner.history(topic, query),
-      exists: (topic) => inner.exists(topic),
-      subscribe: (topic, listener) => (storeAway ? Promise.reject(new Error('the store is away')) : inner.subscribe(topic, listener)),
-      announce: (topic, event, member) => inner.announce(topic, event, member),
-      members: (topic) => inner.members(topic),
-      topics: () => inner.topics(),
-      close: () => inner.close(),
-    }
+    const { engine, away } = engineAway()
     const server = await rig.startServer({ engine })
     server.on('error', () => {}) // the failed subscribes are reported; expected here
     const proxy = await createFaultProxy({ target: { port: server.port } })
@@ -158,12 +143,12 @@ describe('rejoining a topic', () => {
     for (let i = 1; i <= 2; i++) await server.publish('room:r', i)
     await waitFor(() => watcher.messages.length === 2)
 
-    storeAway = true
+    away.subscribe = true
     proxy.cut()
     await waitFor(() => watcher.errors.some((e) => (e as { code?: string }).code === 'internal'), { timeout: 10_000 })
     const socketsSoFar = opens
     for (let i = 3; i <= 4; i++) await server.publish('room:r', i)
-    storeAway = false
+    away.subscribe = false
 
     await waitFor(() => watcher.joins.length === 2, { timeout: 10_000, message: 'the refused resume to be asked again and answered' })
     await waitFor(() => watcher.messages.length === 4)
