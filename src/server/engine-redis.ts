@@ -133,7 +133,7 @@ class RedisEngine implements RealtimeEngine {
       () => this.feeds.resubscribed(),
       () => this.presence.reconnected(),
     )
-    this.feeds = new TopicFeeds(this.redis, this.keys, this.keep)
+    this.feeds = new TopicFeeds(this.redis, this.keys, this.keep, (topic) => this.presence.members(topic))
     this.presence = new NodePresence(this.redis, this.keys, nodeTtlMs, (error, what) => console.error(`[vue-realtime/server] redisEngine: ${what}: ${String((error as Error)?.message ?? error)}`))
   }
 

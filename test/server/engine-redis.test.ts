@@ -246,6 +246,57 @@ describe('redisEngine on a real Redis', () => {
     await node.close()
   })
 
+  it('tells its listeners the presence changes it missed while its pub/sub connection was away (a join and a leave), once it is back', async () => {
+    // Found by the channel model: presence events are published once; a node whose pub/sub
+    // connection was down (a Redis restart, a network blip, CLIENT KILL) missed them for good,
+    // so its clients listed a member that had left, or missed one that joined.
+    const proxy = await createFaultProxy({ target: { port: redis.port } })
+    const options = { prefix: 'missed:' }
+    const a = redisEngine({ url: `redis://127.0.0.1:${proxy.port}`, ...options })
+    engines.push(a)
+    const b = engine(options)
+    await Promise.all([a.ready(), b.ready()])
+    const member = (clientId: string) => ({ clientId, online: true, lastSeen: 1 })
+    const events: string[] = []
+    await a.subscribe('room', (e) => e.type === 'presence' && events.push(`${e.event}:${e.member.clientId}`))
+    await b.announce('room', 'join', member('bob'))
+    await waitFor(() => events.includes('join:bob'))
+    // A loses Redis (both its connections) and stays away while B's members change.
+    await proxy.refuse(true)
+    proxy.reset()
+    await b.announce('room', 'leave', member('bob'))
+    await b.announce('room', 'join', member('carol'))
+    expect(events).toEqual(['join:bob'])
+    await proxy.refuse(false)
+    await waitFor(() => events.includes('leave:bob') && events.includes('join:carol'), {
+      message: () => `the missed leave and join to be told (told: ${events.join(', ')})`,
+      timeout: 10_000,
+    })
+    expect(events.filter((e) => e === 'join:carol')).toHaveLength(1)
+    await proxy.close()
+  })
+
+  it('a leave it could not record while Redis was away is recorded once Redis is back (no member left listed for good)', async () => {
+    const proxy = await createFaultProxy({ target: { port: redis.port } })
+    const options = { prefix: 'ghost:' }
+    const a = redisEngine({ url: `redis://127.0.0.1:${proxy.port}`, ...options })
+    engines.push(a)
+    const b = engine(options)
+    await Promise.all([a.ready(), b.ready()])
+    const dave = { clientId: 'dave', online: true, lastSeen: 1 }
+    const events: string[] = []
+    await b.subscribe('room', (e) => e.type === 'presence' && events.push(`${e.event}:${e.member.clientId}`))
+    await a.announce('room', 'join', dave)
+    await waitFor(() => events.includes('join:dave'))
+    await proxy.refuse(true)
+    proxy.reset()
+    await expect(a.announce('room', 'leave', dave)).rejects.toThrow(/redisEngine: Redis at .* is unreachable/)
+    await proxy.refuse(false)
+    await waitFor(() => events.includes('leave:dave'), { message: "dave's leave, once A reaches Redis again", timeout: 10_000 })
+    expect(await b.members('room')).toEqual([])
+    await proxy.close()
+  })
+
   // Last: it restarts the shared Redis.
   it('rejects while Redis is away with an error naming it, and after a restart follows the new epoch', async () => {
     const publisher = engine({ prefix: 'restart:' })

@@ -1,4 +1,5 @@
-import type { EngineEvent, EngineListener, EngineMessage, EngineUnsubscribe } from '../engine'
+import type { PresenceMember } from '../../core/protocol'
+import type { EngineEvent, EngineListener, EngineMessage, EngineUnsubscribe, PresenceEvent } from '../engine'
 import { decode, fromEntry, type RedisKeys, type StreamEntry } from './codec'
 import type { RedisConnection } from './connection'
 import { SCRIPTS } from './scripts'
@@ -29,6 +30,16 @@ class Feed {
   /** The next pump reads the stream first (after a re-subscribe, an overflow or a failed read). */
   stale = false
   ready!: Promise<void>
+  /**
+   * The topic's members as this node's listeners were told them (from the snapshot read at the
+   * SUBSCRIBE and every presence event since): what a re-subscribe compares Redis with, since
+   * presence events published while the pub/sub connection was away are not delivered again.
+   */
+  readonly members = new Map<string, PresenceMember>()
+  /** Members a presence event told of while a snapshot read was in flight: the event is the newer word on them. */
+  touched: Set<string> | null = null
+  /** Presence must be compared with Redis again (after a re-subscribe, until that read succeeds). */
+  presenceStale = false
 
   constructor(
     readonly topic: string,
@@ -68,6 +79,8 @@ export class TopicFeeds {
     private readonly keys: RedisKeys,
     /** Stream entries a topic holds at most: the bound of one catch-up read. */
     private readonly keep: number,
+    /** The topic's members now (Redis's presence of live nodes). */
+    private readonly listMembers: (topic: string) => Promise<PresenceMember[]>,
   ) {}
 
   async subscribe(topic: string, listener: EngineListener): Promise<EngineUnsubscribe> {
@@ -118,13 +131,55 @@ export class TopicFeeds {
     }
     feed.positioned = true
     this.pump(feed)
+    // Where presence stands, to tell what a later pub/sub outage made this node miss. Not waited
+    // for (the subscribe needs it not), best effort: a failed read leaves it to the events since.
+    this.syncPresence(feed, false).catch(() => {})
+  }
+
+  /**
+   * Reads the topic's members and makes the feed's view of them match, each difference told
+   * to the listeners as the presence event that makes it (`tell`): a join (or online/offline)
+   * missed, or a leave missed. A member a presence event told of while the read was in flight
+   * is left as that event said.
+   */
+  private async syncPresence(feed: Feed, tell: boolean): Promise<void> {
+    const touched = (feed.touched = new Set())
+    let now: PresenceMember[]
+    try {
+      now = await this.listMembers(feed.topic)
+    } finally {
+      if (feed.touched === touched) feed.touched = null
+    }
+    if (this.closed || this.feeds.get(feed.topic) !== feed) return
+    const seen = new Set<string>()
+    for (const member of now) {
+      seen.add(member.clientId)
+      if (touched.has(member.clientId)) continue
+      const known = feed.members.get(member.clientId)
+      if (known && known.online === member.online) continue
+      const event: PresenceEvent = !known ? 'join' : member.online ? 'online' : 'offline'
+      this.tellPresence(feed, event, member, tell)
+    }
+    for (const [clientId, member] of [...feed.members]) {
+      if (!seen.has(clientId) && !touched.has(clientId)) this.tellPresence(feed, 'leave', member, tell)
+    }
+  }
+
+  /** Records a presence event in the feed's view of the members, and delivers it if `tell`. */
+  private tellPresence(feed: Feed, event: PresenceEvent, member: PresenceMember, tell = true): void {
+    if (event === 'leave') feed.members.delete(member.clientId)
+    else feed.members.set(member.clientId, member)
+    feed.touched?.add(member.clientId)
+    if (tell) this.emit(feed, { type: 'presence', topic: feed.topic, event, member })
   }
 
   private receive(feed: Feed, payload: string): void {
     if (this.closed || this.feeds.get(feed.topic) !== feed) return
     const event = decode(feed.topic, payload)
     if (!event) return
-    // Ephemeral and presence events are at most once: no order to keep, nothing to catch up.
+    // Ephemeral and presence events are at most once: no order to keep. Presence missed while the
+    // pub/sub connection was away is made up by comparing members after the re-subscribe.
+    if (event.type === 'presence') return this.tellPresence(feed, event.event, event.member)
     if (event.type !== 'message') return this.emit(feed, event)
     if (feed.queued >= MAX_INBOX) {
       feed.inbox = []
@@ -209,16 +264,35 @@ export class TopicFeeds {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
       this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_MS)
-      for (const feed of this.feeds.values()) if (feed.stale) this.pump(feed)
+      for (const feed of this.feeds.values()) {
+        if (feed.stale) this.pump(feed)
+        this.resyncPresence(feed)
+      }
     }, this.retryDelay)
   }
 
-  /** The pub/sub connection is back (and re-subscribed): whatever was published meanwhile is read from the streams. */
+  /**
+   * The pub/sub connection is back (and re-subscribed): whatever was published meanwhile is read
+   * from the streams, and presence that changed meanwhile is told from the members Redis holds.
+   */
   resubscribed(): void {
     for (const feed of this.feeds.values()) {
       feed.stale = true
       this.pump(feed)
+      feed.presenceStale = true
+      this.resyncPresence(feed)
     }
+  }
+
+  /** Compares presence with Redis and tells the difference; retried later while Redis is not there (the other connection may be back later). */
+  private resyncPresence(feed: Feed): void {
+    if (!feed.positioned || !feed.presenceStale) return
+    this.syncPresence(feed, true).then(
+      () => {
+        feed.presenceStale = false
+      },
+      () => this.scheduleRetry(),
+    )
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,11 @@ export class NodePresence {
   private timer: ReturnType<typeof setInterval> | null = null
   private ticking = false
   private registered = false
+  /**
+   * Leaves that could not be recorded (Redis was away): written again on every tick and as soon
+   * as Redis is back, else the member would stay listed (its node lives on) though it is gone.
+   */
+  private readonly unsentLeaves = new Map<string, { topic: string; member: PresenceMember; last: boolean }>()
 
   constructor(
     private readonly redis: RedisConnection,
@@ -45,6 +50,7 @@ export class NodePresence {
     this.ticking = true
     try {
       await this.beat()
+      await this.sendLeaves()
       await this.redis.run(SCRIPTS.reap, [this.keys.nodes()], [this.keys.prefix, REAP_BATCH, ''])
     } catch {
       // Redis is away: the node's registration lapses, and is renewed (members re-joined) when it is back.
@@ -68,6 +74,13 @@ export class NodePresence {
     }
   }
 
+  private async sendLeaves(): Promise<void> {
+    for (const [key, leave] of [...this.unsentLeaves]) {
+      await this.record(leave.topic, 'leave', leave.member, leave.last)
+      this.unsentLeaves.delete(key)
+    }
+  }
+
   async announce(topic: string, event: PresenceEvent, member: PresenceMember): Promise<void> {
     let members = this.local.get(topic)
     let last = false
@@ -82,7 +95,14 @@ export class NodePresence {
     } else if (members?.has(member.clientId)) {
       members.set(member.clientId, member)
     }
-    await this.record(topic, event, member, last)
+    const key = `${topic}\n${member.clientId}`
+    this.unsentLeaves.delete(key)
+    try {
+      await this.record(topic, event, member, last)
+    } catch (error) {
+      if (event === 'leave') this.unsentLeaves.set(key, { topic, member, last })
+      throw error
+    }
   }
 
   private async record(topic: string, event: PresenceEvent, member: PresenceMember, last: boolean): Promise<void> {
@@ -103,6 +123,7 @@ export class NodePresence {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     this.local.clear()
+    this.unsentLeaves.clear()
     if (!this.registered) return
     await this.redis.run(SCRIPTS.reap, [this.keys.nodes()], [this.keys.prefix, 1, this.nodeId]).catch(() => {})
   }
