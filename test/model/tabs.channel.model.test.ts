@@ -27,7 +27,7 @@ import type { AckFrame } from '../../src/core/protocol'
 import type { WebSocketConstructor } from '../../src/core/types'
 import { createRealtimeServer, type PublishedMessage, type RealtimeServer } from '../../src/server'
 import { waitFor } from '../support/wait'
-import { memoryWorker } from '../tabs/memoryPort'
+import { memoryWorker, type MemoryWorker } from '../tabs/memoryPort'
 
 const runs = Number(process.env.CHANNEL_TABS_RUNS ?? 100)
 const seed = process.env.CHANNEL_TABS_SEED === undefined ? undefined : Number(process.env.CHANNEL_TABS_SEED)
@@ -78,13 +78,12 @@ class ChannelTabsWorld {
   readonly topic = `room:${++run}`
   nextPublish = 1
   /** With `via: 'worker'`: the SharedWorker, and the sockets it opened. */
-  readonly worker: (ReturnType<typeof memoryWorker> & { sockets: WebSocket[] }) | null = null
+  readonly worker: (MemoryWorker & { sockets: WebSocket[] }) | null = null
 
   constructor(via: 'locks' | 'worker') {
     if (via === 'worker') {
       const sockets: WebSocket[] = []
-      const environment = createManualEnvironment({ WebSocket: socketsInto(sockets) }, this.profile)
-      this.worker = { sockets, ...memoryWorker({ ...OPTIONS, environment }) }
+      this.worker = Object.assign(memoryWorker(OPTIONS, () => createManualEnvironment({ WebSocket: socketsInto(sockets) }, this.profile)), { sockets })
     }
   }
 

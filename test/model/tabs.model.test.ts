@@ -5,7 +5,8 @@
  * in-memory ports and `serveTabs()`, a page of its own, holds the socket). fast-check generates
  * sequences of tab commands (open, release, crash, pause and resume as in a debugger, freeze and
  * resume, hide and show, send), server commands (accept, refuse, send a frame on every open
- * socket, drop), clock steps forward and the system clock set back, with the frames and the sends numbered so that each can be
+ * socket, drop), clock steps forward, the system clock set back and, with `'worker'`, the browser
+ * ending the SharedWorker while its tabs live (`killWorker`), with the frames and the sends numbered so that each can be
  * followed. After every step it checks what must always hold; after a heal (every page running
  * and visible, the server accepting) it checks what must hold in the end:
  *
@@ -13,7 +14,8 @@
  * - a send is written at most once, on any socket of any tab; a frame (`sendFrame`) too, it is
  *   told its outcome at most once, and one told it was not written never is;
  * - once the tabs have run: at most one socket connecting or open among running tabs;
- * - healed: one open socket, one leader (the worker, with `'worker'`), every tab open and
+ * - healed: every tab that was on a killed worker noticed and joined a new one (within a
+ *   bound); one open socket, one leader (the worker, with `'worker'`), every tab open and
  *   following it; a frame the server
  *   sends then reaches every tab once; every send a tab still holds is written once, or is
  *   counted in its `dropped` or `uncertain`; every frame was told its outcome;
@@ -37,7 +39,7 @@ import {
 } from '../../src/core'
 import type { ConnectionOptions, SendOptions, SendResult, WebSocketConstructor } from '../../src/core/types'
 import { FakeWebSocket } from '../core/fakeSocket'
-import { memoryWorker } from '../tabs/memoryPort'
+import { memoryWorker, type MemoryWorker } from '../tabs/memoryPort'
 
 const runs = Number(process.env.TABS_RUNS ?? 300)
 const seed = process.env.TABS_SEED === undefined ? undefined : Number(process.env.TABS_SEED)
@@ -120,7 +122,9 @@ class TabsWorld {
   }
 
   /** With `via: 'worker'`: the SharedWorker (`serveTabs()`), a page of its own that holds the socket. */
-  readonly worker: (ReturnType<typeof memoryWorker> & { tab: Tab }) | null = null
+  readonly worker: MemoryWorker | null = null
+  /** The pages of the workers started so far (the browser starts a new one after a kill): the last one runs, unless killed. */
+  readonly workerPages: Tab[] = []
 
   constructor(
     readonly defaults: ConnectionOptions,
@@ -128,10 +132,27 @@ class TabsWorld {
     readonly via: 'locks' | 'worker',
   ) {
     if (via === 'worker') {
-      const tab = { index: -1, received: [], sends: [], frames: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
-      tab.env = createManualEnvironment({ random, WebSocket: this.socketClass(tab) }, this.profile)
-      this.worker = { tab, ...memoryWorker({ idleTimeout: 0, ...defaults, environment: tab.env }) }
+      this.worker = memoryWorker({ idleTimeout: 0, ...defaults }, () => {
+        const tab = { index: -1 - this.workerPages.length, received: [], sends: [], frames: [], gone: null, frozen: false, unmounted: false } as unknown as Tab
+        tab.env = createManualEnvironment({ random, WebSocket: this.socketClass(tab) }, this.profile)
+        this.workerPages.push(tab)
+        return tab.env
+      })
     }
+  }
+
+  /** The page of the worker running now (null: none, or it was killed and no tab started another yet). */
+  workerPage(): Tab | null {
+    const page = this.workerPages.at(-1)
+    return page && !page.gone ? page : null
+  }
+
+  /** The browser ends the SharedWorker while its tabs live: the server sees its socket close. */
+  killWorker(): void {
+    const page = this.workerPage()
+    if (!page) return
+    page.gone = 'crashed'
+    this.worker!.kill()
   }
 
   /** The WebSocket constructor of a page (a tab's, or the worker's): its sockets know their owner. */
@@ -337,6 +358,8 @@ const commands = [
   fc.constant(command('refuse', (world) => world.serverSockets(0).forEach((s) => world.server(s, (socket) => socket.serverClose(1006))))),
   fc.constant(command('drop', (world) => world.serverSockets(1).forEach((s) => world.server(s, (socket) => socket.serverClose(1006))))),
 ]
+/** With `via: 'worker'`: the browser ends the SharedWorker (a crash, memory pressure); the tabs must notice and start another. */
+const workerCommands = [...commands, fc.constant(command('killWorker', (world) => world.killWorker()))]
 
 /** What holds after every step. */
 function checkAlways(world: TabsWorld): void {
@@ -399,6 +422,16 @@ async function heal(world: TabsWorld): Promise<void> {
   await settle(1)
   // What a tab asked of the shared socket reaches the leader of now, once there is one.
   await settle(1_000)
+  // A killed worker: every tab still joined to it notices (it stops answering) and joins a new one.
+  if (world.worker && world.worker.stale() > 0) {
+    for (let step = 0; step < 120 && world.worker.stale() > 0; step++) {
+      await settle(1_000)
+      checkAlways(world)
+    }
+    if (world.worker.stale() > 0) fail(`after healing: ${world.worker.stale()} port(s) of tabs still on a killed worker`)
+    // What a tab asked of the shared socket reaches the new worker.
+    await settle(1_000)
+  }
   checkLastCommand(world)
   const healthy = () => {
     const open = world.serverSockets(1)
@@ -421,7 +454,7 @@ async function heal(world: TabsWorld): Promise<void> {
   if (!healthy()) fail(`after healing: ${world.serverSockets(1).length} open, ${world.serverSockets(0).length} connecting sockets; ${states}`)
   const leaders = live.filter((t) => t.connection.state.role === 'leader')
   // The worker leads with `via: 'worker'`: every tab follows.
-  const holder = world.worker ? [world.worker.tab] : leaders
+  const holder = world.worker ? [world.workerPage()].filter((page): page is Tab => page !== null) : leaders
   if (live.length > 0 && holder.length !== 1) fail(`after healing: ${leaders.length} leaders; ${states}`)
   if (world.worker && leaders.length > 0) fail(`after healing: tab ${leaders[0].index} leads beside the worker; ${states}`)
   if (live.length > 0 && world.serverSockets(1)[0].owner !== holder[0]) fail(`after healing: the open socket is tab ${world.serverSockets(1)[0].owner.index}'s, the leader is tab ${holder[0].index}`)
@@ -465,7 +498,11 @@ describe('one socket across tabs, model-based (fake timers)', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {})
     vi.spyOn(console, 'error').mockImplementation(() => {})
     await fc.assert(
-      fc.asyncProperty(options, fc.constantFrom(...VIA), fc.integer(), fc.commands(commands, { maxCommands: 60, size: 'max', replayPath: process.env.TABS_REPLAY }), async (defaults, via, randomSeed, sequence) => {
+      fc.asyncProperty(
+        options,
+        fc.constantFrom(...VIA).chain((via) => fc.tuple(fc.constant(via), fc.commands(via === 'worker' ? workerCommands : commands, { maxCommands: 60, size: 'max', replayPath: process.env.TABS_REPLAY }))),
+        fc.integer(),
+        async (defaults, [via, sequence], randomSeed) => {
         vi.useFakeTimers({ now: 1_700_000_000_000 })
         FakeWebSocket.reset()
         let state = randomSeed >>> 0
@@ -491,7 +528,8 @@ describe('one socket across tabs, model-based (fake timers)', () => {
           world.worker?.stop()
           vi.useRealTimers()
         }
-      }),
+        },
+      ),
       { numRuns: runs, seed, path },
     )
   })

@@ -51,22 +51,76 @@ export class MemoryPort implements MessagePortLike {
   }
 }
 
+/** An in-memory SharedWorker (see `memoryWorker`). */
+export interface MemoryWorker {
+  /** What `new SharedWorker(...)` does in `tab`: a port of the running worker, or of a new one if none runs (the last was killed). */
+  create(tab: MemoryTab): SharedWorkerLike
+  /**
+   * The browser ends the worker (its process crashed or was killed): its page crashes (no more
+   * tasks or timers, its locks and lock requests gone) and its ports go silent, with no event
+   * for the tabs. The next `create` starts a new worker.
+   */
+  kill(): void
+  /** Stops serving (the running worker, and nothing after it). */
+  stop(): void
+  /** The running worker's environment; null after a kill until a tab creates the worker again. */
+  readonly environment: ManualEnvironment | null
+  /** How many workers were started. */
+  readonly started: number
+  /** Ports that live tabs still hold open to a killed worker (tabs that have not noticed yet). */
+  stale(): number
+}
+
 /**
- * A SharedWorker running `serveTabs(options)` as a page of its own (`options.environment`, a
- * manual environment of the tabs' profile): `create(tab)` is what `new SharedWorker(...)` does in
- * that tab (a port pair; the worker's `connect` event as a task of the worker).
+ * A SharedWorker running `serveTabs(options)` as a page of its own, with the environment
+ * `environment()` makes (a manual environment of the tabs' profile; a new one for each worker
+ * started): `create(tab)` is what `new SharedWorker(...)` does in that tab (a port pair; the
+ * worker's `connect` event as a task of the worker).
  */
-export function memoryWorker(options: ConnectionOptions & { environment: ManualEnvironment }): { create: (tab: MemoryTab) => SharedWorkerLike; stop: () => void } {
-  let connect: (event: { ports: readonly MessagePortLike[] }) => void = () => {}
-  const scope: SharedWorkerScopeLike = { addEventListener: (_type, listener) => (connect = listener), removeEventListener: () => {} }
-  const stop = serveTabs(options, scope)
-  const worker = options.environment.tab
+export function memoryWorker(options: ConnectionOptions, environment: () => ManualEnvironment): MemoryWorker {
+  interface Running {
+    env: ManualEnvironment
+    connect: (event: { ports: readonly MessagePortLike[] }) => void
+    stop: () => void
+    ports: MemoryPort[]
+  }
+  let running: Running | null = null
+  let started = 0
+  let stopped = false
+  const dead: Running[] = []
+  const start = (): Running => {
+    const env = environment()
+    const worker: Running = { env, connect: () => {}, stop: () => {}, ports: [] }
+    const scope: SharedWorkerScopeLike = { addEventListener: (_type, listener) => (worker.connect = listener), removeEventListener: () => {} }
+    worker.stop = serveTabs({ ...options, environment: env }, scope)
+    started++
+    return worker
+  }
   return {
     create(tab) {
-      const [port, workerPort] = MemoryPort.pair(tab, worker)
-      worker.task(() => connect({ ports: [workerPort] }))
+      const worker = (running ??= start())
+      const [port, workerPort] = MemoryPort.pair(tab, worker.env.tab)
+      worker.ports.push(port)
+      worker.env.tab.task(() => worker.connect({ ports: [workerPort] }))
       return { port }
     },
-    stop,
+    kill() {
+      if (!running) return
+      running.env.tab.crash()
+      dead.push(running)
+      running = null
+    },
+    stop() {
+      if (stopped) return
+      stopped = true
+      running?.stop()
+    },
+    get environment() {
+      return running?.env ?? null
+    },
+    get started() {
+      return started
+    },
+    stale: () => dead.reduce((n, worker) => n + worker.ports.filter((port) => !port.closed && !port.owner.crashed).length, 0),
   }
 }

@@ -6,6 +6,11 @@
  * hidden tab whose timers the browser throttles) still answers the ping, since message events
  * are not throttled. Steals are bounded: one per epoch, and a tab that keeps stealing backs
  * off. Hidden tabs never steal.
+ *
+ * A tab of a SharedWorker (`via: 'worker'`) watches its worker the same way, hidden or not: the
+ * worker beats, answers pings at once, and one that stays silent through a ping is dead (the
+ * browser ended it); the tab then replaces it, at most once per port it opened, backing off the
+ * same way.
  */
 import { steadyClock } from '../environment'
 import type { RealtimeEnvironment, TimerHandle } from '../types'
@@ -22,7 +27,13 @@ export interface LeaderWatchHooks {
   /** The leadership epoch followed now (a steal happens at most once per epoch). */
   epoch(): number
   ping(): void
+  /** Takes over from the silent leader: steals its lock, or (a SharedWorker) replaces the worker. */
   steal(): void
+  /**
+   * Watches while the page is hidden too. A SharedWorker is never throttled and replacing one
+   * moves no socket into this tab, so every tab of it watches; a hidden tab never steals a lead.
+   */
+  hidden?: boolean
 }
 
 export class LeaderWatch {
@@ -48,9 +59,9 @@ export class LeaderWatch {
     this.#pingedAt = null
   }
 
-  /** Watches while the page is visible (call again when it becomes visible). */
+  /** Watches while the page is visible, unless `hidden` (call again when it becomes visible). */
   start(): void {
-    if (this.#timer === null && this.#env.isVisible()) this.#schedule()
+    if (this.#timer === null && this.#watching()) this.#schedule()
   }
 
   stop(): void {
@@ -64,9 +75,13 @@ export class LeaderWatch {
     this.#timer = this.#env.setTimeout(() => this.#tick(), BEAT_MS * (0.5 + this.#env.random()))
   }
 
+  #watching(): boolean {
+    return this.#hooks.hidden === true || this.#env.isVisible()
+  }
+
   #tick(): void {
     this.#timer = null
-    if (!this.#env.isVisible()) return
+    if (!this.#watching()) return
     const now = this.#env.now()
     this.#schedule()
     if (now - this.#lastHeard < SILENT_BEATS * BEAT_MS) return

@@ -148,6 +148,22 @@ export class OwnedSends {
   }
 
   /**
+   * The holder of the socket is gone without a word (a SharedWorker the browser ended): what it
+   * had, in its outbox or posted to it, is lost with it; what it never had waits for the next
+   * one. Returns how many are now uncertain.
+   */
+  vanished(): number {
+    let lost = this.#accepted.size
+    this.#accepted.clear()
+    for (const [id, owned] of this.#waiting) {
+      if (unposted(owned)) continue
+      this.#waiting.delete(id)
+      lost++
+    }
+    return lost
+  }
+
+  /**
    * A newer leader spoke before the term of `epoch` said its last word: what was posted to it
    * awaits that word (see `Owned.awaiting`). Returns whether anything does.
    */

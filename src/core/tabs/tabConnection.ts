@@ -10,7 +10,10 @@
  *   sent again to the next leader otherwise; a send the lost leader held in its outbox, or that
  *   a leader which was then deposed may still write, counts as `uncertain` and is reported;
  * - the lock is given up on pagehide, on freeze and when the manager drops the connection,
- *   never on `hidden`.
+ *   never on `hidden`;
+ * - through a SharedWorker, a worker the browser ended is noticed (it stops beating and does not
+ *   answer a ping) and replaced: what it was given counts as `uncertain`, the rest goes to the
+ *   new one.
  */
 import { closeCodeInfo } from '../closeCodes'
 import { Connection, IDLE_STATE } from '../connection'
@@ -45,7 +48,12 @@ import { Encoded, isLeaderMessage, newer, tabId, laterCommand, type Command, typ
 
 /** How a tab reaches the others: a channel per group, plus Web Locks to elect (none with a worker, which always leads). */
 export interface TabTransport {
-  open(group: string): BroadcastChannelLike
+  /**
+   * The tab's channel to `group`. Through a SharedWorker, a port of the worker the app's factory
+   * makes (it may throw); `command`, the latest user command the tab knows of, is what a new
+   * worker's socket starts with.
+   */
+  open(group: string, command?: CommandRecord | null): BroadcastChannelLike
   locks?: LockManagerLike
 }
 
@@ -64,7 +72,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#report('callback', `vue-realtime: a '${String(event)}' callback threw: ${(error as Error)?.message ?? String(error)}`, error))
   readonly #serializer: Serializer<In, Out>
   readonly #election: Election | null
-  readonly #watch: LeaderWatch | null
+  /** Watches the leader (with Web Locks) or the SharedWorker (without): see `LeaderWatch`. */
+  readonly #watch: LeaderWatch
+  /** Ports to a SharedWorker opened so far: the worker is replaced at most once per port. */
+  #ports = 0
   #bus: BroadcastChannelLike | null = null
   #hub: Hub<In, Out> | null = null
   #stopEnvironment: (() => void) | null = null
@@ -127,13 +138,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#election = locks
       ? new Election(locks, group, { elected: (stolen) => this.#elected(stolen), deposed: () => this.#stepDown() })
       : null
+    const ping = () => this.#post({ t: 'ping', e: this.#epoch, from: this.#id })
     this.#watch = locks
-      ? new LeaderWatch(env, {
-          epoch: () => this.#epoch,
-          ping: () => this.#post({ t: 'ping', e: this.#epoch, from: this.#id }),
-          steal: () => this.#election!.steal(),
-        })
-      : null
+      ? new LeaderWatch(env, { epoch: () => this.#epoch, ping, steal: () => this.#election!.steal() })
+      : new LeaderWatch(env, { epoch: () => this.#ports, ping, steal: () => this.#replaceWorker(), hidden: true })
   }
 
   override get state(): Readonly<ConnectionState> {
@@ -269,21 +277,70 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     // have come and gone meanwhile. They may or may not have gone out: counted, never resent.
     for (const ended of this.#ending.keys()) this.#endedUnheard(ended)
     this.#stopEnvironment ??= this.#env.subscribe((event) => this.#onEnvironment(event))
-    const bus = (this.#bus = this.#transport.open(this.#group))
-    bus.onmessage = (event) => this.#receive(event.data as WireMessage)
+    this.#connect()
     if (this.#leader === null) this.#mirror(WAITING)
     this.#holdAlive()
     this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), alive: this.#alive })
     this.#election?.join()
-    this.#watch?.heard()
-    this.#watch?.start()
+    this.#watch.heard()
+    this.#watch.start()
+  }
+
+  /**
+   * Opens this tab's channel to the group. Through a SharedWorker it calls the app's factory,
+   * which may throw (the browser refused the worker): then the tab shows the error and stays
+   * connecting, its sends kept, and its watch calls the factory again after the same silence as
+   * for a worker that died (`#replaceWorker`), backing off while it keeps failing.
+   */
+  #connect(): void {
+    let bus: BroadcastChannelLike
+    try {
+      bus = this.#transport.open(this.#group, this.#lastCommand && this.#lasting(this.#lastCommand))
+    } catch (error) {
+      if (this.#election) throw error
+      this.#report('socket', `vue-realtime: could not start the shared worker for ${this.url} (${(error as Error)?.message ?? String(error)}); trying again in a few seconds`, error)
+      return
+    } finally {
+      this.#ports++
+    }
+    this.#bus = bus
+    bus.onmessage = (event) => this.#receive(event.data as WireMessage)
+  }
+
+  #disconnect(): void {
+    if (!this.#bus) return
+    this.#bus.onmessage = null
+    this.#bus.close()
+    this.#bus = null
+  }
+
+  /**
+   * Through a SharedWorker: it said nothing for a while and did not answer a ping. The browser
+   * ended it (its process crashed or was killed under memory pressure), and a MessagePort says
+   * nothing when its other end dies. What it was given it may or may not have written: a frame
+   * counts as written, a send as uncertain. What it never had goes to the next worker: this tab
+   * calls the app's factory again (a SharedWorker of the same script and name is a new one once
+   * the old is gone; tabs that do so at once all reach the same) and joins it as at start.
+   */
+  #replaceWorker(): void {
+    if (!this.#joined || this.#election) return
+    this.#settleFrames(true)
+    this.#lost(this.#owned.vanished())
+    if (this.#leader !== null) this.#leaderGone('shared worker gone')
+    this.#disconnect()
+    // The new worker hears the latest command again, whatever the last one heard.
+    this.#asserted = null
+    this.#connect()
+    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), alive: this.#alive })
+    this.#watch.heard()
+    this.#watch.start()
   }
 
   /** Leaves the group: hands the socket over if this tab leads, else stops waiting for the lock. */
   #part(info: CloseInfo, status: 'idle' | 'closed'): void {
     if (!this.#joined) return
     this.#joined = false
-    this.#watch?.stop()
+    this.#watch.stop()
     const hub = this.#hub
     this.#hub = null
     if (hub) this.#keep(hub.dispose())
@@ -292,11 +349,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#releaseAlive?.()
     this.#releaseAlive = null
     this.#alive = false
-    if (this.#bus) {
-      this.#bus.onmessage = null
-      this.#bus.close()
-      this.#bus = null
-    }
+    this.#disconnect()
     // Answers to what it posted will not reach it now: held by that leader until its term says.
     if (this.#leader !== null) this.#owned.parted(this.#epoch)
     this.#leader = null
@@ -344,11 +397,12 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return
       case 'visible':
       case 'hidden':
-        // Never a hand-over: a hidden leader keeps leading. Only visible followers watch it.
+        // Never a hand-over: a hidden leader keeps leading. Only visible followers watch it (every
+        // tab watches a SharedWorker).
         if (!this.#joined || this.#hub) return
         this.#post({ t: 'vis', from: this.#id, visible: event.type === 'visible', alive: this.#alive })
-        if (event.type === 'visible') this.#watch?.start()
-        else this.#watch?.stop()
+        if (event.type === 'visible') this.#watch.start()
+        else if (this.#election) this.#watch.stop()
     }
   }
 
@@ -356,7 +410,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   #elected(stolen: boolean): void {
     if (!this.#joined) return this.#election?.leave()
-    this.#watch?.stop()
+    this.#watch.stop()
     // Above every epoch this tab heard, and above any a tab it never heard could have used.
     const epoch = (this.#known = Math.max(this.#known + 1, Math.floor(this.#env.now())))
     // Closed by the user: the new term shows it closed (not idle) until a tab opens it.
@@ -393,8 +447,8 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#leaderGone('lead lost to another tab')
     if (this.#joined) {
       this.#election?.join()
-      this.#watch?.heard()
-      this.#watch?.start()
+      this.#watch.heard()
+      this.#watch.start()
     }
   }
 
@@ -431,7 +485,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       if (this.#hub && message.from !== this.#id) this.#stepDown()
       this.#adopt(message)
     }
-    this.#watch?.heard()
+    this.#watch.heard()
     this.#handle(message)
     // After the new leader's state is in: the latest command, if it knows an older one (made while
     // there was none, or posted to the last one too late; run by this tab's own hub, it changes
@@ -557,7 +611,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#report(
       'dropped',
       `vue-realtime: ${count} message(s) this tab sent to ${this.url} may or may not have reached the server (counted in \`uncertain\`)` +
-        (process.env.NODE_ENV !== 'production' ? ': the tab that held the shared socket took them, then went away before it confirmed writing them.' : '.'),
+        (process.env.NODE_ENV !== 'production' ? ': the tab (or shared worker) that held the shared socket took them, then went away before it confirmed writing them.' : '.'),
     )
   }
 
@@ -687,13 +741,18 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   #assertCommand(now = false): void {
     const latest = this.#lastCommand
     if (!latest) return
-    const last = !now && latest.op === 'reconnect' ? { ...latest, op: 'open' as const } : latest
+    const last = now ? latest : this.#lasting(latest)
     if (this.#hub) return this.#hub.command(last)
     if (this.#leader === null || !laterCommand(last, this.#shared?.command)) return
     const asserted = this.#asserted
     if (asserted?.at === last.at && asserted.from === last.from && asserted.epoch === this.#epoch) return
     this.#asserted = { at: last.at, from: last.from, epoch: this.#epoch }
     this.#post({ t: 'cmd', e: this.#epoch, from: this.#id, command: last })
+  }
+
+  /** What lasts of a command made earlier: a `reconnect` is an `open` (the socket of now is not the one it meant). */
+  #lasting(command: CommandRecord): CommandRecord {
+    return command.op === 'reconnect' ? { ...command, op: 'open' } : command
   }
 
   #post(message: TabMessage | LeaderMessage): void {

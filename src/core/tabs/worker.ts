@@ -2,7 +2,9 @@
  * `serveTabs()`: the SharedWorker side of `shareAcrossTabs: { via: 'worker' }`. The worker holds one
  * socket per group (URL + subprotocols + name) for every tab that connects, for as long as one
  * does, and relays it over each tab's port with the messages of the BroadcastChannel
- * transport. It never hands over: a worker lives until its last tab is gone.
+ * transport. It never hands over: a worker lives until its last tab is gone, unless the browser
+ * ends it (a crash, memory pressure): then its tabs notice that it went silent and start a new
+ * one with the app's factory (see `TabConnection`), which opens a new socket.
  */
 import { resolveEnvironment } from '../environment'
 import { mergeOptions } from '../manager'
@@ -82,12 +84,17 @@ export function serveTabs(defaults: ConnectionOptions = {}, scope = globalThis a
         },
         token: () => created.token,
         visible: () => false,
+        command: message.command,
       })
       groups.set(message.group, group)
       group.ports.set(port, new Set())
       joined.set(port, group)
-      // A port joins to use the socket: open it at once, so the tab never sees it idle.
-      group.hub.start(true, false)
+      // A port joins to use the socket: open it at once, so the tab never sees it idle; unless the
+      // last command it knows of is a close (this worker replaces one that died, or the group idled
+      // out): then the group starts closed, as a new leader tab's term does.
+      const last = message.command
+      const closed = last?.op === 'close' ? { code: last.code ?? 1000, reason: last.reason ?? '' } : null
+      group.hub.start(!closed, false, closed)
     } else {
       env.clearTimeout(group.idle)
       group.idle = null

@@ -8,7 +8,7 @@ import { resolveEnvironment } from '../environment'
 import { normalizeUrl } from '../url'
 import type { BroadcastChannelLike, ConnectionOptions, LockManagerLike, SharedWorkerLike } from '../types'
 import type { TabTransport } from './tabConnection'
-import { tabId } from './wire'
+import { tabId, type CommandRecord } from './wire'
 
 /** What a port says first: the group, and what the worker needs to open its socket. */
 export interface JoinMessage {
@@ -20,6 +20,8 @@ export interface JoinMessage {
   /** The connection's options that survive cloning (functions stay in the tab). */
   options: ConnectionOptions
   token: string | null
+  /** The latest user command the tab knows of: a new group's socket starts with it (closed after a `close()`). */
+  command?: CommandRecord | null
 }
 
 /** The options that survive structured cloning: no functions (nested option objects one level deep). */
@@ -35,7 +37,7 @@ function cloneable<In, Out>(options: ConnectionOptions<In, Out>): ConnectionOpti
 export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: string | URL, options: ConnectionOptions<In, Out>): TabTransport {
   const locks = resolveEnvironment(options.environment).locks ?? (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks
   return {
-    open(group) {
+    open(group, command) {
       const port = create().port
       const id = tabId()
       let token: string | null = null
@@ -44,7 +46,7 @@ export function workerTransport<In, Out>(create: () => SharedWorkerLike, url: st
       } catch {
         // The worker connects without it and reports the refusal; the tab's next reconnect() retries.
       }
-      const join: JoinMessage = { t: 'join', group, url: normalizeUrl(url), port: id, options: cloneable(options), token }
+      const join: JoinMessage = { t: 'join', group, url: normalizeUrl(url), port: id, options: cloneable(options), token, command: command ?? null }
       // The port joins once the tab holds its lock, and holds it while the port lives: the worker,
       // which waits for it from the join on, learns that a crashed tab is gone when it gets it. A
       // tab that crashes before that never joined. What the tab posts meanwhile waits.
