@@ -21,6 +21,7 @@
  *   counted in its `dropped` or `uncertain`; every frame was told its outcome;
  * - healed: the shared socket does what the last `open()`, `close()` or `reconnect()` a tab
  *   made says (an acquire is an `open()`; a command of a tab that crashed or left may die with it).
+ * - every tab's manager disposed and the worker stopped: no socket open, no timer left.
  *
  * TABS_RUNS sets the number of runs (default 300, a few seconds). A failure prints the seed and
  * the shrunk sequence; replay it with TABS_SEED=<seed> TABS_PATH=<path> TABS_REPLAY=<replayPath>
@@ -524,6 +525,11 @@ describe('one socket across tabs, model-based (fake timers)', () => {
           await settle(10_000)
           const left = [...world.serverSockets(0), ...world.serverSockets(1)]
           if (left.length > 0) fail(`${left.length} sockets still open after every tab disposed its manager`)
+          // Every timer has an owner that clears it: none is left once every tab and the worker are done
+          // (a crashed page's timers still fire, and do nothing, within this time).
+          world.worker?.stop()
+          await settle(600_000)
+          if (vi.getTimerCount() > 0) fail(`${vi.getTimerCount()} timer(s) left after every tab disposed its manager and the worker stopped`)
         } finally {
           world.worker?.stop()
           vi.useRealTimers()
