@@ -294,4 +294,58 @@ describe("via: 'worker'", () => {
       await server.waitForOpen(0)
     })
   }
+
+  it('the browser ends the SharedWorker: the pages notice, start a new one with one socket, and messages flow again, none lost after that nor doubled', async () => {
+    const pages = await openTabs(3, 'mode=plain&via=worker')
+    expect(server.open).toBe(1)
+    server.broadcastPlain('before')
+    for (const page of pages) await waitFor(async () => (await messages(page)).length === 1, { timeout: TABS_TIMEOUT })
+
+    // The worker's target, through the browser's DevTools protocol (as chrome://inspect stops one).
+    const cdp = await browser.newBrowserCDPSession()
+    const workers = async () => {
+      const { targetInfos } = await cdp.send('Target.getTargets')
+      return targetInfos.filter((t) => t.type === 'shared_worker' && t.url.endsWith('/worker.js'))
+    }
+    await cdp.send('Target.setDiscoverTargets', { discover: true })
+    const [dead] = await waitFor(async () => ((await workers()).length === 1 ? workers() : undefined), { timeout: TABS_TIMEOUT, message: 'one shared worker target' })
+    const { success } = await cdp.send('Target.closeTarget', { targetId: dead.targetId })
+    expect(success).toBe(true)
+    // It is dead: its socket closes (the server sees it go) and its target is gone.
+    await server.waitForOpen(0)
+    await waitFor(async () => !(await workers()).some((t) => t.targetId === dead.targetId), { timeout: TABS_TIMEOUT, message: 'the killed worker target gone' })
+
+    // Sent into the dead worker's port before the pages notice: lost, or at most once, never doubled; counted if lost.
+    await Promise.all(pages.map((page, i) => page.evaluate((i) => (window as any).tab.send(`during ${i}`), i)))
+    // A new worker (started by the pages, no page reloaded) opens one socket; every page noticed
+    // (until then a page shows the dead worker's state) and is open on it.
+    await server.waitForOpen(1)
+    const recovered = (page: Page) =>
+      page.evaluate(() => {
+        const events: Array<{ what: string; detail?: unknown }> = (window as any).tab.state.events
+        const gone = events.findIndex((e) => e.what === 'close' && e.detail === 1001)
+        return gone >= 0 && events.slice(gone).some((e) => e.what === 'open') && (window as any).tab.info().status === 'open'
+      })
+    for (const page of pages) await waitFor(() => recovered(page), { timeout: TABS_TIMEOUT, message: 'the page noticed the dead worker and is open on the new one' })
+    const [alive] = await waitFor(async () => ((await workers()).length === 1 ? workers() : undefined), { timeout: TABS_TIMEOUT, message: 'one new shared worker target' })
+    expect(alive.targetId).not.toBe(dead.targetId)
+    expect(server.upgrades).toBe(2)
+    expect(server.maxOpen).toBe(1)
+    await cdp.detach()
+
+    server.broadcastPlain('after')
+    for (const page of pages) await waitFor(async () => (await messages(page)).length === 2, { timeout: TABS_TIMEOUT })
+    for (const page of pages) expect(await messages(page)).toEqual(['before', 'after'])
+    const sends = pages.map((_, i) => Array.from({ length: 5 }, (_, k) => `after ${i}.${k}`))
+    await Promise.all(pages.map((page, i) => page.evaluate((list) => list.forEach((m) => (window as any).tab.send(m)), sends[i])))
+    await waitFor(() => sends.flat().every((m) => server.plainReceived.includes(m)), { timeout: TABS_TIMEOUT, message: 'every send made after recovery arrived' })
+    // In order per page, and nothing twice.
+    for (const list of sends) expect(server.plainReceived.filter((m) => list.includes(m))).toEqual(list)
+    expect(new Set(server.plainReceived).size).toBe(server.plainReceived.length)
+    for (const [i, page] of pages.entries()) {
+      const lost = server.plainReceived.includes(`during ${i}`) ? 0 : 1
+      expect((await info(page)).uncertain).toBeGreaterThanOrEqual(lost)
+    }
+    expect(server.open).toBe(1)
+  })
 })
