@@ -1,11 +1,14 @@
 /**
  * Sends and counters across hand-overs, each a sequence that the model-based test
  * (test/model/tabs.model.test.ts) found to lose a message, write one twice or drop a count,
- * reduced to its steps. Fake timers; the tabs of one in-memory profile (see harness.ts).
+ * reduced to its steps (or, for the hub, to its cause). Fake timers; the tabs of one in-memory profile (see harness.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createManualEnvironment } from '../../src/core'
+import { Hub } from '../../src/core/tabs/hub'
+import type { LeaderMessage } from '../../src/core/tabs/wire'
 import { FakeWebSocket } from '../core/fakeSocket'
-import { acceptSocket, Browser, settle } from './harness'
+import { acceptSocket, Browser, settle, URL } from './harness'
 
 let browser: Browser
 beforeEach(() => {
@@ -408,5 +411,28 @@ describe('a tab out of the group (pagehide, freeze)', () => {
     expect(b.connection.state.status).toBe('idle')
     b.release()
     expect(states.at(-1)).toBe('closed')
+  })
+})
+
+describe('two leaders with one epoch (a tab that missed a term is elected with its number, the clock set back)', () => {
+  it("a hub takes only the sends, frames and commands meant for its term: not those a tab posted to the other leader of its epoch", async () => {
+    const env = createManualEnvironment({ random: () => 0.5 }, browser.profile)
+    const posted: LeaderMessage[] = []
+    const hub = new Hub({ url: URL, options: { WebSocket: FakeWebSocket, heartbeat: false }, env, epoch: 42, id: 'leader b', post: (m) => posted.push(m), token: () => null, visible: () => true })
+    hub.start(true, false)
+    FakeWebSocket.last.accept()
+    await settle()
+    // Posted by a tab that follows the term (42, 'leader a'), which this hub's term is not.
+    hub.receive({ t: 'send', e: 42, to: 'leader a', from: 'tab', id: 1, data: 'for a' })
+    hub.receive({ t: 'frame', e: 42, to: 'leader a', from: 'tab', id: 1, data: 'frame for a' })
+    hub.receive({ t: 'cmd', e: 42, to: 'leader a', from: 'tab', command: { op: 'close', at: Date.now() + 1, from: 'tab' } })
+    // Meant for it (and from a tab of an older build, which names no leader): taken.
+    hub.receive({ t: 'send', e: 42, to: 'leader b', from: 'tab', id: 2, data: 'for b' })
+    hub.receive({ t: 'send', e: 42, from: 'old tab', id: 1, data: 'unnamed' })
+    await settle()
+    expect(FakeWebSocket.last.sent).toEqual(['for b', 'unnamed'])
+    expect(hub.connection.status).toBe('open')
+    expect(posted.filter((m) => m.t === 'ok' || m.t === 'wrote').map((m) => ('to' in m ? `${m.to} ${m.id}` : ''))).toEqual(['tab 2', 'old tab 1'])
+    hub.dispose()
   })
 })

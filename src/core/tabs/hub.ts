@@ -195,7 +195,7 @@ export class Hub<In = unknown, Out = unknown> {
       case 'ping':
         return this.#emit({ t: 'pong', to: message.from })
       case 'send': {
-        if (message.e !== this.epoch) return
+        if (!this.#mine(message)) return
         if (!message.volatile) {
           // Handled already (sent again by a tab that missed the answer): never written twice.
           if (message.id <= (this.#handled.get(message.from) ?? 0)) return this.#emit({ t: 'ok', to: message.from, id: message.id, result: 'queued' })
@@ -207,13 +207,13 @@ export class Hub<In = unknown, Out = unknown> {
         return this.#emit({ t: 'ok', to: message.from, id: message.id, result })
       }
       case 'frame': {
-        if (message.e !== this.epoch) return
+        if (!this.#mine(message)) return
         const { from, id } = message
         this.writeFrame(new Encoded(message.data), (written) => this.#emit({ t: 'wrote', to: from, id, written }), from)
         return
       }
       case 'cmd':
-        if (message.e === this.epoch) this.command(message.command)
+        if (this.#mine(message)) this.command(message.command)
     }
   }
 
@@ -279,6 +279,11 @@ export class Hub<In = unknown, Out = unknown> {
     this.#emit({ t: 'bye', unsent, handled: Object.fromEntries(this.#handled), counted: { received, sent, dropped } })
     this.connection.dispose()
     return own
+  }
+
+  /** Meant for this term: its epoch, and its leader (another leader may have had the same epoch). */
+  #mine({ e, to }: { e: number; to?: string }): boolean {
+    return e === this.epoch && (to === undefined || to === this.id)
   }
 
   #seen({ from, visible, alive }: { from: string; visible: boolean; alive?: boolean }): void {

@@ -187,7 +187,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data: encoded })
     if (options.volatile) {
       if (this.#leader === null || this.#state.status !== 'open') return this.#drop(1, 'volatile')
-      this.#post({ t: 'send', e: this.#epoch, from: this.#id, id: 0, data: encoded, volatile: true })
+      this.#post({ t: 'send', e: this.#epoch, to: this.#leader, from: this.#id, id: 0, data: encoded, volatile: true })
       return 'sent'
     }
     const { id, dropped, uncertain } = this.#owned.add(encoded, options.ttl)
@@ -215,7 +215,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const id = this.#nextFrame++
     this.#unsettled.set(id, settled)
     if (this.#emitter.has('frameOut')) this.#emitter.emit('frameOut', { data: encoded })
-    this.#post({ t: 'frame', e: this.#epoch, from: this.#id, id, data: encoded })
+    this.#post({ t: 'frame', e: this.#epoch, to: this.#leader, from: this.#id, id, data: encoded })
     return 'queued'
   }
 
@@ -723,7 +723,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
   }
 
   #postSend([id, data, ttl]: Due): void {
-    this.#post({ t: 'send', e: this.#epoch, from: this.#id, id, data, ...(ttl === undefined ? {} : { ttl }) })
+    this.#post({ t: 'send', e: this.#epoch, to: this.#leader!, from: this.#id, id, data, ...(ttl === undefined ? {} : { ttl }) })
   }
 
   #command(op: Command, code?: number, reason?: string): void {
@@ -747,7 +747,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     const asserted = this.#asserted
     if (asserted?.at === last.at && asserted.from === last.from && asserted.epoch === this.#epoch) return
     this.#asserted = { at: last.at, from: last.from, epoch: this.#epoch }
-    this.#post({ t: 'cmd', e: this.#epoch, from: this.#id, command: last })
+    this.#post({ t: 'cmd', e: this.#epoch, to: this.#leader, from: this.#id, command: last })
   }
 
   /** What lasts of a command made earlier: a `reconnect` is an `open` (the socket of now is not the one it meant). */

@@ -84,16 +84,21 @@ export type LeaderMessage = FromLeader &
 
 export type Command = 'open' | 'close' | 'reconnect'
 
-/** Tab → leader (and, for `token`, → every tab). */
+/**
+ * Tab → leader (and, for `token`, → every tab). A message to a term names it by its epoch `e`
+ * and its leader `to`: two leaders may share an epoch (a tab that missed a term can be elected
+ * with that term's number, the clock set back meanwhile), and a hub takes only what was meant
+ * for it (a tab of an older build of this protocol sends no `to`).
+ */
 export type TabMessage =
   | { t: 'hello'; from: string; visible: boolean; alive?: boolean }
   /** Visibility; `alive`: the tab holds its own lock now (the leader may wait for it to learn of a crash). */
   | { t: 'vis'; from: string; visible: boolean; alive?: boolean }
   | { t: 'leave'; from: string }
-  | { t: 'send'; e: number; from: string; id: number; data: WebSocketData; volatile?: boolean; ttl?: number }
+  | { t: 'send'; e: number; to?: string; from: string; id: number; data: WebSocketData; volatile?: boolean; ttl?: number }
   /** `sendFrame`: written once on the leader's socket in hand, or reported unwritten; never carried to another socket. */
-  | { t: 'frame'; e: number; from: string; id: number; data: WebSocketData }
-  | { t: 'cmd'; e: number; from: string; command: CommandRecord }
+  | { t: 'frame'; e: number; to?: string; from: string; id: number; data: WebSocketData }
+  | { t: 'cmd'; e: number; to?: string; from: string; command: CommandRecord }
   | { t: 'token'; from: string; token: string | null }
   | { t: 'ping'; e: number; from: string }
 
