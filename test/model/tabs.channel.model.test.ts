@@ -1,7 +1,8 @@
 /**
  * Model-based test of channels across tabs against the real protocol server on loopback:
  * fast-check generates sequences of tab commands (open, release, crash, freeze and resume,
- * hide and show, publish), link faults (every shared socket cut at once) and steps that let
+ * hide and show, publish), link faults (every shared socket cut at once; with `'worker'`, in one
+ * run of ten, the browser ending the SharedWorker) and steps that let
  * the tabs run (one task, or until the group has settled). Several simulated tabs of one
  * in-memory browser profile share one socket, by either transport (drawn per run): `'locks'`
  * (the tabs elect a leader) or `'worker'` (a SharedWorker made of in-memory ports and
@@ -270,6 +271,23 @@ const commands = [
     toString: () => 'cut',
   }),
 ]
+/**
+ * With `via: 'worker'`, in one run of ten (the tabs take seconds to notice, on the real clock):
+ * the browser ends the SharedWorker while its tabs live; its sockets close.
+ */
+const killWorker = fc.constant<Command>({
+  check: () => true,
+  async run(_model, world) {
+    const worker = world.worker
+    if (worker?.environment) {
+      const sockets = [...worker.sockets]
+      worker.kill()
+      for (const socket of sockets) socket.terminate()
+    }
+    checkAlways(world)
+  },
+  toString: () => 'killWorker',
+})
 
 function describeTabs(world: ChannelTabsWorld): string {
   return world.tabs
@@ -328,7 +346,11 @@ describe('channels across tabs, model-based (real server on loopback)', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {})
     vi.spyOn(console, 'error').mockImplementation(() => {})
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...VIA), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.CHANNEL_TABS_REPLAY }), async (via, sequence) => {
+      fc.asyncProperty(
+        fc.tuple(fc.constantFrom(...VIA), fc.nat(9)).chain(([via, draw]) =>
+          fc.tuple(fc.constant(via), fc.commands(via === 'worker' && draw === 0 ? [...commands, killWorker] : commands, { maxCommands: 30, size: 'max', replayPath: process.env.CHANNEL_TABS_REPLAY })),
+        ),
+        async ([via, sequence]) => {
         const world = new ChannelTabsWorld(via)
         world.openTab()
         world.openTab()
@@ -341,7 +363,8 @@ describe('channels across tabs, model-based (real server on loopback)', () => {
           world.worker?.stop()
           for (const socket of [...world.tabs.flatMap((t) => t.sockets), ...(world.worker?.sockets ?? [])]) socket.terminate()
         }
-      }),
+        },
+      ),
       { numRuns: runs, seed, path },
     )
   })
