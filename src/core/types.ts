@@ -299,8 +299,12 @@ export interface TabSharingOptions {
   via?: 'auto' | 'locks' | 'worker'
   /**
    * Creates the SharedWorker that holds the sockets, for `via: 'worker'`; its script calls
-   * `serveTabs()` from `vue-realtime/core`. Called once per connection per tab, e.g.
+   * `serveTabs()` from `vue-realtime/core`. Called when a connection of a tab joins (again after
+   * a pagehide or freeze), and again when the browser ended the worker while the tab lived (the
+   * tab noticed it went silent): it must make a SharedWorker of the same script and name each
+   * time, e.g.
    * `() => new SharedWorker(new URL('./realtime-worker.ts', import.meta.url), { type: 'module' })`.
+   * If it throws, the tab reports an `error`, stays connecting and calls it again a few seconds later.
    * @default undefined
    */
   worker?: () => SharedWorkerLike
