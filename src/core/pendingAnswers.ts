@@ -32,10 +32,6 @@ interface Pending extends AnswerKind {
   waiters: Set<Waiter>
   /** The server's last "retry later" refusal of it (what a caller that times out is told). */
   refusal?: RealtimeProtocolError
-  /** Refusals for now so far (the backoff's attempt). */
-  refusals?: number
-  /** Writes it again after such a refusal (cleared by its owner, this entry's settle or loss). */
-  retry?: TimerHandle
 }
 
 /**
@@ -45,6 +41,13 @@ interface Pending extends AnswerKind {
  */
 export class PendingAnswers {
   readonly #pending = new Map<string, Pending>()
+  /**
+   * Writes the publishes refused for now again, and those made since, in the order they were
+   * made (one timer for all, so a retry never overtakes an earlier publish); undefined: none waits.
+   */
+  #retry: TimerHandle | undefined = undefined
+  /** Refusals for now since the last ack (the backoff's attempt). */
+  #refusals = 0
 
   constructor(
     private readonly connection: Connection,
@@ -100,7 +103,7 @@ export class PendingAnswers {
         timer: this.env.setTimeout(() => {
           // Only this caller gives up; the frame stays while anyone else waits for its answer.
           entry.waiters.delete(waiter)
-          if (entry.waiters.size === 0 && this.#pending.get(key) === entry) this.#drop(key, entry)
+          if (entry.waiters.size === 0 && this.#pending.get(key) === entry) this.#drop(key)
           const { refusal } = entry
           reject(
             refusal
@@ -120,7 +123,8 @@ export class PendingAnswers {
       entry.waiters.add(waiter)
       if (!fresh) return
       this.#pending.set(key, entry)
-      if (this.connection.state.status === 'open') this.#send(entry)
+      // Behind publishes waiting to be written again after a refusal: in order, with them.
+      if (this.connection.state.status === 'open' && !(entry.resend && this.#retry !== undefined)) this.#send(entry)
     })
   }
 
@@ -128,7 +132,8 @@ export class PendingAnswers {
   settle(key: string, outcome: { value: unknown } | { error: RealtimeProtocolError }): boolean {
     const entry = this.#pending.get(key)
     if (!entry) return false
-    this.#drop(key, entry)
+    this.#drop(key)
+    if (!('error' in outcome)) this.#refusals = 0
     for (const waiter of entry.waiters) {
       this.env.clearTimeout(waiter.timer)
       if ('error' in outcome) waiter.reject(outcome.error)
@@ -140,23 +145,21 @@ export class PendingAnswers {
   /**
    * The server refused `key` for now ("retry later"): it is written again after a backoff, on
    * this socket or the next one, until it is acked or its callers' timeouts end it (they are told
-   * the refusal). Only what is safe to resend waits so (stored publishes, which the server
-   * dedupes); false otherwise, and the caller settles it with the refusal.
+   * the refusal). Publishes made meanwhile wait and go after it, in order. Only what is safe to
+   * resend waits so (stored publishes, which the server dedupes); false otherwise, and the
+   * caller settles it with the refusal.
    */
   refusedForNow(key: string, error: RealtimeProtocolError): boolean {
     const entry = this.#pending.get(key)
     if (!entry?.resend) return false
     entry.refusal = error
     entry.sent = false
-    if (entry.retry !== undefined) return true
-    entry.refusals = (entry.refusals ?? 0) + 1
-    entry.retry = this.env.setTimeout(
-      () => {
-        entry.retry = undefined
-        if (this.#pending.get(key) === entry && !entry.sent && this.connection.state.status === 'open') this.#send(entry)
-      },
-      backoffDelay(entry.refusals, RETRY_LATER_SCHEDULE, this.env.random),
-    )
+    if (this.#retry === undefined) {
+      this.#retry = this.env.setTimeout(() => {
+        this.#retry = undefined
+        if (this.connection.state.status === 'open') this.#resend()
+      }, backoffDelay(++this.#refusals, RETRY_LATER_SCHEDULE, this.env.random))
+    }
     return true
   }
 
@@ -168,20 +171,18 @@ export class PendingAnswers {
 
   /** A socket opened: send, in order, what was never written and what is safe to resend. */
   opened(): void {
+    this.#cancelRetry()
     for (const entry of this.#pending.values()) {
-      if (!entry.sent || entry.resend) {
-        this.#cancelRetry(entry)
-        this.#send(entry)
-      }
+      if (!entry.sent || entry.resend) this.#send(entry)
     }
   }
 
   /** The socket was lost: what was written and must not run twice is reported lost; the rest waits. */
   lost(): void {
+    // The next open writes everything again, in order: no retry waits on a socket that is gone.
+    this.#cancelRetry()
     for (const [key, entry] of [...this.#pending]) {
       if (!entry.sent || entry.resend) {
-        // The next open writes it again: no retry waits on a socket that is gone.
-        this.#cancelRetry(entry)
         entry.sent = false
         continue
       }
@@ -196,15 +197,20 @@ export class PendingAnswers {
     }
   }
 
-  #drop(key: string, entry: Pending): void {
+  #drop(key: string): void {
     this.#pending.delete(key)
-    this.#cancelRetry(entry)
+    if (this.#pending.size === 0) this.#cancelRetry()
   }
 
-  #cancelRetry(entry: Pending): void {
-    if (entry.retry === undefined) return
-    this.env.clearTimeout(entry.retry)
-    entry.retry = undefined
+  /** Writes what waits on this socket (refused for now, or made since), in the order made. */
+  #resend(): void {
+    for (const entry of this.#pending.values()) if (entry.resend && !entry.sent) this.#send(entry)
+  }
+
+  #cancelRetry(): void {
+    if (this.#retry === undefined) return
+    this.env.clearTimeout(this.#retry)
+    this.#retry = undefined
   }
 
   #send(entry: Pending): void {

@@ -131,6 +131,31 @@ describe('publish', () => {
       expect(c.protocol.pendingCount).toBe(0)
     })
 
+    it('publishes refused for now, and those made while they wait, are stored in the order they were made', async () => {
+      const { engine, away } = engineAway()
+      const server = await rig.startServer({ engine })
+      server.on('error', () => {})
+      const c = rig.client(server.url)
+      c.open()
+      await waitFor(() => c.connection.state.status === 'open')
+      away.publish = true
+      const refusals: string[] = []
+      c.connection.on('message', (data) => typeof data === 'string' && data.includes('"internal"') && refusals.push(data))
+      const first = ['a', 'b', 'c', 'd'].map((text) => c.protocol.publish('room:order', text, { id: text, timeout: 15_000 }))
+      await waitFor(() => refusals.length === 4, { message: 'all four refused' })
+      away.publish = false
+      // Made while the refused ones wait for their retry: it goes after them.
+      const later = c.protocol.publish('room:order', 'e', { id: 'e', timeout: 15_000 })
+      const acks = await Promise.all([...first, later])
+      expect(acks.map((ack) => [ack.id, ack.seq])).toEqual([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+        ['d', 4],
+        ['e', 5],
+      ])
+    })
+
     it('one refused until its timeout rejects with the refusal (not a bare timeout); an ephemeral one is refused at once', async () => {
       const { engine, away } = engineAway()
       const server = await rig.startServer({ engine })
