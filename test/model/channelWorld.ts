@@ -29,6 +29,12 @@ export const PUBLISH_TIMEOUT = 4_000
 /** Small, so a long outage trims history and the replay must say `recovered: false`. */
 export const HISTORY_LIMIT = 12
 
+/**
+ * A node silent this long is dead and its presence members leave (short, so that the members of
+ * a node stopped while it could not reach Redis leave within a run's waits, as a killed node's do).
+ */
+export const NODE_TTL = 1_500
+
 /** Where the servers keep topics: one memory server, one SQLite server, or two nodes on one Redis. */
 export type StoreKind = 'memory' | 'sqlite' | 'redis'
 
@@ -97,6 +103,10 @@ export class ChannelWorld {
   readonly truth = new Map<string, string | number>()
   /** Every epoch the truth has messages under. */
   readonly epochs = new Set<string>()
+  /** What the acks said was stored: `${epoch}|${topic}|${seq}` → id. */
+  readonly acked = new Map<string, string | number>()
+  /** Messages a view showed that no `publish` event had told of then (checked at the end against the acks too). */
+  readonly unverified = new Map<string, { message: ChannelMessage<Payload>; where: string }>()
   readonly timers = countingTimers()
   clockOffset = 0
   readonly env = createManualEnvironment({
@@ -155,7 +165,11 @@ export class ChannelWorld {
     return this.nodes[this.routed]
   }
 
+  /** Redis runs: the nodes reach Redis through this proxy (a partition between the nodes and Redis, its data kept). */
+  redisLink: FaultProxy | null = null
+
   async start(): Promise<void> {
+    if (this.kind === 'redis') this.redisLink = await createFaultProxy({ target: { port: this.redis!.server.port } })
     for (let node = 0; node < this.nodes.length; node++) await this.startServer(node)
     this.proxy = await createFaultProxy({ target: { port: this.ports[0] } })
     for (const index of [0, 1]) this.views.push(this.mountView(index))
@@ -163,7 +177,7 @@ export class ChannelWorld {
 
   /** Starts node `node` (on the port it had, if it ran before). */
   async startServer(node = this.routed): Promise<void> {
-    const engine = this.kind === 'redis' ? redisEngine({ url: this.redis!.server.url, prefix: this.redis!.prefix, historyLimit: HISTORY_LIMIT }) : null
+    const engine = this.redisLink ? redisEngine({ url: `redis://127.0.0.1:${this.redisLink.port}`, prefix: this.redis!.prefix, historyLimit: HISTORY_LIMIT, nodeTtlMs: NODE_TTL }) : null
     const server = createRealtimeServer({
       host: '127.0.0.1',
       port: this.ports[node],
@@ -199,13 +213,20 @@ export class ChannelWorld {
     this.proxy.retarget({ port: this.ports[node] })
   }
 
-  /** The epochs under which a server stored `message` under its seq and id (empty: none did). */
+  /** The epochs under which a server stored `message` under its seq and id, as its `publish` events said (empty: none did). */
   storedBy(message: ChannelMessage<Payload>): string[] {
     const found: string[] = []
     for (const epoch of this.epochs) {
       if (this.truth.get(`${epoch}|${message.topic}|${message.seq}`) === message.id) found.push(epoch)
     }
     return found
+  }
+
+  /** Did a publish event or an ack say that `message` is stored under its seq and id? */
+  storedOrAcked(message: ChannelMessage<Payload>): boolean {
+    if (this.storedBy(message).length > 0) return true
+    for (const [key, id] of this.acked) if (id === message.id && key.endsWith(`|${message.topic}|${message.seq}`)) return true
+    return false
   }
 
   url(path: string): string {
@@ -254,6 +275,8 @@ export class ChannelWorld {
       (ack) => {
         record.settled++
         record.outcome = { ack }
+        // The ack says where the store keeps it (also when the publish event never came: see `unverified`).
+        if (ack.seq !== undefined && ack.epoch !== undefined) this.acked.set(`${ack.epoch}|${topic}|${ack.seq}`, ack.id)
       },
       (error: Error & { code?: string }) => {
         record.settled++
@@ -282,7 +305,9 @@ export class ChannelWorld {
     for (const view of this.views) view.scope.stop()
     this.manager.dispose()
     await this.proxy?.close()
+    await this.redisLink?.refuse(false)
     for (let node = 0; node < this.nodes.length; node++) await this.stopServer(node)
+    await this.redisLink?.close()
   }
 
   cleanupFiles(): void {
