@@ -111,18 +111,23 @@ describe('publish', () => {
   })
 
   describe('refused for now ("retry later": the server\'s store is away)', () => {
-    it('a stored publish is written again after a backoff until it is acked, once, under one seq', async () => {
+    /** A server whose store can be away, a client open on it, and the `internal` refusals it got. */
+    async function storeAway() {
       const { engine, away } = engineAway()
       const server = await rig.startServer({ engine })
       server.on('error', () => {}) // the store's failures are reported; expected here
-      const stored: unknown[] = []
-      server.on('publish', (m) => stored.push(m.data))
       const c = rig.client(server.url)
       c.open()
       await waitFor(() => c.connection.state.status === 'open')
-      away.publish = true
       const refusals: string[] = []
       c.connection.on('message', (data) => typeof data === 'string' && data.includes('"internal"') && refusals.push(data))
+      return { server, away, c, refusals }
+    }
+    it('a stored publish is written again after a backoff until it is acked, once, under one seq', async () => {
+      const { server, away, c, refusals } = await storeAway()
+      const stored: unknown[] = []
+      server.on('publish', (m) => stored.push(m.data))
+      away.publish = true
       const acked = c.protocol.publish('room:later', 'kept', { id: 'kept-1', timeout: 10_000 })
       await waitFor(() => refusals.length >= 1, { message: 'the first refusal' })
       away.publish = false
@@ -132,15 +137,8 @@ describe('publish', () => {
     })
 
     it('publishes refused for now, and those made while they wait, are stored in the order they were made', async () => {
-      const { engine, away } = engineAway()
-      const server = await rig.startServer({ engine })
-      server.on('error', () => {})
-      const c = rig.client(server.url)
-      c.open()
-      await waitFor(() => c.connection.state.status === 'open')
+      const { away, c, refusals } = await storeAway()
       away.publish = true
-      const refusals: string[] = []
-      c.connection.on('message', (data) => typeof data === 'string' && data.includes('"internal"') && refusals.push(data))
       const first = ['a', 'b', 'c', 'd'].map((text) => c.protocol.publish('room:order', text, { id: text, timeout: 15_000 }))
       await waitFor(() => refusals.length === 4, { message: 'all four refused' })
       away.publish = false
@@ -157,12 +155,7 @@ describe('publish', () => {
     })
 
     it('one refused until its timeout rejects with the refusal (not a bare timeout); an ephemeral one is refused at once', async () => {
-      const { engine, away } = engineAway()
-      const server = await rig.startServer({ engine })
-      server.on('error', () => {})
-      const c = rig.client(server.url)
-      c.open()
-      await waitFor(() => c.connection.state.status === 'open')
+      const { away, c } = await storeAway()
       away.publish = true
       await expect(c.protocol.publish('room:later', 'x', { ephemeral: true })).rejects.toMatchObject({ code: 'internal' })
       const refused = c.protocol.publish('room:later', 'never', { id: 'never-1', timeout: 1_500 })

@@ -246,19 +246,24 @@ describe('redisEngine on a real Redis', () => {
     await node.close()
   })
 
+  const member = (clientId: string) => ({ clientId, online: true, lastSeen: 1 })
+  /** Node A reaches Redis through a fault proxy, node B directly; `events` are the presence events `listener`'s node tells of "room". */
+  async function behindProxy(prefix: string, listener: 'a' | 'b') {
+    const proxy = await createFaultProxy({ target: { port: redis.port } })
+    const a = redisEngine({ url: `redis://127.0.0.1:${proxy.port}`, prefix })
+    engines.push(a)
+    const b = engine({ prefix })
+    await Promise.all([a.ready(), b.ready()])
+    const events: string[] = []
+    await (listener === 'a' ? a : b).subscribe('room', (e) => e.type === 'presence' && events.push(`${e.event}:${e.member.clientId}`))
+    return { proxy, a, b, events }
+  }
+
   it('tells its listeners the presence changes it missed while its pub/sub connection was away (a join and a leave), once it is back', async () => {
     // Found by the channel model: presence events are published once; a node whose pub/sub
     // connection was down (a Redis restart, a network blip, CLIENT KILL) missed them for good,
     // so its clients listed a member that had left, or missed one that joined.
-    const proxy = await createFaultProxy({ target: { port: redis.port } })
-    const options = { prefix: 'missed:' }
-    const a = redisEngine({ url: `redis://127.0.0.1:${proxy.port}`, ...options })
-    engines.push(a)
-    const b = engine(options)
-    await Promise.all([a.ready(), b.ready()])
-    const member = (clientId: string) => ({ clientId, online: true, lastSeen: 1 })
-    const events: string[] = []
-    await a.subscribe('room', (e) => e.type === 'presence' && events.push(`${e.event}:${e.member.clientId}`))
+    const { proxy, a, b, events } = await behindProxy('missed:', 'a')
     await b.announce('room', 'join', member('bob'))
     await waitFor(() => events.includes('join:bob'))
     // A loses Redis (both its connections) and stays away while B's members change.
@@ -277,15 +282,8 @@ describe('redisEngine on a real Redis', () => {
   })
 
   it('a leave it could not record while Redis was away is recorded once Redis is back (no member left listed for good)', async () => {
-    const proxy = await createFaultProxy({ target: { port: redis.port } })
-    const options = { prefix: 'ghost:' }
-    const a = redisEngine({ url: `redis://127.0.0.1:${proxy.port}`, ...options })
-    engines.push(a)
-    const b = engine(options)
-    await Promise.all([a.ready(), b.ready()])
-    const dave = { clientId: 'dave', online: true, lastSeen: 1 }
-    const events: string[] = []
-    await b.subscribe('room', (e) => e.type === 'presence' && events.push(`${e.event}:${e.member.clientId}`))
+    const { proxy, a, b, events } = await behindProxy('ghost:', 'b')
+    const dave = member('dave')
     await a.announce('room', 'join', dave)
     await waitFor(() => events.includes('join:dave'))
     await proxy.refuse(true)
@@ -340,7 +338,6 @@ describe('redisEngine on a real Redis', () => {
     const a = engine(options)
     const b = engine(options)
     await Promise.all([a.ready(), b.ready()])
-    const member = (clientId: string) => ({ clientId, online: true, lastSeen: 1 })
     const ids = async (node: RealtimeEngine) => (await node.members('room')).map((m) => m.clientId).sort()
     await b.announce('room', 'join', member('bob'))
     expect(await ids(a)).toEqual(['bob'])
