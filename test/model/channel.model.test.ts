@@ -21,7 +21,9 @@
  *
  * FC_RUNS sets the number of runs (default 40, about 30 s); FC_KIND=memory|sqlite|redis runs
  * one store only. Reproduce a failure with the seed it prints: FC_SEED=<seed> FC_PATH=<path>
- * FC_REPLAY=<replayPath> (and the same FC_KIND). FC_DEBUG=1 prints every run's commands. The
+ * FC_REPLAY=<replayPath> (and the same FC_KIND). FC_DEBUG=1 prints every run's commands, FC_TRACE=1
+ * each command as it starts (to see where a run hangs: a command, the heal or the dispose that
+ * does not finish within its bound fails the run). The
  * Redis runs start their own redis-server (Debian's `redis-server`).
  */
 import fc from 'fast-check'
@@ -100,12 +102,29 @@ function checkInvariants(world: ChannelWorld): void {
   }
 }
 
+/** Longer than any command's own waits: a command still running after it hangs (a defect in itself). */
+const COMMAND_BOUND = 30_000
+
+/** `promise`, or an error naming `what` if it has not settled within `ms` (a hang fails the run with its seed). */
+async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms: it hangs`)), ms)
+  })
+  try {
+    return await Promise.race([promise, hung])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Runs a command's action, then the invariants. */
 function command(name: string, check: (m: Readonly<Model>) => boolean, run: (m: Model, w: ChannelWorld) => Promise<void> | void): Cmd {
   return {
     check,
     async run(m, w) {
-      await run(m, w)
+      if (process.env.FC_TRACE) console.log(`[${new Date().toISOString()}] ${w.kind}: ${name}`)
+      await bounded(Promise.resolve(run(m, w)), COMMAND_BOUND, name)
       await tick()
       checkInvariants(w)
     },
@@ -420,10 +439,11 @@ async function runModel(kind: StoreKind, cmds: Iterable<Cmd>): Promise<void> {
     await quiet(world, 5_000)
     const model: Model = { kind, up: world.nodes.map(() => true), routed: 0, online: true, blackholed: false, redisCut: false }
     await fc.asyncModelRun(() => ({ model, real: world }), cmds)
-    await finish(world)
+    // Its own waits add up to about 45 s at most.
+    await bounded(finish(world), 90_000, 'the heal and the final checks')
     if (process.env.FC_DEBUG) console.log(kind, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '))
   } finally {
-    await world.dispose()
+    await bounded(world.dispose(), COMMAND_BOUND, 'disposing the world (proxies, servers, engines)')
     world.cleanupFiles()
   }
   // Shutdowns included: a server that reports an error lost or mishandled something, except
