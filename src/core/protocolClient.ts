@@ -30,7 +30,7 @@ export interface PublishOptions {
   /**
    * Reject if no ack arrives within this long, ms. A stored publish the server refuses for now
    * ("retry later": `internal`, `server_full`, `too_many_new_topics`) is written again after a
-   * backoff (1 s, doubling) until then, and rejects with that refusal's code. @default 10_000
+   * backoff (1 s, doubling to 5 s) until then, and rejects with that refusal's code. @default 10_000
    */
   timeout?: number
 }

@@ -20,5 +20,9 @@ export function isRetryLater(error: unknown): boolean {
   return typeof code === 'string' && RETRY_LATER.has(code)
 }
 
-/** When a frame refused for now is written again: 1 s, doubling to 30 s, each at a random point of its window (so clients refused together spread out). */
-export const RETRY_LATER_SCHEDULE = { minDelay: 1_000, maxDelay: 30_000, factor: 2, jitter: 0 } as const
+/**
+ * When a frame refused for now is written again: 1 s, doubling to 5 s, each at a random point of
+ * its window (so clients refused together spread out). Capped low: the store comes back without
+ * telling the clients, and a refusal costs the server little (its store call fails at once).
+ */
+export const RETRY_LATER_SCHEDULE = { minDelay: 1_000, maxDelay: 5_000, factor: 2, jitter: 0 } as const

@@ -98,7 +98,7 @@ export interface UseChannelOptions<T> {
   parse?: (value: unknown) => T
   /**
    * How long `publish` waits for the server's ack, ms: across reconnects, and across refusals
-   * that say "retry later" (written again after 1 s, 2 s, 4 s…). @default 10_000
+   * that say "retry later" (written again after 1 s, 2 s, 4 s, then every 5 s). @default 10_000
    */
   publishTimeout?: number
   /** Called once for every stored message (never coalesced). */
@@ -129,7 +129,7 @@ export interface UseChannelReturn<T> {
    * The last error: server refusals, invalid frames, failed publishes, and a connection that
    * failed for good (a fatal close such as 4401, or retries exhausted; cleared once it opens).
    * A refused subscribe is cleared once a later one joins: the channel asks again on every
-   * reconnect, and after a backoff (1 s, doubling to 30 s) when the server said "retry later"
+   * reconnect, and after a backoff (1 s, doubling to 5 s) when the server said "retry later"
    * (`internal`, `server_full`, `too_many_new_topics`).
    */
   error: Readonly<ShallowRef<Error | null>>

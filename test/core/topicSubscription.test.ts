@@ -123,6 +123,15 @@ describe('TopicSubscription', () => {
       topic.answered(answer(4))
       expect(seen.seqs).toEqual([4])
       expect(topic.confirmed).toBe(true)
+      // However many times in a row, asked again within 5 s (the store comes back without a word).
+      for (let i = 0; i < 10; i++) {
+        topic.lost()
+        topic.rejoin()
+        topic.refused(refusal('internal'))
+        fire(timers.at(-1)!)
+      }
+      expect(Math.max(...timers.map((t) => t.ms))).toBeLessThanOrEqual(5_000)
+      topic.answered(answer(4))
       // Refused again later: the backoff starts over.
       topic.lost()
       topic.rejoin()

@@ -442,6 +442,10 @@ async function runModel(kind: StoreKind, cmds: Iterable<Cmd>): Promise<void> {
     // Its own waits add up to about 45 s at most.
     await bounded(finish(world), 90_000, 'the heal and the final checks')
     if (process.env.FC_DEBUG) console.log(kind, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '))
+  } catch (error) {
+    // Shrinking a failure of real servers takes minutes: say what failed as soon as it does.
+    if (process.env.FC_DEBUG) console.log(`FAILED (${kind}): ${String(cmds)}\n  ${(error as Error)?.message?.split('\n')[0]}`)
+    throw error
   } finally {
     await bounded(world.dispose(), COMMAND_BOUND, 'disposing the world (proxies, servers, engines)')
     world.cleanupFiles()
