@@ -45,4 +45,23 @@ describe('OwnedSends', () => {
     owned.confirm(3, 'sent')
     expect(ids(owned.due(1))).toEqual([4])
   })
+
+  it("a send whose ttl ran out in the leader's full outbox is the one out of it, not the oldest: the oldest comes back unsent at a hand-over", () => {
+    // Found by the tabs model (locks, queue.max 2): m2's ttl ran out in the leader's outbox, m3
+    // took its room, and the tab forgot m1 instead (the oldest), which the leader held and handed
+    // back unsent: it was never sent again, nor counted.
+    let now = 0
+    const owned = new OwnedSends(resolveQueue({ max: 2 }), () => now)
+    owned.add('m1', undefined)
+    owned.add('m2', 2_000)
+    expect(ids(owned.due(1))).toEqual([1, 2])
+    owned.confirm(1, 'queued')
+    owned.confirm(2, 'queued')
+    now = 5_000
+    owned.add('m3', undefined)
+    expect(ids(owned.due(1))).toEqual([3])
+    owned.confirm(3, 'queued')
+    owned.handedBack([1, 3], 3)
+    expect(ids(owned.due(2))).toEqual([1, 3])
+  })
 })

@@ -88,10 +88,19 @@ export class OwnedSends {
     this.#waiting.delete(id)
     if (result === 'queued') {
       this.#accepted.set(id, owned)
-      // The leader's outbox keeps at most `queue.max`, in order: an older one is out of it by now.
-      if (this.#accepted.size > this.#queue.max) this.#accepted.delete(this.#accepted.keys().next().value!)
+      // The leader's outbox keeps at most `queue.max`: one of them is out of it by now, dropped
+      // and counted there. One whose ttl ran out, if any (the leader drops those first, whatever
+      // their place); else the oldest (drop-oldest). Forgetting another would lose one the leader
+      // still holds, and hands back unsent if it hands over.
+      if (this.#accepted.size > this.#queue.max) this.#accepted.delete(this.#outOfOutbox())
     }
     return true
+  }
+
+  #outOfOutbox(): number {
+    const now = this.#now()
+    for (const [id, owned] of this.#accepted) if (owned.expiresAt <= now) return id
+    return this.#accepted.keys().next().value!
   }
 
   /**
