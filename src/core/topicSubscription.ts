@@ -49,7 +49,6 @@ export interface TopicLink {
   random(): number
 }
 
-
 /** One subscribe in flight: what it asked for. */
 type Ask = Pick<SubscribeFrame, 'since' | 'epoch' | 'history'>
 
