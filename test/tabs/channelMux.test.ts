@@ -112,4 +112,37 @@ describe('ChannelMux', () => {
     expect(got.a).toEqual(['subscribed:0', 'message:1'])
     expect(got.b).toEqual([])
   })
+
+  it('an error with a ref goes to the tab that wrote that publish or request; one without ref, or with a ref no tab wrote here, to every tab', () => {
+    const mux = new ChannelMux(() => {})
+    const refusal = (ref: string | number, frame: string, topic?: string) => JSON.stringify({ type: 'error', code: 'forbidden', message: 'no', frame, ref, ...(topic ? { topic } : {}) })
+    mux.outbound('a', JSON.stringify({ type: 'publish', topic: 'room', id: 'p1', data: 1 }))
+    mux.outbound('b', JSON.stringify({ type: 'request', id: 7, method: 'm' }))
+    expect(mux.inbound(refusal('p1', 'publish', 'room')).map((d) => d.to)).toEqual([['a']])
+    expect(mux.inbound(refusal(7, 'request')).map((d) => d.to)).toEqual([['b']])
+    // Answered: a second error naming the same id is not known here any more.
+    expect(mux.inbound(refusal('p1', 'publish', 'room')).map((d) => d.to)).toEqual([undefined])
+    // The string '7' is another id than the number 7.
+    mux.outbound('b', JSON.stringify({ type: 'request', id: 7, method: 'm' }))
+    expect(mux.inbound(refusal('7', 'request')).map((d) => d.to)).toEqual([undefined])
+    expect(mux.inbound(JSON.stringify({ type: 'error', code: 'bad_json', message: 'no' })).map((d) => d.to)).toEqual([undefined])
+    expect(mux.inbound(JSON.stringify({ type: 'error', code: 'internal', message: 'no', topic: 'room' })).map((d) => d.to)).toEqual([undefined])
+  })
+
+  it('a ref is routed only while its frame waits on this socket: an ack or response, a frame not written, or the socket ending forgets it', () => {
+    const mux = new ChannelMux(() => {})
+    const refusal = (ref: string) => JSON.stringify({ type: 'error', code: 'forbidden', message: 'no', frame: 'publish', ref, topic: 'room' })
+    const publish = (id: string) => JSON.stringify({ type: 'publish', topic: 'room', id, data: 1 })
+    // The same id from two tabs: the error goes to both, and each answer settles one of them.
+    mux.outbound('a', publish('same'))
+    mux.outbound('b', publish('same'))
+    expect(mux.inbound(JSON.stringify({ type: 'ack', id: 'same', seq: 1 }))[0].to).toBeUndefined()
+    expect(mux.inbound(refusal('same'))[0].to).toEqual(['b'])
+    mux.outbound('a', publish('lost'))
+    mux.unwritten('a', publish('lost'))
+    expect(mux.inbound(refusal('lost'))[0].to).toBeUndefined()
+    mux.outbound('a', publish('old'))
+    mux.reset()
+    expect(mux.inbound(refusal('old'))[0].to).toBeUndefined()
+  })
 })

@@ -15,7 +15,8 @@ const managers: ConnectionManager[] = []
 const published: PublishedMessage[] = []
 
 beforeEach(async () => {
-  server = createRealtimeServer({ port: 0, host: '127.0.0.1', presence: false })
+  // "readonly" may be read by anyone and published to by no client: its publishes are refused with a `ref`.
+  server = createRealtimeServer({ port: 0, host: '127.0.0.1', presence: false, authorize: (_user, topic, action) => !(topic === 'readonly' && action === 'publish') })
   await server.ready
   server.on('publish', (m) => published.push(m))
   profile = new MemoryProfile()
@@ -34,9 +35,12 @@ function openTab(shareAcrossTabs: ConnectionOptions['shareAcrossTabs'] = tabShar
   const client = ProtocolClient.for(connection)
   const received: number[] = []
   const joins: SubscribedFrame[] = []
+  /** Errors shown to this tab: on its topics (what useChannel's `error` shows) and connection-wide. */
+  const errors: string[] = []
+  client.onError((e) => errors.push(`client: ${e.message}`))
   const join = (topic = 'room', history = 0) =>
-    client.subscribe(topic, { message: (m: MessageFrame) => received.push(m.seq!), subscribed: (s) => joins.push(s) }, { history })
-  return { env, manager, connection, client, received, joins, join }
+    client.subscribe(topic, { message: (m: MessageFrame) => received.push(m.seq!), subscribed: (s) => joins.push(s), error: (e) => errors.push(`${topic}: ${e.message}`) }, { history })
+  return { env, manager, connection, client, received, joins, join, errors }
 }
 
 describe('channels across tabs', () => {
@@ -118,5 +122,20 @@ describe('channels across tabs', () => {
     await waitFor(() => others.every((t) => t.received.length === 20), { message: 'every remaining tab saw the 20 once' })
     for (const t of others) expect(t.received).toEqual([...t.received].sort((x, y) => x - y))
     for (const t of others) expect(new Set(t.received).size).toBe(20)
+  })
+
+  it('a refusal with a ref (a publish refused) shows only in the tab that published, not in the other tabs holding the topic', async () => {
+    const tabs = [openTab(), openTab(), openTab()]
+    for (const t of tabs) t.join('readonly')
+    await waitFor(() => tabs.every((t) => t.joins.length === 1), { message: 'every tab subscribed' })
+    // Leader and followers alike publish, and are refused.
+    for (const [i, t] of tabs.entries()) {
+      await expect(t.client.publish('readonly', { i })).rejects.toMatchObject({ code: 'forbidden' })
+    }
+    // Frames reach each tab in the socket's order: once this message is in, any refusal sent to it is too.
+    await server.publish('readonly', { last: true })
+    await waitFor(() => tabs.every((t) => t.received.length === 1), { message: 'every tab got the message after the refusals' })
+    for (const t of tabs) expect(t.errors).toEqual([])
+    expect(server.clients.size).toBe(1)
   })
 })

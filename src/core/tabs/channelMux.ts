@@ -13,6 +13,9 @@
  * - Subscriptions are counted across tabs: a tab's `unsubscribe` goes upstream only when no
  *   other tab holds the topic, and a tab that leaves releases its topics.
  * - The last `welcome` is given to a tab that joins an open socket.
+ * - An `error` that answers a publish or a request (it carries a `ref`, the frame's id) goes only
+ *   to the tabs that wrote a frame with that id on this socket, as a socket of their own would
+ *   carry it; an error whose `ref` no tab wrote here, and one without `ref`, goes to every tab.
  * Publishes, acks and responses pass as they are: acks go to every tab and settle in the one
  * that has the id; publishes keep their ids across a hand-over, which the server dedupes.
  */
@@ -40,12 +43,21 @@ interface TabTopic {
 
 interface Frame {
   type?: unknown
+  id?: unknown
+  ref?: unknown
   topic?: unknown
   seq?: unknown
   since?: unknown
   history?: unknown
   frame?: unknown
 }
+
+/** The frames whose `id` an answer names: an `ack` or `response`, or an `error` by its `ref`. */
+type Asked = 'publish' | 'request'
+
+/** Key of a frame id, as the protocol client keys it (a number and its string are two ids). */
+const idKey = (kind: Asked, id: unknown): string | undefined =>
+  typeof id === 'string' || typeof id === 'number' ? `${kind}:${typeof id}:${id}` : undefined
 
 function parse(data: unknown): Frame | undefined {
   if (typeof data !== 'string' || data[0] !== '{') return undefined
@@ -62,6 +74,11 @@ export class ChannelMux {
   readonly #topics = new Map<string, Map<string, TabTopic>>()
   /** Per topic, the tab of every subscribe written upstream and not answered yet, in order. */
   readonly #awaiting = new Map<string, string[]>()
+  /**
+   * By publish or request id, the tab of every frame with that id written on this socket and not
+   * answered yet, in order: an error naming that id goes to them. Ended with the socket.
+   */
+  readonly #asked = new Map<string, string[]>()
   #welcome: string | null = null
   readonly #write: (frame: string) => void
 
@@ -73,6 +90,11 @@ export class ChannelMux {
   /** A tab's outbound frame: false when it must not be written (an unsubscribe other tabs still need). */
   outbound(tab: string, data: WebSocketData): boolean {
     const frame = parse(data)
+    if (frame?.type === 'publish' || frame?.type === 'request') {
+      const key = idKey(frame.type, frame.id)
+      if (key !== undefined) this.#asked.set(key, [...(this.#asked.get(key) ?? []), tab])
+      return true
+    }
     if (typeof frame?.topic !== 'string') return true
     const topic = frame.topic
     if (frame.type === 'subscribe') {
@@ -102,13 +124,16 @@ export class ChannelMux {
   inbound(raw: unknown): Delivery[] {
     if (typeof raw !== 'string') return [{ raw: raw as string }]
     const frame = parse(raw)
+    if (frame?.type === 'ack') this.#forget(idKey('publish', frame.id))
+    else if (frame?.type === 'response') this.#forget(idKey('request', frame.id))
+    // An error answering a publish or request goes to the tab that has its id, wherever the topic is held.
+    else if (frame?.type === 'error' && frame.frame !== 'subscribe' && frame.ref !== undefined) return this.#refused(raw, frame)
     const topic = typeof frame?.topic === 'string' ? frame.topic : undefined
     if (!frame || topic === undefined) {
       if (frame?.type === 'welcome') this.#welcome = raw
       return [{ raw }]
     }
     if (frame.type === 'subscribed' || (frame.type === 'error' && frame.frame === 'subscribe')) return this.#answer(topic, raw, frame)
-    // An error about a publish settles in the tab that has its id, wherever the topic is held.
     if (frame.type === 'error') return [{ raw }]
     return this.#topical(topic, raw, frame)
   }
@@ -125,6 +150,7 @@ export class ChannelMux {
    */
   reset(): void {
     this.#awaiting.clear()
+    this.#asked.clear()
     this.#welcome = null
     for (const tabs of this.#topics.values()) {
       for (const state of tabs.values()) {
@@ -138,6 +164,7 @@ export class ChannelMux {
   /** A frame of `tab` that was not written after all (no open socket): a subscribe among them waits for no answer. */
   unwritten(tab: string, data: WebSocketData): void {
     const frame = parse(data)
+    if (frame?.type === 'publish' || frame?.type === 'request') return this.#forget(idKey(frame.type, frame.id), tab)
     if (frame?.type !== 'subscribe' || typeof frame.topic !== 'string') return
     this.#topics.get(frame.topic)?.get(tab)?.joins.pop()
     const awaiting = this.#awaiting.get(frame.topic)
@@ -153,6 +180,32 @@ export class ChannelMux {
       this.#write(JSON.stringify({ type: 'unsubscribe', topic }))
     }
     for (const [topic, awaiting] of this.#awaiting) this.#awaiting.set(topic, awaiting.filter((t) => t !== tab))
+  }
+
+  /**
+   * An error that answers the frame with id `ref`: to the tabs that wrote it (one that left since
+   * drops it). One whose id no tab wrote on this socket as a publish or request (a raw send queued
+   * across sockets, a frame of another type) goes to every tab, as it always did.
+   */
+  #refused(raw: string, frame: Frame): Delivery[] {
+    const kinds: Asked[] = frame.frame === 'publish' ? ['publish'] : frame.frame === 'request' ? ['request'] : ['publish', 'request']
+    const keys = kinds.map((kind) => idKey(kind, frame.ref)).filter((key) => key !== undefined && this.#asked.has(key))
+    if (keys.length === 0) return [{ raw }]
+    const to = new Set<string>()
+    for (const key of keys) {
+      for (const tab of this.#asked.get(key!)!) to.add(tab)
+      this.#forget(key)
+    }
+    return [{ raw, to: [...to] }]
+  }
+
+  /** Drops one writer of `key` (answered, or not written after all): `tab`'s last, or (without `tab`) the oldest. */
+  #forget(key: string | undefined, tab?: string): void {
+    const tabs = key === undefined ? undefined : this.#asked.get(key)
+    if (!tabs) return
+    const at = tab === undefined ? 0 : tabs.lastIndexOf(tab)
+    if (at >= 0) tabs.splice(at, 1)
+    if (tabs.length === 0) this.#asked.delete(key!)
   }
 
   /** A message (or presence, unsubscribed...) of `topic`: to the tabs the socket answered; kept for those still joining. */
