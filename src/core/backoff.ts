@@ -39,6 +39,7 @@ export const RECONNECT_DEFAULTS: ResolvedReconnectOptions = {
   jitter: 0,
   minUptime: 5_000,
   maxElapsed: Number.POSITIVE_INFINITY,
+  serverHint: true,
 }
 
 /** Slots stop growing after this many (factor^64 is already past any sane maxDelay), so no Infinity/NaN at attempt 1,000+. */
@@ -105,6 +106,66 @@ export function retryDelay(attempt: number, elapsed: number, options: Schedule, 
 function jittered(delay: number, attempt: number, jitter: number, random: () => number): number {
   const spread = Math.min(1, Math.max(0, jitter))
   return attempt > 1 && spread > 0 ? delay * (1 - spread + 2 * spread * random()) : delay
+}
+
+/**
+ * A retry hint: where a server that closes a socket wants that client to come back, ms from the
+ * close. A vue-realtime server ends the close reason of a planned close (1012) with
+ * `retry=<delay>/<window>`: it gives each of its N clients its own `delay` in
+ * [after, after + window) and one `window` sized by N (see `CloseOptions.retryRate`), so its
+ * clients come back at an even rate instead of a random one. docs/protocol.md, "Retry hints".
+ */
+export interface RetryHint {
+  /** This client's first retry, ms after the close. */
+  delay: number
+  /** The first slot, ms: later retries come window, window·factor, … after (each ≤ maxDelay). */
+  window: number
+}
+
+/** The hint token at the end of a close reason: alone, or after `; `. */
+const HINT = /(?:^|; )retry=(\d{1,7})\/(\d{1,7})$/
+
+/** The smallest slot a hint may ask for, ms: a server cannot make its clients hammer it. */
+export const MIN_HINT_WINDOW = 100
+
+/** The hint in a close reason, or null. */
+export function parseRetryHint(reason: string): RetryHint | null {
+  const match = HINT.exec(reason)
+  return match ? { delay: Number(match[1]), window: Number(match[2]) } : null
+}
+
+/** `reason` with the hint appended, cut so the whole stays within a close frame's 123 bytes. */
+export function withRetryHint(reason: string, hint: RetryHint): string {
+  const token = `retry=${Math.round(hint.delay)}/${Math.round(hint.window)}`
+  if (!reason) return token
+  let head = reason
+  // Close reasons are counted in UTF-8 bytes; drop characters until the whole fits.
+  while (head && new TextEncoder().encode(`${head}; ${token}`).byteLength > 123) head = head.slice(0, -1)
+  return head ? `${head}; ${token}` : token
+}
+
+/**
+ * Delay before retry `attempt` (1-based, counted from the close that carried the hint),
+ * `elapsed` ms after that close: retry 1 at `hint.delay`, retry n at delay + window·(1 +
+ * factor + … + factor^(n-2)), each slot at most `maxDelay`; or the first such point still ahead
+ * when slow refusals have used the time. Every client of the server keeps its own offset, so
+ * they stay as evenly spread as the server placed them however long it refuses. Both figures
+ * are clamped (delay to [0, maxDelay], window to [MIN_HINT_WINDOW, maxDelay]).
+ */
+export function hintedDelay(attempt: number, elapsed: number, hint: RetryHint, { maxDelay, factor }: Pick<ResolvedReconnectOptions, 'maxDelay' | 'factor'>): number {
+  const cap = Math.max(MIN_HINT_WINDOW, maxDelay)
+  let at = Math.min(Math.max(0, hint.delay), cap)
+  let slot = Math.min(Math.max(MIN_HINT_WINDOW, hint.window), cap)
+  for (let n = 1; n < attempt || at < elapsed; n++) {
+    const next = Math.min(cap, slot * Math.max(1, factor))
+    if (next === slot) {
+      // Slots no longer grow: jump to the one needed instead of counting (attempt may be huge).
+      return at + Math.max(attempt - n, Math.ceil((elapsed - at) / slot), 0) * slot - elapsed
+    }
+    at += slot
+    slot = next
+  }
+  return at - elapsed
 }
 
 export function resolveReconnect(option: boolean | ReconnectOptions | undefined): ResolvedReconnectOptions | null {

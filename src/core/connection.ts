@@ -1,4 +1,4 @@
-import { resolveReconnect, retryDelay, type ResolvedReconnectOptions } from './backoff'
+import { hintedDelay, parseRetryHint, resolveReconnect, retryDelay, type ResolvedReconnectOptions, type RetryHint } from './backoff'
 import { closeCodeInfo, isSendableCloseCode } from './closeCodes'
 import { Emitter } from './emitter'
 import { resolveEnvironment, steadyClock } from './environment'
@@ -180,6 +180,8 @@ export class Connection<In = unknown, Out = unknown> {
   readonly #steady: () => number
   /** This outage's place in every backoff slot, in [0, 1): drawn at its first retry. */
   #phase = 0
+  /** The server's retry hint for this outage, with the attempt and steady time it counts from (cleared on open). */
+  #hint: (RetryHint & { attempt: number; at: number }) | null = null
   /** Closed by pagehide; reopened by a persisted pageshow. */
   #suspended = false
   #disposed = false
@@ -427,6 +429,7 @@ export class Connection<In = unknown, Out = unknown> {
   #opened(socket: WebSocketLike): void {
     const turn = ++this.#turn
     this.#cancel(CONNECT)
+    this.#hint = null
     this.#heartbeat?.start()
     // The retry count resets only after the link proved stable, so a server that accepts
     // and drops at once still sees the backoff grow.
@@ -519,6 +522,8 @@ export class Connection<In = unknown, Out = unknown> {
       if (turn !== this.#turn) return this.#writer.settle(lost, false)
       retry = verdict ?? info.retryable
     }
+    const hint = retry && options?.serverHint ? parseRetryHint(info.reason) : null
+    if (hint) this.#hint = { ...hint, attempt, at: now }
     const patch: Partial<ConnectionState> = retry ? this.#scheduleRetry(attempt) : { status: 'failed' }
     if (!retry) this.#unwatchEnvironment()
     if (wasOpen) patch.lastClose = info
@@ -536,7 +541,10 @@ export class Connection<In = unknown, Out = unknown> {
     // A hidden page spends no retries; becoming visible reconnects at once.
     if (!this.#env.isVisible()) return { status: 'reconnecting', attempt }
     const now = this.#steady()
-    const delay = retryDelay(attempt, now - (this.#lostAt ?? now), this.#reconnect!, this.#env.random, this.#phase)
+    const hint = this.#hint
+    const delay = hint
+      ? hintedDelay(attempt - hint.attempt + 1, now - hint.at, hint, this.#reconnect!)
+      : retryDelay(attempt, now - (this.#lostAt ?? now), this.#reconnect!, this.#env.random, this.#phase)
     this.#after(RETRY, delay, () => this.#connect())
     return { status: 'reconnecting', attempt, nextRetryAt: Math.round(this.#env.now() + delay) }
   }
@@ -578,6 +586,7 @@ export class Connection<In = unknown, Out = unknown> {
     const { status } = this.#state
     if (status === 'closed' || status === 'failed' || status === 'idle' || status === 'closing') {
       this.#lostAt = null
+      this.#hint = null
       if (this.#state.attempt !== 0) this.#update({ attempt: 0 })
     }
   }

@@ -232,6 +232,17 @@ export interface ReconnectOptions {
   /** Give up (status `failed`) once the link has been down this long, ms. @default Infinity */
   maxElapsed?: number
   /**
+   * Follow the retry hint a vue-realtime server puts in the reason of a planned close
+   * (`server.close()`, code 1012): come back at the moment it gave this client, then after
+   * slots that start at its `window` and grow by `factor`, instead of the random phase of the
+   * `minDelay` slots. The server spreads its clients evenly over a window sized by how many it
+   * has (`CloseOptions.retryRate`), so a herd returns at a steady rate and a lone client within
+   * a few hundred ms. The hint holds until the socket is open again; a close without one uses
+   * the schedule above. See docs/protocol.md, "Retry hints".
+   * @default true
+   */
+  serverHint?: boolean
+  /**
    * Decide whether to retry. Return `false` to end in `failed`, `true` to retry even after a
    * code the table calls fatal, or `undefined` to keep the default decision.
    */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { backoffDelay, RECONNECT_DEFAULTS, resolveReconnect, retryDelay } from '../../src/core/backoff'
+import { backoffDelay, hintedDelay, MIN_HINT_WINDOW, parseRetryHint, RECONNECT_DEFAULTS, resolveReconnect, retryDelay, withRetryHint } from '../../src/core/backoff'
 import { Connection } from '../../src/core/connection'
 import { createManualEnvironment } from '../../src/core/environment'
 import { FakeWebSocket } from './fakeSocket'
@@ -294,5 +294,119 @@ describe('a herd of Connections under fake timers', () => {
     expect(used).toEqual([0.2, 0.7])
     expect(connection.state.nextRetryAt! - lostAgain).toBeCloseTo(0.7 * minDelay, -1)
     connection.close()
+  })
+})
+
+describe('retry hints (the server places each client)', () => {
+  const caps = { maxDelay: 30_000, factor: 1.5 }
+
+  /** Where retries 1..n land from the close when each is refused at once. */
+  function hintedTimes(n: number, hint: { delay: number; window: number }, opts = caps): number[] {
+    const times: number[] = []
+    let t = 0
+    for (let attempt = 1; attempt <= n; attempt++) times.push((t += hintedDelay(attempt, t, hint, opts)))
+    return times
+  }
+
+  it('reads the token at the end of a close reason, alone or after "; ", and nothing else', () => {
+    expect(parseRetryHint('retry=0/250')).toEqual({ delay: 0, window: 250 })
+    expect(parseRetryHint('server shutting down; retry=120/750')).toEqual({ delay: 120, window: 750 })
+    for (const reason of ['', 'server shutting down', 'retry=12/', 'retry=-1/250', 'retry=1.5/250', 'xretry=1/250', 'retry=1/250 ', 'retry=12345678/1']) {
+      expect(parseRetryHint(reason)).toBeNull()
+    }
+  })
+
+  it('writes the token after the reason and keeps the whole within a close frame (123 bytes of UTF-8)', () => {
+    expect(withRetryHint('server shutting down', { delay: 120, window: 750 })).toBe('server shutting down; retry=120/750')
+    expect(withRetryHint('', { delay: 0, window: 250 })).toBe('retry=0/250')
+    const long = withRetryHint('é'.repeat(200), { delay: 1_234_567, window: 9_999 })
+    expect(new TextEncoder().encode(long).byteLength).toBeLessThanOrEqual(123)
+    expect(parseRetryHint(long)).toEqual({ delay: 1_234_567, window: 9_999 })
+  })
+
+  it('lands retry 1 at the delay, then after slots of window, window × factor, … (each ≤ maxDelay)', () => {
+    expect(hintedTimes(4, { delay: 0, window: 250 })).toEqual([0, 250, 625, 1_187.5])
+    expect(hintedTimes(3, { delay: 400, window: 750 })).toEqual([400, 1_150, 2_275])
+    // Capped slots: 20 s, then 30 s, 30 s.
+    expect(hintedTimes(4, { delay: 0, window: 20_000 })).toEqual([0, 20_000, 50_000, 80_000])
+  })
+
+  it('keeps a herd the server spread evenly at its rate while it refuses (no random peaks)', () => {
+    // 300 clients, window 750 ms: 40 per 100 ms in every slot, never more.
+    const clients = 300
+    const window = 750
+    const times = Array.from({ length: clients }, (_, i) => hintedTimes(4, { delay: Math.floor((i * window) / clients), window })).flat()
+    // Every wave keeps the offsets the server gave: 40 attempts in every 100 ms it covers.
+    const perWindow = buckets(times, 100, 5_000)
+    expect(Math.max(...perWindow)).toBe((clients * 100) / window)
+    expect(perWindow.reduce((a, b) => a + b)).toBe(clients * 4)
+  })
+
+  it('counts from the close: a slow refusal does not push the next retry later; past it, the next point ahead', () => {
+    const hint = { delay: 100, window: 1_000 }
+    expect(hintedDelay(2, 400, hint, caps)).toBe(700)
+    // Retry 2's point (1,100) is behind: retry 3's (2,600).
+    expect(hintedDelay(2, 1_200, hint, caps)).toBe(1_400)
+  })
+
+  it('clamps what a server asks: no slot below MIN_HINT_WINDOW, no wait beyond maxDelay, no hang', () => {
+    expect(hintedTimes(3, { delay: 0, window: 0 })).toEqual([0, MIN_HINT_WINDOW, MIN_HINT_WINDOW * 2.5])
+    expect(hintedDelay(1, 0, { delay: 9_999_999, window: 250 }, caps)).toBe(30_000)
+    // Slots stop growing (factor 1, or at maxDelay): jumped over, not counted.
+    expect(hintedDelay(1e9, 0, { delay: 0, window: 500 }, { maxDelay: 30_000, factor: 1 })).toBe((1e9 - 1) * 500)
+    expect(hintedDelay(3, 1e12, { delay: 0, window: 500 }, caps)).toBeLessThanOrEqual(30_000)
+  })
+})
+
+describe('a Connection following a retry hint (fake timers)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+    FakeWebSocket.reset()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  function opened(options: ConstructorParameters<typeof Connection>[1] = {}) {
+    const connection = new Connection('ws://127.0.0.1:1/', { WebSocket: FakeWebSocket, environment: createManualEnvironment({ random: () => 0.5 }), heartbeat: false, ...options })
+    connection.open()
+    FakeWebSocket.last.accept()
+    return connection
+  }
+
+  it('retries at the moment the server gave it, then after its window, until open; then forgets it', () => {
+    const connection = opened()
+    const closedAt = Date.now()
+    FakeWebSocket.last.serverClose(1012, 'server shutting down; retry=300/1000')
+    expect(connection.state.lastClose?.reason).toBe('server shutting down; retry=300/1000')
+    expect(connection.state.nextRetryAt! - closedAt).toBe(300)
+    vi.advanceTimersByTime(300)
+    expect(connection.state.status).toBe('connecting')
+    FakeWebSocket.last.serverClose(1006)
+    expect(connection.state.nextRetryAt! - closedAt).toBe(1_300)
+    vi.advanceTimersByTime(1_000)
+    FakeWebSocket.last.serverClose(1006)
+    expect(connection.state.nextRetryAt! - closedAt).toBe(2_800)
+    vi.advanceTimersByTime(1_500)
+    FakeWebSocket.last.accept()
+    expect(connection.state.status).toBe('open')
+    // A later drop without a hint: the phase schedule again (0.5 of the first minDelay slot).
+    vi.advanceTimersByTime(RECONNECT_DEFAULTS.minUptime)
+    const lostAt = Date.now()
+    FakeWebSocket.last.serverClose(1006)
+    expect(connection.state.nextRetryAt! - lostAt).toBe(0.5 * RECONNECT_DEFAULTS.minDelay)
+    connection.close()
+  })
+
+  it('ignores the hint with serverHint: false, and after a close it does not retry', () => {
+    const ignoring = opened({ reconnect: { serverHint: false } })
+    const closedAt = Date.now()
+    FakeWebSocket.last.serverClose(1012, 'retry=300/1000')
+    expect(ignoring.state.nextRetryAt! - closedAt).toBe(0.5 * RECONNECT_DEFAULTS.minDelay)
+    ignoring.close()
+    const refused = opened()
+    FakeWebSocket.last.serverClose(4401, 'unauthorized; retry=0/250')
+    expect(refused.state.status).toBe('failed')
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

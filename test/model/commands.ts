@@ -170,12 +170,16 @@ export const browserCommands: fc.Arbitrary<Command>[] = [
 export const fakeServerCommands: fc.Arbitrary<Command>[] = [
   site.map((s) => command(`accept(${s})`, (world) => world.current(s)?.readyState === 0 && world.current(s)!.accept())),
   site.map((s) => command(`refuse(${s})`, (world) => world.current(s)?.readyState === 0 && world.current(s)!.refuse())),
-  fc.tuple(site, fc.constantFrom(1006, 1000, 1001, 1012, 1008, 4401)).map(([s, code]) =>
-    command(`drop(${s}, ${code})`, (world) => {
-      const socket = world.current(s)
-      if (socket && socket.readyState >= 1) socket.serverClose(code)
+  // Sometimes with a server's retry hint in the reason, sane or not (docs/protocol.md, "Retry hints").
+  fc
+    .tuple(site, fc.constantFrom(1006, 1000, 1001, 1012, 1008, 4401), fc.option(fc.tuple(fc.constantFrom(0, 1, 250, 9_999_999), fc.constantFrom(0, 100, 750, 9_999_999)), { nil: undefined }))
+    .map(([s, code, hint]) => {
+      const reason = hint && code !== 1006 ? `restart; retry=${hint[0]}/${hint[1]}` : ''
+      return command(`drop(${s}, ${code}${reason ? `, '${reason}'` : ''})`, (world) => {
+        const socket = world.current(s)
+        if (socket && socket.readyState >= 1) socket.serverClose(code, reason)
+      })
     }),
-  ),
   site.map((s) =>
     command(`pong(${s})`, (world) => {
       const socket = world.current(s)
