@@ -41,4 +41,9 @@ export const DEFAULTS = {
   // A client that lets 8 MiB pile up is not reading; keeping more only grows server memory.
   maxBufferedAmount: 8 * 1024 * 1024,
   closeTimeout: 2000,
+  // 300 clients come back over 1 s (30 per 100 ms, bench scenario f: peaks 37–41 where the close
+  // storm's timer lag adds its own bunching; 400/s peaked at 58–61); a lone one retries at 0,
+  // 250, 625, 1,188 ms (scenario c: 1.2 s after a 1 s refusal).
+  retryRate: 300,
+  retryWindow: 250,
 } as const

@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { withRetryHint } from '../core/backoff'
+import { closeCodeInfo } from '../core/closeCodes'
 import { CloseCode, PROTOCOL, isFrameId, isValidTopic, TOPIC_PATTERN } from '../core/protocol'
 import { ClientConnection, type Outbound } from './client'
 import { DEFAULTS, type ResolvedLimits, type ServerContext } from './context'
@@ -22,7 +24,7 @@ import { admit, originPolicy, type Admission, type UpgradeView } from './gate'
 import { Presence } from './presence'
 import { TopicRegistry } from './topics'
 import type { TransportPeer, TransportSocket } from './transport'
-import type { RealtimeProtocolOptions, RealtimeServerCore, RealtimeServerEvents, ServerPublishResult } from './types'
+import type { CloseOptions, RealtimeProtocolOptions, RealtimeServerCore, RealtimeServerEvents, ServerPublishResult } from './types'
 
 export const PREFIX = '[vue-realtime/server]'
 
@@ -100,10 +102,39 @@ export interface ProtocolCore<User, Req> {
   accept(socket: TransportSocket, user: User | undefined, outbound?: Outbound): TransportPeer
   /** Stops accepting and stops the presence sweeps (first step of a shutdown). */
   beginClose(): void
-  /** Closes every client with `code`, waits up to `timeout` ms for them to go, terminates the rest. */
-  closeClients(code: number, reason: string, timeout: number): Promise<void>
+  /** Closes every client with `code` (and its retry hint), waits up to `timeout` ms for them to go, terminates the rest. */
+  closeClients(close: ResolvedClose): Promise<void>
   /** Lets in-flight frames finish (up to `timeout` ms), then closes topics and the engine the server made. */
   finishClose(timeout: number): Promise<void>
+}
+
+/**
+ * A place in 0..n-1 for each of n clients (in the order they connected) such that any run of
+ * consecutive clients is spread over the whole window, not bunched in one part of it: places
+ * ranked by frac(i·φ), a low-discrepancy sequence. Clients that connected together often share
+ * a path (one proxy, one machine, one busy process) whose close arrives late all at once; with
+ * consecutive places such a group would land on top of another's, doubling the rate there.
+ */
+function spreadOrder(n: number): number[] {
+  const key = (i: number) => (i * 0.6180339887498949) % 1
+  const byKey = Array.from({ length: n }, (_, i) => i).sort((a, b) => key(a) - key(b))
+  const places = new Array<number>(n)
+  byKey.forEach((client, place) => (places[client] = place))
+  return places
+}
+
+/** `CloseOptions` with every field present. */
+export type ResolvedClose = Required<CloseOptions>
+
+/** The shutdown's options, checked, with their defaults. */
+export function resolveClose(options: CloseOptions = {}): ResolvedClose {
+  const { code = CloseCode.ServiceRestart, reason = 'server shutting down', timeout = DEFAULTS.closeTimeout, retryRate = DEFAULTS.retryRate, retryAfter = 0 } = options
+  for (const [key, value] of [['retryRate', retryRate], ['retryAfter', retryAfter]] as const) {
+    if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
+      throw new RangeError(`${PREFIX} close({ ${key} }) must be a finite number ≥ 0 (got ${String(value)}); use retryRate: 0 to send no retry hint.`)
+    }
+  }
+  return { code, reason, timeout, retryRate, retryAfter }
 }
 
 export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<User, Req>): ProtocolCore<User, Req> {
@@ -222,8 +253,15 @@ export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<U
       state = 'closing'
       presence.stop()
     },
-    async closeClients(code, reason, timeout) {
-      for (const client of clients.values()) client.close(code, reason)
+    async closeClients({ code, reason, timeout, retryRate, retryAfter }) {
+      const all = [...clients.values()]
+      // Each client its own moment, evenly spread: the herd comes back at retryRate per second.
+      const window = Math.max(DEFAULTS.retryWindow, Math.ceil((all.length * 1000) / retryRate))
+      const hinted = retryRate > 0 && closeCodeInfo(code).retryable
+      const places = hinted ? spreadOrder(all.length) : []
+      all.forEach((client, i) => {
+        client.close(code, hinted ? withRetryHint(reason, { delay: retryAfter + Math.floor((places[i] * window) / all.length), window }) : reason)
+      })
       await clientsGone.wait(timeout)
       // Whoever did not finish the closing handshake in time is cut off; their close events come
       // a few ticks later: wait for those too, so their leaves reach the engine before it closes.

@@ -9,7 +9,7 @@
  */
 import { CloseCode, PROTOCOL } from '../core/protocol'
 import { DEFAULTS } from './context'
-import { createProtocolCore } from './core'
+import { createProtocolCore, resolveClose, type ResolvedClose } from './core'
 import type { Admission, UpgradeView } from './gate'
 import type { TransportPeer, TransportSocket } from './transport'
 import type { CloseOptions, RealtimeHooksOptions, RealtimeServerCore, UpgradeRequest } from './types'
@@ -151,12 +151,20 @@ export function createRealtimeHooks<User = unknown>(options: RealtimeHooksOption
 
   let closing: Promise<void> | null = null
   function close(closeOptions: CloseOptions = {}): Promise<void> {
-    closing ??= (async () => {
-      const { code = CloseCode.ServiceRestart, reason = 'server shutting down', timeout = DEFAULTS.closeTimeout } = closeOptions
+    if (closing) return closing
+    let resolved: ResolvedClose
+    try {
+      resolved = resolveClose(closeOptions)
+    } catch (error) {
+      // A bad option is the caller's: the server keeps running, and close() may be called again.
+      return Promise.reject(error)
+    }
+    const { timeout } = resolved
+    closing = (async () => {
       core.beginClose()
       shutdown.abort(new Error('server closing'))
       await core.api.ready.catch(() => {})
-      await core.closeClients(code, reason, timeout)
+      await core.closeClients(resolved)
       await core.finishClose(timeout)
     })()
     return closing

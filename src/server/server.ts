@@ -9,7 +9,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { CloseCode, PROTOCOL } from '../core/protocol'
 import { DEFAULTS } from './context'
 import { Emptied } from './emptied'
-import { createProtocolCore } from './core'
+import { createProtocolCore, resolveClose, type ResolvedClose } from './core'
 import { nodeUpgradeView } from './gate'
 import { WriteBatch } from './outbound'
 import type { TransportSocket } from './transport'
@@ -175,15 +175,23 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
 
   let closing: Promise<void> | null = null
   function close(closeOptions: CloseOptions = {}): Promise<void> {
-    closing ??= (async () => {
-      const { code = CloseCode.ServiceRestart, reason = 'server shutting down', timeout = DEFAULTS.closeTimeout } = closeOptions
+    if (closing) return closing
+    let resolved: ResolvedClose
+    try {
+      resolved = resolveClose(closeOptions)
+    } catch (error) {
+      // A bad option is the caller's: the server keeps running, and close() may be called again.
+      return Promise.reject(error)
+    }
+    const { timeout } = resolved
+    closing = (async () => {
       stopped = true
       core.beginClose()
       await core.api.ready.catch(ignore)
       httpServer?.off('upgrade', onUpgrade)
       pending.destroyAll()
       // Accepted clients get the close code; refused ones are already closing with theirs.
-      const clientsGone = core.closeClients(code, reason, timeout)
+      const clientsGone = core.closeClients(resolved)
       await socketsGone.wait(timeout)
       // Whoever did not finish the closing handshake in time is cut off. `ws` emits their
       // `close` only after its receiver has drained, a few ticks later: wait for those too, so

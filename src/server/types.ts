@@ -208,6 +208,23 @@ export interface CloseOptions {
   reason?: string
   /** Clients that have not finished the closing handshake after this long are terminated, ms. @default 2000 */
   timeout?: number
+  /**
+   * How many clients per second to ask back. Each client's close reason ends with a retry hint
+   * (`retry=<delay>/<window>`) that gives it its own moment in a window of
+   * max(250 ms, clients ÷ retryRate): the clients of a node come back at this even rate instead
+   * of the random peaks of independent backoff, and a lone client within a few hundred ms.
+   * vue-realtime clients follow it (`reconnect.serverHint`); others see a longer reason. Sent
+   * only with codes the client retries after (not 1008, 4400–4499, …). `0` sends no hint. Set
+   * it to what this node can accept (handshakes, `authenticate`, replays) while other work goes on.
+   * @default 300
+   */
+  retryRate?: number
+  /**
+   * When the first client should come back, ms after the close (e.g. the time this node takes
+   * to restart; clients that come earlier are refused and retry at their next moment).
+   * @default 0
+   */
+  retryAfter?: number
 }
 
 /** A message as the server published it (ephemeral ones have no `seq` and no `epoch`). */

@@ -56,6 +56,8 @@ export const DOCS_CONTEXT: Record<string, DocsContext> = {
     epilogue: 'export { messages, exact }\n',
   },
   'performance/reconnecting-without-stampeding-the-server#1': { prelude: imports('vue-realtime', 'createRealtime') },
+  // A server's shutdown, shown without making the server (the section is about close()).
+  'performance/reconnecting-without-stampeding-the-server#2': { target: 'node', prelude: SERVER + 'const server = createRealtimeServer()\n' },
 
   'pinia/top#1': { epilogue: 'export { realtime }\n' },
   'pinia/state-and-getters#1': { prelude: imports('vue-realtime/pinia', 'useRealtimeStore') + 'const realtime = useRealtimeStore()\n' },

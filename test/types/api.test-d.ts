@@ -93,6 +93,9 @@ describe('useWebSocket', () => {
       reconnect: false,
     }
     useWebSocket<ChatIn>('ws://x', options)
+    useWebSocket('ws://x', { reconnect: { minDelay: 500, serverHint: false } })
+    // @ts-expect-error serverHint is a boolean
+    useWebSocket('ws://x', { reconnect: { serverHint: 'yes' } })
     // @ts-expect-error not a URL
     useWebSocket(42)
   })

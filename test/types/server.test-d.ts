@@ -26,6 +26,10 @@ describe('vue-realtime/server types', () => {
     expectTypeOf(server.publish('room', { text: 'hi' })).toEqualTypeOf<Promise<ServerPublishResult>>()
     expectTypeOf<ServerPublishResult['duplicate']>().toEqualTypeOf<boolean>()
     expectTypeOf<ServerPublishResult['epoch']>().toEqualTypeOf<string | undefined>()
+    // A planned close and its retry hints.
+    expectTypeOf(server.close({ code: 1012, retryRate: 2_000, retryAfter: 3_000 })).toEqualTypeOf<Promise<void>>()
+    // @ts-expect-error retryRate is a number (0 sends no hint)
+    void server.close({ retryRate: false })
     // @ts-expect-error the old store option is gone: pass an engine
     createRealtimeServer({ store: {} })
     // @ts-expect-error newTopicLimit is an object or false
