@@ -14,7 +14,7 @@ import { buildAll } from './lib/build.mjs'
 import { median, round } from './lib/util.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-export const LIBRARIES = ['ws', 'ws-onmessage', 'ws-batched', 'raw-raf', 'vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
+export const LIBRARIES = ['ws', 'ws-onmessage', 'ws-batched', 'raw-raf', 'vue-realtime', 'vue-realtime-server', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io']
 const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm']
 
 function arg(name) {
@@ -90,7 +90,8 @@ function schedule(meta, jobLibs, rounds) {
     for (const variant of meta.variants ?? [undefined]) {
       for (let k = 0; k < jobLibs.length; k++) {
         const library = jobLibs[(k + r) % jobLibs.length]
-        if (r >= peerRounds && library !== 'vue-realtime' && library !== meta.baseline && !meta.references?.includes(library)) continue
+        if (variant?.exclude?.includes(library)) continue
+        if (r >= peerRounds && !library.startsWith('vue-realtime') && library !== meta.baseline && !meta.references?.includes(library)) continue
         jobs.push({ library, variant, round: r })
       }
     }

@@ -1,13 +1,14 @@
 // The server side of scenarios c and f in its own process, so the clients' work never delays
-// the server's clock: a loopback `ws` or socket.io server behind the fault proxy, which counts
-// every TCP connection attempt (refused ones included) when it accepts it. `node herd-server.mjs ws|io`;
+// the server's clock: a loopback `ws`, socket.io or vue-realtime server behind the fault proxy, which counts
+// every TCP connection attempt (refused ones included) when it accepts it. `node herd-server.mjs ws|io|realtime`;
 // tells its port over IPC, then obeys:
-//   { cmd: 'down', refuseMs }  cut every connection; refuse (accept and reset) for refuseMs (0: ready at once)
-//   { cmd: 'close', code }     close every connection with `code` (1012: service restart) instead of cutting
+//   { cmd: 'down', refuseMs, code? }  cut every connection, or close each with `code` (1012: a
+//                              restart; vue-realtime's server restarts, sending its retry hints);
+//                              refuse (accept and reset) for refuseMs (0: ready at once)
 //   { cmd: 'attempts' }        → { attempts: [{ at, refused }] } since the last 'down' (at: epoch ms, sub-ms)
 // `down` answers { t0 } (epoch ms) once the refusal is in place and the cut is done.
 import { createFaultProxy } from './proxy.mjs'
-import { startServer } from './servers.mjs'
+import { closeEvery, startServer } from './servers.mjs'
 
 const kind = process.argv[2] ?? 'ws'
 /** Epoch ms with sub-ms resolution, comparable across processes (both sides use it). */
@@ -25,7 +26,7 @@ process.on('message', async (m) => {
     attempts = []
     if (m.refuseMs > 0) await proxy.refuse(true)
     const t0 = now()
-    if (m.code) for (const peer of server.peers) peer.close(m.code, 'service restart')
+    if (m.code) await closeEvery(server, m.code)
     else proxy.cut()
     if (m.refuseMs > 0) reopen = setTimeout(() => proxy.refuse(false), m.refuseMs - (now() - t0))
     process.send({ t0 })

@@ -4,9 +4,42 @@
 import http from 'node:http'
 import { WebSocketServer } from 'ws'
 import { Server as IoServer } from 'socket.io'
+import { load } from './build.mjs'
 
 export async function startServer(kind, opts = {}) {
-  return kind === 'io' ? startIoServer(opts) : startWsServer(opts)
+  return kind === 'io' ? startIoServer(opts) : kind === 'realtime' ? startRealtimeServer(opts) : startWsServer(opts)
+}
+
+/**
+ * vue-realtime's own protocol server (`createRealtimeServer`, memory engine), for the rows that
+ * show what its planned close adds: `restart(code)` is `server.close({ code })`, which gives each
+ * client its retry hint, then a fresh server on the same port (behind the proxy, which refuses
+ * meanwhile). No `peers`, `received` or ping: scenarios c and f only connect and come back.
+ */
+export async function startRealtimeServer() {
+  const { createRealtimeServer } = await load('server')
+  let server = createRealtimeServer({ host: '127.0.0.1', port: 0 })
+  await server.ready
+  const port = server.port
+  return {
+    kind: 'realtime',
+    port,
+    url: (p = port) => `ws://127.0.0.1:${p}/`,
+    peers: new Set(),
+    received: [],
+    async restart(code) {
+      await server.close({ code })
+      server = createRealtimeServer({ host: '127.0.0.1', port })
+      await server.ready
+    },
+    close: () => server.close({ timeout: 500 }),
+  }
+}
+
+/** Every connection of `server` closed with `code`: a `ws`/socket.io server closes its peers; vue-realtime's restarts (see above). */
+export async function closeEvery(server, code) {
+  if (server.restart) return server.restart(code)
+  for (const peer of server.peers) peer.close(code, 'service restart')
 }
 
 export async function startWsServer({ onMessage } = {}) {

@@ -1,8 +1,10 @@
 // c. Server restart, a lone client: the server closes its connection with 1012 (socket.io:
-// drops the transport) and refuses TCP for 1 s (the fault proxy accepts and resets, counting
+// drops the transport; vue-realtime-server: vue-realtime's own server restarts, its close carrying
+// a retry hint) and refuses TCP for 1 s (the fault proxy accepts and resets, counting
 // each attempt). A fresh client per run; LANES independent server+client pairs run side by
 // side (idle waits) so each job gives LANES × RUNS samples. Measured: ms until open again and
 // attempts made (the successful one included).
+import { closeEvery } from '../lib/servers.mjs'
 import { serverBehindProxy } from '../lib/setup.mjs'
 import { closeAll, median, next, sleep } from '../lib/util.mjs'
 
@@ -14,7 +16,7 @@ const BOUND = 15_000
 export const meta = {
   id: 'c',
   title: `Server restart (close 1012, TCP refused for ${REFUSE_MS} ms), a lone client: open again`,
-  libraries: ['vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io'],
+  libraries: ['vue-realtime', 'vue-realtime-server', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io'],
   notApplicable: [{ library: 'ws', reason: 'no reconnect' }],
   rounds: 5,
   concurrency: 10, // idle waits; jobs do not compete for CPU
@@ -43,7 +45,7 @@ async function lane(adapter) {
         const before = env.proxy.totalConnections
         const t0 = performance.now()
         await env.proxy.refuse(true)
-        for (const peer of env.server.peers) peer.close(1012, 'service restart')
+        await closeEvery(env.server, 1012)
         const back = setTimeout(() => env.proxy.refuse(false), REFUSE_MS)
         const reopened = await next(h.onOpen, BOUND)
         clearTimeout(back)

@@ -1,5 +1,6 @@
 // f. Thundering herd: 300 clients in 4 processes, all dropped at once (the proxy cuts every
-// connection). Three variants: the server ready at once, refusing for 500 ms, refusing for 2 s
+// connection, or the server restarts: 1012). Five variants: cut with the server ready at once,
+// refusing for 500 ms, refusing for 2 s; a restart refusing for 500 ms or 2 s
 // (refused = accepted and reset, so every attempt reaches the server's accept path). The server
 // and its proxy run in their own process and timestamp each attempt as they accept it.
 // Measured: the most attempts in any 100 ms window (refused included) as a share of the
@@ -17,12 +18,18 @@ const PROCESSES = 4
 export const meta = {
   id: 'f',
   title: `Herd: ${CLIENTS} clients dropped at once; peak = most attempts in any ${WINDOW_MS} ms, refused included, as a share of the ${CLIENTS} clients`,
-  libraries: ['vue-realtime', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io'],
+  libraries: ['vue-realtime', 'vue-realtime-server', 'vueuse', 'reconnecting-websocket', 'partysocket', 'socket.io'],
   notApplicable: [{ library: 'ws', reason: 'no reconnect' }],
   variants: [
-    { id: 'ready', label: 'server ready at once', refuseMs: 0 },
-    { id: 'refused-500ms', label: 'refused for 500 ms', refuseMs: 500 },
-    { id: 'refused-2s', label: 'refused for 2 s', refuseMs: 2000 },
+    // Cut: no close frame, so nothing can tell a client when to come back (vue-realtime-server
+    // would only repeat vue-realtime's row).
+    { id: 'ready', label: 'server ready at once', refuseMs: 0, exclude: ['vue-realtime-server'] },
+    { id: 'refused-500ms', label: 'refused for 500 ms', refuseMs: 500, exclude: ['vue-realtime-server'] },
+    { id: 'refused-2s', label: 'refused for 2 s', refuseMs: 2000, exclude: ['vue-realtime-server'] },
+    // A planned restart: every connection closed with 1012 (vue-realtime-server: `server.close()`,
+    // each client with its retry hint), then refused.
+    { id: 'restart-500ms', label: 'restart (1012), refused for 500 ms', refuseMs: 500, code: 1012 },
+    { id: 'restart-2s', label: 'restart (1012), refused for 2 s', refuseMs: 2000, code: 1012 },
   ],
   rounds: 5,
   peerRounds: 1, // their schedules have little or no randomness
@@ -76,7 +83,7 @@ export async function run({ library, adapter, variant }) {
     await sleep(300)
     await Promise.all(clients.map((c) => ask(c, { cmd: 'watch' })))
 
-    const { t0 } = await ask(server, { cmd: 'down', refuseMs: variant.refuseMs })
+    const { t0 } = await ask(server, { cmd: 'down', refuseMs: variant.refuseMs, code: variant.code })
     let backAt = []
     const deadline = performance.now() + BOUND
     while (performance.now() < deadline) {
