@@ -138,9 +138,13 @@ export function parseRetryHint(reason: string): RetryHint | null {
 export function withRetryHint(reason: string, hint: RetryHint): string {
   const token = `retry=${Math.round(hint.delay)}/${Math.round(hint.window)}`
   if (!reason) return token
+  const encoder = new TextEncoder()
   let head = reason
-  // Close reasons are counted in UTF-8 bytes; drop characters until the whole fits.
-  while (head && new TextEncoder().encode(`${head}; ${token}`).byteLength > 123) head = head.slice(0, -1)
+  // Close reasons are counted in UTF-8 bytes (1–4 a character): cut a quarter of the excess in
+  // characters at a time, so a long reason takes a few steps, not one per character.
+  for (let excess = encoder.encode(`${head}; ${token}`).byteLength - 123; excess > 0 && head; excess = encoder.encode(`${head}; ${token}`).byteLength - 123) {
+    head = head.slice(0, -Math.max(1, Math.floor(excess / 4)))
+  }
   return head ? `${head}; ${token}` : token
 }
 
