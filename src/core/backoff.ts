@@ -128,10 +128,10 @@ const HINT = /(?:^|; )retry=(\d{1,7})\/(\d{1,7})$/
 /** The smallest slot a hint may ask for, ms: a server cannot make its clients hammer it. */
 export const MIN_HINT_WINDOW = 100
 
-/** The hint in a close reason, or null. */
-export function parseRetryHint(reason: string): RetryHint | null {
+/** The hint in a close reason, with the reason without it (`rest`), or null. */
+export function parseRetryHint(reason: string): (RetryHint & { rest: string }) | null {
   const match = HINT.exec(reason)
-  return match ? { delay: Number(match[1]), window: Number(match[2]) } : null
+  return match ? { delay: Number(match[1]), window: Number(match[2]), rest: reason.slice(0, match.index) } : null
 }
 
 /** `reason` with the hint appended, cut so the whole stays within a close frame's 123 bytes. */

@@ -398,7 +398,12 @@ export class Connection<In = unknown, Out = unknown> {
       const detail = message ?? error?.message
       this.#report('socket', `WebSocket error on ${this.url}${detail ? `: ${detail}` : ''}`, event)
     }
-    socket.onclose = (event) => this.#socket === socket && this.#lose(closeInfo(event.code, event.reason, event.wasClean))
+    socket.onclose = (event) => {
+      if (this.#socket !== socket) return
+      // A server's retry hint is for the schedule, not for people: `lastClose.reason` goes without it.
+      const hint = parseRetryHint(event.reason)
+      this.#lose(closeInfo(event.code, hint ? hint.rest : event.reason, event.wasClean), undefined, hint)
+    }
     this.#after(CONNECT, this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, () => {
       if (this.#socket === socket && socket.readyState === 0) this.#timedOut('connect')
     })
@@ -494,18 +499,18 @@ export class Connection<In = unknown, Out = unknown> {
    * Detaches it at once: never waits for a closing handshake on a dead link. A link that
    * was open ends in `lastClose`; an attempt that never opened is reported through `error`.
    */
-  #lose(info: CloseInfo, kind?: RealtimeErrorInfo['kind']): void {
+  #lose(info: CloseInfo, kind?: RealtimeErrorInfo['kind'], hint: RetryHint | null = null): void {
     const turn = ++this.#turn
     const wasOpen = this.#state.status === 'open'
     if (wasOpen && kind !== 'heartbeat-timeout') this.#quietLinks = 0
     const lost = this.#teardown(1000, info.reason)
     const detail = `${info.code} ${info.name}${info.reason ? `: ${info.reason}` : ''}`
     const error = kind ? errorInfo(kind, `${info.reason} on ${this.url}`) : wasOpen ? null : errorInfo('socket', `Could not connect to ${this.url} (${detail}).`)
-    this.#afterLoss(turn, info, wasOpen, lost, error)
+    this.#afterLoss(turn, info, wasOpen, lost, error, hint)
   }
 
   /** After a loss (the socket already torn down): retry with backoff, or fail. Then tell. */
-  #afterLoss(turn: number, info: CloseInfo, wasOpen: boolean, lost: WaitingFrame[], error: RealtimeErrorInfo | null): void {
+  #afterLoss(turn: number, info: CloseInfo, wasOpen: boolean, lost: WaitingFrame[], error: RealtimeErrorInfo | null, hint: RetryHint | null = null): void {
     const now = this.#steady()
     const lostAt = (this.#lostAt ??= now)
     const attempt = this.#state.attempt + 1
@@ -522,8 +527,7 @@ export class Connection<In = unknown, Out = unknown> {
       if (turn !== this.#turn) return this.#writer.settle(lost, false)
       retry = verdict ?? info.retryable
     }
-    const hint = retry && options?.serverHint ? parseRetryHint(info.reason) : null
-    if (hint) this.#hint = { ...hint, attempt, at: now }
+    if (hint && retry && options?.serverHint) this.#hint = { delay: hint.delay, window: hint.window, attempt, at: now }
     const patch: Partial<ConnectionState> = retry ? this.#scheduleRetry(attempt) : { status: 'failed' }
     if (!retry) this.#unwatchEnvironment()
     if (wasOpen) patch.lastClose = info
