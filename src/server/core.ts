@@ -137,6 +137,25 @@ export function resolveClose(options: CloseOptions = {}): ResolvedClose {
   return { code, reason, timeout, retryRate, retryAfter }
 }
 
+/**
+ * A transport's `close()`: its options checked first (a bad one rejects and changes nothing, so
+ * the server keeps running and may be closed again), then `run` once; every later call gets the
+ * same promise.
+ */
+export function closeOnce(run: (close: ResolvedClose) => Promise<void>): (options?: CloseOptions) => Promise<void> {
+  let closing: Promise<void> | null = null
+  return (options = {}) => {
+    if (closing) return closing
+    let resolved: ResolvedClose
+    try {
+      resolved = resolveClose(options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return (closing = run(resolved))
+  }
+}
+
 export function createProtocolCore<User, Req>(options: RealtimeProtocolOptions<User, Req>): ProtocolCore<User, Req> {
   const limits = resolveLimits(options)
   const originAllowed = originPolicy(options)

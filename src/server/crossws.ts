@@ -9,10 +9,10 @@
  */
 import { CloseCode, PROTOCOL } from '../core/protocol'
 import { DEFAULTS } from './context'
-import { createProtocolCore, resolveClose, type ResolvedClose } from './core'
+import { closeOnce, createProtocolCore } from './core'
 import type { Admission, UpgradeView } from './gate'
 import type { TransportPeer, TransportSocket } from './transport'
-import type { CloseOptions, RealtimeHooksOptions, RealtimeServerCore, UpgradeRequest } from './types'
+import type { RealtimeHooksOptions, RealtimeServerCore, UpgradeRequest } from './types'
 import { UPGRADE_DEFAULTS } from './upgrade'
 
 /** A crossws peer: the members 0.3 and 0.4 share that these hooks use. */
@@ -149,26 +149,13 @@ export function createRealtimeHooks<User = unknown>(options: RealtimeHooksOption
     },
   }
 
-  let closing: Promise<void> | null = null
-  function close(closeOptions: CloseOptions = {}): Promise<void> {
-    if (closing) return closing
-    let resolved: ResolvedClose
-    try {
-      resolved = resolveClose(closeOptions)
-    } catch (error) {
-      // A bad option is the caller's: the server keeps running, and close() may be called again.
-      return Promise.reject(error)
-    }
-    const { timeout } = resolved
-    closing = (async () => {
-      core.beginClose()
-      shutdown.abort(new Error('server closing'))
-      await core.api.ready.catch(() => {})
-      await core.closeClients(resolved)
-      await core.finishClose(timeout)
-    })()
-    return closing
-  }
+  const close = closeOnce(async (resolved) => {
+    core.beginClose()
+    shutdown.abort(new Error('server closing'))
+    await core.api.ready.catch(() => {})
+    await core.closeClients(resolved)
+    await core.finishClose(resolved.timeout)
+  })
 
   return { ...core.api, hooks, close }
 }

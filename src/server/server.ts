@@ -9,11 +9,11 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { CloseCode, PROTOCOL } from '../core/protocol'
 import { DEFAULTS } from './context'
 import { Emptied } from './emptied'
-import { createProtocolCore, resolveClose, type ResolvedClose } from './core'
+import { closeOnce, createProtocolCore } from './core'
 import { nodeUpgradeView } from './gate'
 import { WriteBatch } from './outbound'
 import type { TransportSocket } from './transport'
-import type { CloseOptions, RealtimeServer, RealtimeServerOptions } from './types'
+import type { RealtimeServer, RealtimeServerOptions } from './types'
 import { PendingUpgrades, refuse, resolveUpgradeLimits } from './upgrade'
 
 /** Options of every frame `ws` sends for us: text, never compressed (`perMessageDeflate` is off). One object for all. */
@@ -173,43 +173,31 @@ export function createRealtimeServer<User = unknown>(options: RealtimeServerOpti
     return { host: host.includes(':') ? `[${host}]` : host, port: addr.port }
   }
 
-  let closing: Promise<void> | null = null
-  function close(closeOptions: CloseOptions = {}): Promise<void> {
-    if (closing) return closing
-    let resolved: ResolvedClose
-    try {
-      resolved = resolveClose(closeOptions)
-    } catch (error) {
-      // A bad option is the caller's: the server keeps running, and close() may be called again.
-      return Promise.reject(error)
-    }
+  const close = closeOnce(async (resolved) => {
     const { timeout } = resolved
-    closing = (async () => {
-      stopped = true
-      core.beginClose()
-      await core.api.ready.catch(ignore)
-      httpServer?.off('upgrade', onUpgrade)
-      pending.destroyAll()
-      // Accepted clients get the close code; refused ones are already closing with theirs.
-      const clientsGone = core.closeClients(resolved)
-      await socketsGone.wait(timeout)
-      // Whoever did not finish the closing handshake in time is cut off. `ws` emits their
-      // `close` only after its receiver has drained, a few ticks later: wait for those too, so
-      // their leaves reach the engine before it closes.
-      for (const ws of sockets) ws.terminate()
-      await socketsGone.wait(timeout)
-      await clientsGone
-      await core.finishClose(timeout)
-      wss.close()
-      if (ownServer?.listening) {
-        await new Promise<void>((resolve) => {
-          ownServer.close(() => resolve())
-          ownServer.closeAllConnections()
-        })
-      }
-    })()
-    return closing
-  }
+    stopped = true
+    core.beginClose()
+    await core.api.ready.catch(ignore)
+    httpServer?.off('upgrade', onUpgrade)
+    pending.destroyAll()
+    // Accepted clients get the close code; refused ones are already closing with theirs.
+    const clientsGone = core.closeClients(resolved)
+    await socketsGone.wait(timeout)
+    // Whoever did not finish the closing handshake in time is cut off. `ws` emits their
+    // `close` only after its receiver has drained, a few ticks later: wait for those too, so
+    // their leaves reach the engine before it closes.
+    for (const ws of sockets) ws.terminate()
+    await socketsGone.wait(timeout)
+    await clientsGone
+    await core.finishClose(timeout)
+    wss.close()
+    if (ownServer?.listening) {
+      await new Promise<void>((resolve) => {
+        ownServer.close(() => resolve())
+        ownServer.closeAllConnections()
+      })
+    }
+  })
 
   return {
     ...core.api,
