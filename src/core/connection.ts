@@ -109,16 +109,17 @@ function discard(socket: WebSocketLike, code: number, reason: string): void {
 
 /** What `sendTagged` and `takeQueued` reach inside a connection (set by `Connection`'s static block). */
 let internals: {
-  send(connection: Connection, data: unknown, options: SendOptions, tag: unknown): SendResult
+  send(connection: Connection, data: unknown, options: SendOptions, tag: unknown, gone?: (tags: unknown[]) => void): SendResult
   take(connection: Connection): OutboxEntry[]
 }
 
 /**
  * The tab-sharing hub's `send`: `tag` (who sent the message) stays with it while it is queued,
- * so that `takeQueued` can hand it back to its sender. Not part of `Connection`'s surface.
+ * so that `takeQueued` can hand it back to its sender, and `gone` is told the tags of what left
+ * the outbox to make room for it. Not part of `Connection`'s surface.
  */
-export function sendTagged<In, Out>(connection: Connection<In, Out>, data: Out | WebSocketData, options: SendOptions, tag: unknown): SendResult {
-  return internals.send(connection as unknown as Connection, data, options, tag)
+export function sendTagged<In, Out>(connection: Connection<In, Out>, data: Out | WebSocketData, options: SendOptions, tag: unknown, gone?: (tags: unknown[]) => void): SendResult {
+  return internals.send(connection as unknown as Connection, data, options, tag, gone)
 }
 
 /**
@@ -142,7 +143,7 @@ export function takeQueued<In, Out>(connection: Connection<In, Out>): OutboxEntr
 export class Connection<In = unknown, Out = unknown> {
   static {
     internals = {
-      send: (connection, data, options, tag) => connection.#writer.send(connection.#serializer.encode(data), options, tag),
+      send: (connection, data, options, tag, gone) => connection.#writer.send(connection.#serializer.encode(data), options, tag, gone),
       take: (connection) => connection.#writer.take(),
     }
   }

@@ -63,11 +63,12 @@ export class Writer {
   }
 
   /** See `Connection.send`; `tag` stays with the message while it is queued (see `take`). */
-  send(data: WebSocketData, options: SendOptions, tag?: unknown): SendResult {
+  /** `gone`: told the tags of what left the outbox to take this one (expired, or overflowed), if anything did. */
+  send(data: WebSocketData, options: SendOptions, tag?: unknown, gone?: (tags: unknown[]) => void): SendResult {
     if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
       if (this.#host.write(data)) return this.#wrote(1), 'sent'
     } else if (!options.volatile) {
-      const result = this.#enqueue(data, options.ttl, tag)
+      const result = this.#enqueue(data, options.ttl, tag, gone)
       if (this.#host.openSocket()) this.#schedule()
       return result
     }
@@ -168,11 +169,13 @@ export class Writer {
     return socket !== null && this.#host.alive() && socket.bufferedAmount <= this.#options.highWaterMark
   }
 
-  #enqueue(data: WebSocketData, ttl: number | undefined, tag: unknown): SendResult {
+  #enqueue(data: WebSocketData, ttl: number | undefined, tag: unknown, gone?: (tags: unknown[]) => void): SendResult {
     const { accepted, overflowed, expired } = this.#outbox.push(data, this.#env.now(), ttl, tag)
     this.#host.changed(true)
     if (expired.length > 0) this.#drop(expired.length, 'ttl')
     if (overflowed.length > 0) this.#drop(overflowed.length, 'overflow')
+    // Once counted, so that whoever is told can tell the count with it.
+    if (gone && expired.length + overflowed.length > 0) gone([...expired, ...overflowed].map((entry) => entry.tag))
     return accepted ? 'queued' : 'dropped'
   }
 

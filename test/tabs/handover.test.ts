@@ -144,6 +144,29 @@ describe("a follower's full queue (drop-oldest)", () => {
   })
 })
 
+describe("a follower's send dropped in the leader's full outbox", () => {
+  it('is named to its tab (gone), before the answer to the send that took its room', async () => {
+    // Found by the tabs model (locks, queue.max 2; seed 1648185423, path 15817): the leader was
+    // paused while m2 and m3 (ttl 2 s) waited for it, so their ttl ran out later in its outbox
+    // than on the tab, and the tab guessed wrong which of its sends the outbox dropped (see
+    // test/tabs/ownedSends.test.ts). The hub now says which.
+    const env = createManualEnvironment({ random: () => 0.5 }, browser.profile)
+    const posted: LeaderMessage[] = []
+    const hub = new Hub({ url: URL, options: { WebSocket: FakeWebSocket, heartbeat: false, queue: { max: 2 } }, env, epoch: 7, id: 'leader', post: (m) => posted.push(m), token: () => null, visible: () => true })
+    hub.start(true, false)
+    await settle()
+    hub.receive({ t: 'send', e: 7, to: 'leader', from: 'tab', id: 1, data: 'm1' })
+    // Taken 1.5 s late (the leader's page was paused): their 2 s run from now here.
+    await settle(1_500)
+    hub.receive({ t: 'send', e: 7, to: 'leader', from: 'tab', id: 2, data: 'm2', ttl: 1_999 })
+    hub.receive({ t: 'send', e: 7, to: 'leader', from: 'tab', id: 3, data: 'm3', ttl: 1_999 })
+    const told = posted.filter((m) => m.t === 'ok' || m.t === 'gone').map((m) => (m.t === 'ok' ? `ok ${m.id}` : `gone ${JSON.stringify(m.ids)} dropped ${m.dropped}`))
+    // Nothing had run out here: drop-oldest took m1; the term's count comes with it.
+    expect(told).toEqual(['ok 1', 'ok 2', 'gone {"tab":[1]} dropped 1', 'ok 3'])
+    hub.dispose()
+  })
+})
+
 describe('a socket the user closed', () => {
   it('stays closed across a hand-over: the next leader starts its term closed (not idle) and announces it before anything else', async () => {
     const { a, b } = await leaderConnecting()

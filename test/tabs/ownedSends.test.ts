@@ -64,4 +64,26 @@ describe('OwnedSends', () => {
     owned.handedBack([1, 3], 3)
     expect(ids(owned.due(2))).toEqual([1, 3])
   })
+
+  it("forgets the send the leader names (gone), not its own guess: the leader's ttl may run out later than the tab's", () => {
+    // Found by the tabs model (locks, queue.max 2): the leader took m2 and m3 late (its page was
+    // paused), so by the tab's clock m2 had run out when m3 took its room, while the leader,
+    // where nothing had run out, dropped m1. The tab forgot m2, which the leader then handed back
+    // unsent: never written, never counted.
+    let now = 0
+    const owned = new OwnedSends(resolveQueue({ max: 2 }), () => now)
+    owned.add('m1', undefined)
+    expect(ids(owned.due(1))).toEqual([1])
+    owned.confirm(1, 'queued')
+    owned.add('m2', 2_000)
+    owned.add('m3', 2_000)
+    expect(ids(owned.due(1))).toEqual([2, 3])
+    now = 2_500
+    owned.confirm(2, 'queued')
+    owned.gone([1])
+    owned.confirm(3, 'queued')
+    owned.handedBack([2, 3], 3)
+    // Both back; both ran out here: counted (the caller drops them as expired), none lost.
+    expect(owned.drain()).toEqual({ due: [], expired: 2 })
+  })
 })

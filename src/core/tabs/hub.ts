@@ -220,7 +220,14 @@ export class Hub<In = unknown, Out = unknown> {
   /** A send of the leader tab's own consumers (throws as `Connection.send` does). Queued, it is tagged `null`: see `dispose`. */
   write(data: unknown, options: SendOptions = {}): SendResult {
     if (this.#mux && (typeof data === 'string' || data instanceof Encoded) && !this.#mux.outbound(this.id, data instanceof Encoded ? data.data : data)) return 'sent'
-    return sendTagged(this.connection, data as Out, options, null)
+    return sendTagged(this.connection, data as Out, options, null, this.#gone)
+  }
+
+  /** Tells each tab which of its queued sends left the outbox to make room (see `gone` in wire.ts). */
+  readonly #gone = (tags: unknown[]): void => {
+    const ids: Record<string, number[]> = {}
+    for (const tag of tags as SendTag[]) if (tag) (ids[tag.from] ??= []).push(tag.id)
+    if (Object.keys(ids).length > 0) this.#emit({ t: 'gone', ids, dropped: this.connection.state.dropped })
   }
 
   /** A frame (of `tab`, this one by default) written once on this socket, or reported unwritten (see `Connection.sendFrame`). */
@@ -295,7 +302,7 @@ export class Hub<In = unknown, Out = unknown> {
 
   #write(data: WebSocketData, options: SendOptions, tag: SendTag): SendResult {
     try {
-      return sendTagged(this.connection, new Encoded(data) as Out, { volatile: options.volatile, ttl: options.ttl }, tag)
+      return sendTagged(this.connection, new Encoded(data) as Out, { volatile: options.volatile, ttl: options.ttl }, tag, this.#gone)
     } catch (error) {
       // Only a full outbox under `overflow: 'error'` throws here (the data is encoded already).
       this.#emit({ t: 'error', error: { kind: 'dropped', message: (error as Error).message } })

@@ -89,12 +89,18 @@ export class OwnedSends {
     if (result === 'queued') {
       this.#accepted.set(id, owned)
       // The leader's outbox keeps at most `queue.max`: one of them is out of it by now, dropped
-      // and counted there. One whose ttl ran out, if any (the leader drops those first, whatever
-      // their place); else the oldest (drop-oldest). Forgetting another would lose one the leader
+      // and counted there. A leader of this build said which (`gone`, before this answer); from
+      // an older one, guess: one whose ttl ran out, if any (the leader drops those first, whatever
+      // their place), else the oldest (drop-oldest). Forgetting another would lose one the leader
       // still holds, and hands back unsent if it hands over.
       if (this.#accepted.size > this.#queue.max) this.#accepted.delete(this.#outOfOutbox())
     }
     return true
+  }
+
+  /** The leader's outbox let these of this tab's sends go to make room (dropped and counted there): forgotten. */
+  gone(ids: readonly number[]): void {
+    for (const id of ids) this.#accepted.delete(id)
   }
 
   #outOfOutbox(): number {

@@ -524,6 +524,10 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         return
       case 'flushed':
         return this.#owned.settled(message.handled?.[this.#id] ?? 0)
+      case 'gone':
+        // Counted there: the count comes with them, so they are never forgotten uncounted.
+        this.#owned.gone(message.ids[this.#id] ?? [])
+        return this.#mirror({ dropped: message.dropped })
       case 'wrote': {
         if (message.to !== this.#id || !this.#unsettled.has(message.id)) return
         const settled = this.#unsettled.get(message.id)

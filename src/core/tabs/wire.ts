@@ -73,6 +73,15 @@ export type LeaderMessage = FromLeader &
     | { t: 'wrote'; to: string; id: number; written: boolean }
     /** The outbox emptied; `handled`: by tab, the last of its sends this term handled. */
     | { t: 'flushed'; handled?: Record<string, number> }
+    /**
+     * By tab, its sends that left the outbox to make room for a new one (their ttl ran out, or
+     * the overflow strategy dropped them), counted there: each tab forgets exactly those instead
+     * of guessing (its clock and the leader's disagree on when a ttl runs out after a pause).
+     * Before the `ok` of the send that made room. `dropped`: the term's count with them, so a tab
+     * that forgets them has them counted even if the leader is gone before its next `state`.
+     * Tabs of an older build ignore it.
+     */
+    | { t: 'gone'; ids: Record<string, number[]>; dropped: number }
     | { t: 'beat' }
     | { t: 'pong'; to: string }
     /**
@@ -104,7 +113,7 @@ export type TabMessage =
 
 export type WireMessage = LeaderMessage | TabMessage
 
-const LEADER_TYPES = new Set(['lead', 'snap', 'state', 'frames', 'open', 'close', 'error', 'ok', 'wrote', 'flushed', 'beat', 'pong', 'bye'])
+const LEADER_TYPES = new Set(['lead', 'snap', 'state', 'frames', 'open', 'close', 'error', 'ok', 'wrote', 'flushed', 'gone', 'beat', 'pong', 'bye'])
 
 export function isLeaderMessage(message: WireMessage): message is LeaderMessage {
   return LEADER_TYPES.has(message.t)
