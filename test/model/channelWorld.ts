@@ -222,6 +222,19 @@ export class ChannelWorld {
     return found
   }
 
+  /**
+   * A message no `publish` event and no ack told of can still be one of this world's: a stored
+   * publish the client gave up on (the user closed its connection, a timeout) that a node stored
+   * while its reply from Redis was lost, so that node fired no `publish` event (see the server
+   * guide). It must be that publish whole: same topic, id and data, and rejected, never acked.
+   */
+  rejectedButStored(message: ChannelMessage<Payload>): boolean {
+    const record = this.publishes.find((p) => p.id === message.id && p.topic === message.topic && !p.ephemeral)
+    if (!record?.outcome || !('error' in record.outcome)) return false
+    const sent = this.views[record.view]?.ids.find((x) => x.id === message.id && x.topic === message.topic)
+    return sent !== undefined && JSON.stringify(sent.data) === JSON.stringify(message.data)
+  }
+
   /** Did a publish event or an ack say that `message` is stored under its seq and id? */
   storedOrAcked(message: ChannelMessage<Payload>): boolean {
     if (this.storedBy(message).length > 0) return true
