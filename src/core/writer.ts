@@ -62,8 +62,10 @@ export class Writer {
     return this.#outbox.size
   }
 
-  /** See `Connection.send`; `tag` stays with the message while it is queued (see `take`). */
-  /** `gone`: told the tags of what left the outbox to take this one (expired, or overflowed), if anything did. */
+  /**
+   * See `Connection.send`; `tag` stays with the message while it is queued (see `take`), and
+   * `gone` is told the tags of what left the outbox to take this one (expired, or overflowed).
+   */
   send(data: WebSocketData, options: SendOptions, tag?: unknown, gone?: (tags: unknown[]) => void): SendResult {
     if (this.#outbox.size === 0 && this.#frames.length === 0 && this.#writable()) {
       if (this.#host.write(data)) return this.#wrote(1), 'sent'

@@ -127,7 +127,7 @@ function spreadOrder(n: number): number[] {
 export type ResolvedClose = Required<CloseOptions>
 
 /** The shutdown's options, checked, with their defaults. */
-export function resolveClose(options: CloseOptions = {}): ResolvedClose {
+function resolveClose(options: CloseOptions = {}): ResolvedClose {
   const { code = CloseCode.ServiceRestart, reason = 'server shutting down', timeout = DEFAULTS.closeTimeout, retryRate = DEFAULTS.retryRate, retryAfter = 0 } = options
   for (const [key, value] of [['retryRate', retryRate], ['retryAfter', retryAfter]] as const) {
     if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
