@@ -106,6 +106,13 @@ export class ProtocolClient {
   invalidFrames = 0
 
   private readonly topics = new Map<string, TopicSubscription>()
+  /**
+   * Answers still due on this socket to subscribes of a topic's subscriptions that were let go.
+   * The server answers each topic's subscribes once each, in order, so these come first and are
+   * skipped: a new subscription of the topic never takes an earlier one's answer (its head, its
+   * members, its refusal) for its own.
+   */
+  private readonly stale = new Map<string, number>()
   private readonly pending: PendingAnswers
   private readonly errorListeners = new Set<(error: RealtimeProtocolError) => void>()
   private readonly welcomeListeners = new Set<(frame: WelcomeFrame) => void>()
@@ -163,6 +170,7 @@ export class ProtocolClient {
       if (!subscription.remove(handle) || subscription.size > 0 || this.topics.get(topic) !== subscription) return
       subscription.dispose()
       this.topics.delete(topic)
+      if (subscription.unanswered > 0) this.stale.set(topic, (this.stale.get(topic) ?? 0) + subscription.unanswered)
       this.write({ type: 'unsubscribe', topic })
     }
   }
@@ -252,8 +260,18 @@ export class ProtocolClient {
     if (this.connection.status === 'open') this.connection.sendFrame(JSON.stringify(frame))
   }
 
+  /** Is this answer of `topic` one due to a subscription let go? Then it is counted off and skipped. */
+  private skipStale(topic: string): boolean {
+    const due = this.stale.get(topic)
+    if (due === undefined) return false
+    if (due > 1) this.stale.set(topic, due - 1)
+    else this.stale.delete(topic)
+    return true
+  }
+
   private onOpen(): void {
     this.socketLive = true
+    this.stale.clear()
     // Rejoin every topic from its last (epoch, sequence), then resend what was never acked, in order.
     for (const state of this.topics.values()) state.rejoin()
     this.pending.opened()
@@ -262,6 +280,7 @@ export class ProtocolClient {
   private onSocketLost(): void {
     if (!this.socketLive) return
     this.socketLive = false
+    this.stale.clear()
     for (const state of this.topics.values()) state.lost()
     this.pending.lost()
   }
@@ -280,6 +299,7 @@ export class ProtocolClient {
       case 'message':
         return this.topics.get(frame.topic)?.message(frame)
       case 'subscribed':
+        if (this.skipStale(frame.topic)) return
         return this.topics.get(frame.topic)?.answered(frame)
       case 'presence':
         return this.topics.get(frame.topic)?.presence(frame)
@@ -313,6 +333,8 @@ export class ProtocolClient {
       const kinds = frame.frame === 'request' ? (['request'] as const) : frame.frame === 'publish' ? (['publish'] as const) : (['publish', 'request'] as const)
       for (const kind of kinds) if (this.pending.settle(keyOf(kind, frame.ref), { error })) return
     }
+    // A refused subscribe of a subscription let go: its answer, nobody's concern now.
+    if (frame.frame === 'subscribe' && frame.topic !== undefined && this.skipStale(frame.topic)) return
     const state = frame.topic ? this.topics.get(frame.topic) : undefined
     if (state && frame.frame === 'subscribe') return state.refused(error)
     if (state) return state.error(error)

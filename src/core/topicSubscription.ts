@@ -114,6 +114,11 @@ export class TopicSubscription {
     return this.#members.size
   }
 
+  /** Subscribes written on the current socket that the server has not answered yet. */
+  get unanswered(): number {
+    return this.#asked.length
+  }
+
   /** Adds a subscriber; it is given its join once the server answers. Returns its handle for `remove`. */
   add(listener: TopicListener, history: number): object {
     const member: Member = { listener, history: Math.max(0, Math.floor(history)), joined: false }

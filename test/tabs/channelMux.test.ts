@@ -145,4 +145,38 @@ describe('ChannelMux', () => {
     mux.reset()
     expect(mux.inbound(refusal('old'))[0].to).toBeUndefined()
   })
+
+  it.each([
+    ['alone (its unsubscribe goes upstream)', false],
+    ['beside another tab (its unsubscribe stays here)', true],
+  ])('a tab that lets a topic go and joins it again at once, %s: the earlier answer is not taken for the new join', (_how, shared) => {
+    const mux = new ChannelMux(() => {})
+    const out: Delivery[] = []
+    if (shared) {
+      mux.outbound('b', subscribe())
+      out.push(...mux.inbound(subscribed(3)))
+    }
+    mux.outbound('a', subscribe())
+    expect(mux.outbound('a', JSON.stringify({ type: 'unsubscribe', topic: 'room' }))).toBe(!shared)
+    mux.outbound('a', subscribe({ history: 2 }))
+    // The server answers the first subscribe, (the unsubscribe,) then replays 2 and 3 for the second and answers it.
+    out.push(...mux.inbound(subscribed(3)))
+    if (!shared) out.push(...mux.inbound(JSON.stringify({ type: 'unsubscribed', topic: 'room' })))
+    out.push(...mux.inbound(message(2)), ...mux.inbound(message(3)), ...mux.inbound(subscribed(3)), ...mux.inbound(message(4)))
+    const got = received(out, ['a', 'b'])
+    // a's protocol client skips the first answer (it knows it for the subscription it let go).
+    expect(got.a).toEqual(['subscribed:3', 'message:2', 'message:3', 'subscribed:3', 'message:4'])
+    // b is live: a's replay passes it too (its protocol client drops the seqs it has).
+    if (shared) expect(got.b).toEqual(['subscribed:3', 'message:2', 'message:3', 'message:4'])
+  })
+
+  it('a tab that leaves with a subscribe in flight: its answer goes to nobody, and the next answer to the next subscribe', () => {
+    const mux = new ChannelMux(() => {})
+    mux.outbound('a', subscribe())
+    mux.outbound('b', subscribe({ history: 1 }))
+    mux.left('a')
+    const got = received([...mux.inbound(subscribed(5)), ...mux.inbound(message(5)), ...mux.inbound(subscribed(5)), ...mux.inbound(message(6))], ['a', 'b'])
+    expect(got.a).toEqual([])
+    expect(got.b).toEqual(['message:5', 'subscribed:5', 'message:6'])
+  })
 })

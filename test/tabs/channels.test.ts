@@ -105,6 +105,24 @@ describe('channels across tabs', () => {
     expect(a.joins).toHaveLength(1)
   })
 
+  it('a tab that lets a topic go and joins it again at once gets the history of its new join (the answer to the first is not taken for it)', async () => {
+    const [a, b] = [openTab(), openTab()]
+    a.join()
+    await waitFor(() => a.joins.length === 1)
+    for (let i = 1; i <= 3; i++) await server.publish('room', { i })
+    await waitFor(() => a.received.length === 3)
+    await waitFor(() => b.connection.status === 'open')
+    b.join()()
+    b.join('room', 2)
+    await waitFor(() => b.joins.length === 1)
+    await server.publish('room', { i: 4 })
+    await waitFor(() => a.received.length === 4 && b.received.length >= 3)
+    expect(b.received).toEqual([2, 3, 4])
+    expect(b.joins).toHaveLength(1)
+    expect(a.joins).toHaveLength(1)
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+
   it('follower publishes in flight during a hand-over reach the server exactly once, and every publish resolves', async () => {
     const tabs = [openTab(), openTab(), openTab()]
     for (const t of tabs) t.join()

@@ -41,6 +41,15 @@ interface TabTopic {
   buffer: Map<number, string>
 }
 
+/** A subscribe written upstream and not answered yet: whose, and of which holding of the topic. */
+interface InFlight {
+  tab: string
+  /** The tab's holding of the topic the subscribe belongs to (one let go since is not the tab's current one). */
+  state: TabTopic
+  /** The tab left: the answer goes nowhere. */
+  gone: boolean
+}
+
 interface Frame {
   type?: unknown
   id?: unknown
@@ -72,8 +81,12 @@ function parse(data: unknown): Frame | undefined {
 export class ChannelMux {
   /** Tabs holding each topic. */
   readonly #topics = new Map<string, Map<string, TabTopic>>()
-  /** Per topic, the tab of every subscribe written upstream and not answered yet, in order. */
-  readonly #awaiting = new Map<string, string[]>()
+  /**
+   * Per topic, every subscribe written upstream and not answered yet, in order. The server
+   * answers each once, in order, so an entry stays until its answer comes, even when its tab let
+   * the topic go or left: else that answer would be taken for the next subscribe's.
+   */
+  readonly #awaiting = new Map<string, InFlight[]>()
   /**
    * By publish or request id, the tab of every frame with that id written on this socket and not
    * answered yet, in order: an error naming that id goes to them. Ended with the socket.
@@ -108,7 +121,7 @@ export class ChannelMux {
       })
       const awaiting = this.#awaiting.get(topic) ?? []
       this.#awaiting.set(topic, awaiting)
-      awaiting.push(tab)
+      awaiting.push({ tab, state, gone: false })
       return true
     }
     if (frame.type === 'unsubscribe') {
@@ -167,9 +180,12 @@ export class ChannelMux {
     if (frame?.type === 'publish' || frame?.type === 'request') return this.#forget(idKey(frame.type, frame.id), tab)
     if (frame?.type !== 'subscribe' || typeof frame.topic !== 'string') return
     this.#topics.get(frame.topic)?.get(tab)?.joins.pop()
-    const awaiting = this.#awaiting.get(frame.topic)
-    const at = awaiting?.lastIndexOf(tab) ?? -1
-    if (at >= 0) awaiting!.splice(at, 1)
+    const awaiting = this.#awaiting.get(frame.topic) ?? []
+    for (let at = awaiting.length - 1; at >= 0; at--) {
+      if (awaiting[at].tab !== tab) continue
+      awaiting.splice(at, 1)
+      break
+    }
   }
 
   /** A tab is gone: its topics are released (unsubscribed upstream when no other tab holds them). */
@@ -179,7 +195,8 @@ export class ChannelMux {
       this.#topics.delete(topic)
       this.#write(JSON.stringify({ type: 'unsubscribe', topic }))
     }
-    for (const [topic, awaiting] of this.#awaiting) this.#awaiting.set(topic, awaiting.filter((t) => t !== tab))
+    // Its subscribes written upstream are still answered, in their turn: to nobody now.
+    for (const awaiting of this.#awaiting.values()) for (const entry of awaiting) if (entry.tab === tab) entry.gone = true
   }
 
   /**
@@ -218,11 +235,20 @@ export class ChannelMux {
     return to.length > 0 ? [{ raw, to }] : []
   }
 
-  /** The answer to the oldest subscribe of `topic`: the replay its tab asked for, then the answer, to that tab only. */
+  /**
+   * The answer to the oldest subscribe of `topic`: the replay its tab asked for, then the answer,
+   * to that tab only. An answer to a subscribe of a holding the tab let go goes to that tab alone
+   * (its protocol client knows it for an earlier subscription's), and changes nothing here.
+   */
   #answer(topic: string, raw: string, frame: Frame): Delivery[] {
-    const tab = this.#awaiting.get(topic)?.shift()
-    const state = tab === undefined ? undefined : this.#topics.get(topic)?.get(tab)
-    if (tab === undefined || !state) return tab === undefined ? [{ raw }] : [{ raw, to: [tab] }]
+    const awaiting = this.#awaiting.get(topic)
+    const entry = awaiting?.shift()
+    if (awaiting?.length === 0) this.#awaiting.delete(topic)
+    if (entry === undefined) return [{ raw }]
+    if (entry.gone) return []
+    const tab = entry.tab
+    const state = this.#topics.get(topic)?.get(tab)
+    if (state !== entry.state) return [{ raw, to: [tab] }]
     const join = state.joins.shift()!
     const deliveries: Delivery[] = []
     if (frame.type === 'subscribed') {
