@@ -12,12 +12,14 @@
  *   in sequence order, each once, with no hole (nor a jump to another numbering) unless the
  *   view was told of a gap;
  * - no publish timed out on a link that stayed open and healthy (nor across a Redis fault);
+ * - a request (never resent) ran at most once, and one answered ran once and got its own echo;
  * - a connection the user closed stays closed.
  * At the end, with every fault healed (every node running and reaching Redis): every view is
- * joined and live, a publish from each view is acked, every publish promise settled (once),
- * every acked publish is stored under the (epoch, seq) of its ack, failed publishes are the
- * only ones listed as pending, and after dispose nothing is pending and no timer is left. No
- * server reported an error, except that it could not reach a Redis that went away.
+ * joined and live, a publish and a request from each view are answered, every publish and
+ * request promise settled (once), every acked publish is stored under the (epoch, seq) of its
+ * ack, failed publishes are the only ones listed as pending, and after dispose nothing is
+ * pending and no timer is left. No server reported an error, except that it could not reach a
+ * Redis that went away.
  *
  * FC_RUNS sets the number of runs (default 40, about 30 s); FC_KIND=memory|sqlite|redis runs
  * one store only. Reproduce a failure with the seed it prints: FC_SEED=<seed> FC_PATH=<path>
@@ -100,6 +102,16 @@ function checkInvariants(world: ChannelWorld): void {
     expect(record.settled).toBeLessThanOrEqual(1)
     expect(record.lostOnOpenLink, 'a publish timed out on a link that stayed open').toBeUndefined()
   }
+  for (const record of world.requests) {
+    const runs = world.handled.get(record.token) ?? 0
+    expect(runs, `request ${record.token} ran ${runs} times`).toBeLessThanOrEqual(1)
+    expect(record.settled).toBeLessThanOrEqual(1)
+    expect(record.lostOnOpenLink, 'a request timed out on a link that stayed open').toBeUndefined()
+    if (record.outcome && 'data' in record.outcome) {
+      expect(record.outcome.data, `request ${record.token} answered with its own echo`).toEqual({ token: record.token })
+      expect(runs, `request ${record.token} answered, so it ran once`).toBe(1)
+    }
+  }
 }
 
 /** Longer than any command's own waits: a command still running after it hangs (a defect in itself). */
@@ -167,6 +179,8 @@ const commands = [
   publish,
   publish,
   publish,
+  // Requests are never resent: each runs at most once, and settles once.
+  view.map((v) => command(`request(view ${v})`, always, (_m, w) => void w.request(w.views[v]))),
   fc.tuple(fc.constantFrom(...TOPICS), node).map(([topic, n]) =>
     command(`node ${n} publishes to ${topic}`, (m) => m.up[n % m.up.length], async (_m, w) => {
       await serverPublish(w, w.nodes[n % w.nodes.length], topic)
@@ -373,8 +387,15 @@ async function finish(world: ChannelWorld): Promise<void> {
     })
   }
 
-  // Every publish promise settles (ack, refusal or timeout), once.
+  for (const view of live) {
+    const record = world.request(view)
+    await waitFor(() => record.outcome, { timeout: PUBLISH_TIMEOUT + 2_000, message: `view ${view.index}'s final request to settle` })
+    expect(record.outcome, `view ${view.index}'s final request on a healed link`).toHaveProperty('data')
+  }
+
+  // Every publish and request promise settles (ack or answer, refusal or timeout), once.
   await waitFor(() => world.publishes.every((p) => p.settled === 1), { timeout: PUBLISH_TIMEOUT + 3_000, message: 'every publish to settle' })
+  await waitFor(() => world.requests.every((r) => r.settled === 1), { timeout: PUBLISH_TIMEOUT + 3_000, message: 'every request to settle' })
   checkInvariants(world)
   for (const { message, where } of world.unverified.values()) {
     expect(world.storedOrAcked(message) || world.rejectedButStored(message), `${where}: not what the server stored (nor acked) under that seq, nor a rejected publish of this world`).toBe(true)
@@ -441,7 +462,7 @@ async function runModel(kind: StoreKind, cmds: Iterable<Cmd>): Promise<void> {
     await fc.asyncModelRun(() => ({ model, real: world }), cmds)
     // Its own waits add up to about 45 s at most.
     await bounded(finish(world), 90_000, 'the heal and the final checks')
-    if (process.env.FC_DEBUG) console.log(kind, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '))
+    if (process.env.FC_DEBUG) console.log(kind, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '), world.requests.map((r) => (r.outcome && 'data' in r.outcome ? 'answered' : r.outcome?.error.code)).join(' '))
   } catch (error) {
     // Shrinking a failure of real servers takes minutes: say what failed as soon as it does.
     if (process.env.FC_DEBUG) console.log(`FAILED (${kind}): ${String(cmds)}\n  ${(error as Error)?.message?.split('\n')[0]}`)

@@ -57,6 +57,17 @@ export interface PublishRecord {
   lostOnOpenLink?: string
 }
 
+/** One request call (`echo`, answered by whichever node holds the socket) and what became of it. */
+export interface RequestRecord {
+  view: number
+  /** Sent as the request's data and echoed back: the handler counts its runs by it. */
+  token: string
+  settled: number
+  outcome: { data: unknown } | { error: Error & { code?: string } } | null
+  /** Set when it timed out on a link that stayed open and healthy (as for publishes). */
+  lostOnOpenLink?: string
+}
+
 export interface View {
   index: number
   scope: EffectScope
@@ -117,6 +128,9 @@ export class ChannelWorld {
   readonly manager: ConnectionManager
   readonly views: View[] = []
   readonly publishes: PublishRecord[] = []
+  readonly requests: RequestRecord[] = []
+  /** Runs of the request handler, per token, on every node: a request never runs twice. */
+  readonly handled = new Map<string, number>()
   /** Every connection the manager made (to check each one's protocol client at the end). */
   readonly connections = new Set<Connection>()
   /** Connections the user closed and nothing reopened since: they must stay closed. */
@@ -184,6 +198,13 @@ export class ChannelWorld {
       historyLimit: HISTORY_LIMIT,
       ...(this.dataDir ? { dataDir: this.dataDir } : {}),
       ...(engine ? { engine } : {}),
+      onRequest: {
+        echo: (data) => {
+          const token = (data as { token?: unknown } | undefined)?.token
+          if (typeof token === 'string') this.handled.set(token, (this.handled.get(token) ?? 0) + 1)
+          return data
+        },
+      },
     })
     server.on('error', (error) => this.serverErrors.push(`node ${node}: ${error.message}`))
     await server.ready
@@ -302,6 +323,29 @@ export class ChannelWorld {
           !this.blackholed &&
           this.redisFaults === redisFaults
         if (error.code === 'timeout' && stayedOpen) record.lostOnOpenLink = `${id} timed out on ${connection.key}, open and healthy throughout`
+      },
+    )
+    return record
+  }
+
+  /** A request from `view` (never resent: written once, or rejected). */
+  request(view: View): RequestRecord {
+    const record: RequestRecord = { view: view.index, token: `r${++this.counter}`, settled: 0, outcome: null }
+    this.requests.push(record)
+    const connection = this.connectionOf(view)
+    const wasOpen = connection?.status === 'open' && !this.blackholed
+    const closes = connection && this.closes.get(connection)
+    const blackholes = this.blackholes
+    view.channel.request({ token: record.token }, { method: 'echo', timeout: PUBLISH_TIMEOUT }).then(
+      (data) => {
+        record.settled++
+        record.outcome = { data }
+      },
+      (error: Error & { code?: string }) => {
+        record.settled++
+        record.outcome = { error }
+        const stayedOpen = wasOpen && connection.status === 'open' && this.closes.get(connection) === closes && this.blackholes === blackholes && !this.blackholed
+        if (error.code === 'timeout' && stayedOpen) record.lostOnOpenLink = `request ${record.token} timed out on ${connection.key}, open and healthy throughout`
       },
     )
     return record
