@@ -1,7 +1,8 @@
 /**
  * Model-based test of channels across tabs against the real protocol server on loopback:
  * fast-check generates sequences of tab commands (open, release, crash, freeze and resume,
- * hide and show, publish), link faults (every shared socket cut at once; with `'worker'`, in one
+ * hide and show, publish, let the topic go and join it again at once, with the whole history or
+ * none), link faults (every shared socket cut at once; with `'worker'`, in one
  * run of ten, the browser ending the SharedWorker) and steps that let
  * the tabs run (one task, or until the group has settled). Several simulated tabs of one
  * in-memory browser profile share one socket, by either transport (drawn per run): `'locks'`
@@ -9,9 +10,10 @@
  * `serveTabs()` holds it); each tab has its own protocol client, subscribed to one topic with the
  * whole history.
  *
- * After every step: each tab got the topic's messages in sequence order, none twice, and no
- * publish settled twice. After a heal (every page running and visible): one socket, every tab
- * got every message of the topic exactly once, 1..head; every publish of a tab still running
+ * After every step: each tab got the topic's messages in sequence order, none twice, from the
+ * head it joined at (0 with the whole history), and no publish settled twice. After a heal
+ * (every page running and visible): one socket, every tab got every message of the topic
+ * exactly once, from there to the head; every publish of a tab still running
  * settled once; each acked publish is stored once.
  *
  * CHANNEL_TABS_RUNS sets the number of runs (default 100, a few seconds). The server and the
@@ -52,6 +54,13 @@ interface Tab {
   client: ProtocolClient
   /** Sequence numbers of the topic's messages, as this tab's subscriber got them. */
   received: number[]
+  /**
+   * The head the subscriber joined at: it is shown base+1, base+2... (0 for a join with the
+   * whole history; for a join without history, the seq of its `subscribed`, null until then).
+   */
+  base: number | null
+  /** Lets the topic go (the subscriber's remover). */
+  leave: () => void
   publishes: Publish[]
   sockets: WebSocket[]
   gone: 'released' | 'crashed' | null
@@ -97,9 +106,28 @@ class ChannelTabsWorld {
     tab.manager = new ConnectionManager({ ...OPTIONS, environment: tab.env, shareAcrossTabs })
     tab.connection = tab.manager.acquire(server.url, protocolConnectionOptions)
     tab.client = ProtocolClient.for(tab.connection)
-    tab.client.subscribe(this.topic, { message: (frame) => frame.seq !== undefined && tab.received.push(frame.seq) }, { history: 10_000 })
+    this.join(tab)
     this.tabs.push(tab)
     return tab
+  }
+
+  /**
+   * Subscribes the tab's subscriber to the topic: with the whole history it is shown 1..head
+   * anew; without, what comes after the head its join is answered at.
+   */
+  join(tab: Tab, whole = true): void {
+    const received: number[] = (tab.received = [])
+    tab.base = whole ? 0 : null
+    tab.leave = tab.client.subscribe(
+      this.topic,
+      {
+        message: (frame) => frame.seq !== undefined && received.push(frame.seq),
+        subscribed: (frame) => {
+          if (tab.received === received) tab.base ??= frame.seq
+        },
+      },
+      { history: whole ? 10_000 : 0 },
+    )
   }
 
   running(): Tab[] {
@@ -152,7 +180,9 @@ function checkAlways(world: ChannelTabsWorld): void {
     for (let i = 1; i < tab.received.length; i++) {
       if (tab.received[i] !== tab.received[i - 1] + 1) fail(`tab ${tab.index} got seq ${tab.received[i]} after ${tab.received[i - 1]}: ${tab.received.join(',')}`)
     }
-    if (tab.received.length > 0 && tab.received[0] !== 1) fail(`tab ${tab.index}'s first message is seq ${tab.received[0]}, not 1 (it joined with the whole history)`)
+    if (tab.received.length > 0 && tab.received[0] !== (tab.base ?? NaN) + 1) {
+      fail(`tab ${tab.index}'s first message is seq ${tab.received[0]}, not ${(tab.base ?? NaN) + 1} (${tab.base === 0 ? 'it joined with the whole history' : `it joined at ${tab.base}`})`)
+    }
     for (const p of tab.publishes) if (p.settled > 1) fail(`tab ${tab.index}'s publish ${p.id} settled ${p.settled} times`)
   }
 }
@@ -229,6 +259,19 @@ const commands = [
       true,
     ),
   ),
+  // The page lets the topic go and joins it again at once (a route change and back), while its
+  // subscribe may still wait for its answer: the answer to the one let go is not the new one's.
+  fc.tuple(index, fc.boolean()).map(([i, whole]) =>
+    onTab(
+      whole ? 'rejoin' : 'rejoinLive',
+      i,
+      (tab, world) => {
+        tab.leave()
+        world.join(tab, whole)
+      },
+      true,
+    ),
+  ),
   index.map((i) =>
     onTab('crash', i, (tab) => {
       tab.gone = 'crashed'
@@ -296,7 +339,7 @@ function describeTabs(world: ChannelTabsWorld): string {
       const pending = t.publishes.filter((p) => p.settled === 0).length
       const channel = t.client.channels().find((c) => c.topic === world.topic)
       const joined = channel?.subscribed ? 'joined' : `not joined (${JSON.stringify(channel)})`
-      return `tab ${t.index}${t.gone ? ` ${t.gone}` : ''}${t.frozen ? ' frozen' : ''} ${role} ${status} ${joined}, got ${t.received.length}, ${pending} publishes waiting`
+      return `tab ${t.index}${t.gone ? ` ${t.gone}` : ''}${t.frozen ? ' frozen' : ''} ${role} ${status} ${joined}, got ${t.received.length} from ${t.base}, ${pending} publishes waiting`
     })
     .join('; ')
 }
@@ -315,9 +358,9 @@ async function heal(world: ChannelTabsWorld): Promise<void> {
   if (live.length > 0 && open.length !== 1) fail(`${open.length} sockets open after healing: ${describeTabs(world)}`)
   // Every message stored is seen by every tab, once, in order.
   // (The server tells of a stored message once it is fanned out: the count may trail a tab's.)
-  await waitFor(() => live.every((t) => t.received.length === world.head()), {
+  await waitFor(() => live.every((t) => t.base !== null && t.received.length === world.head() - t.base), {
     timeout: 10_000,
-    message: () => `every tab to have seq 1..${world.head()}: ${describeTabs(world)}`,
+    message: () => `every tab to have seq base+1..${world.head()}: ${describeTabs(world)}`,
   })
   checkAlways(world)
   // Each acked publish is stored once; a stored one is one that was published.
