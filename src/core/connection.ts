@@ -476,18 +476,19 @@ export class Connection<In = unknown, Out = unknown> {
 
   /** A timeout declared the socket in hand dead. */
   #timedOut(what: 'heartbeat' | 'connect'): void {
-    if (what === 'heartbeat' && this.#heartbeat?.answered === false) this.#quietLinkLost()
+    if (process.env.NODE_ENV !== 'production' && what === 'heartbeat' && this.#heartbeat?.answered === false) this.#quietLinkLost()
     this.#lose(closeInfo(ABNORMAL, `${what} timeout`), `${what}-timeout`)
   }
 
   /**
    * A link whose server never answered a ping timed out. A quiet server (one that never
    * answers pings) looks exactly like this on every link, so say how to fix it, once.
+   * Development builds only: the counters serve the warning alone.
    */
   #quietLinkLost(): void {
-    if (++this.#quietLinks < QUIET_LINKS_BEFORE_WARNING || this.#warnedQuiet) return
-    this.#warnedQuiet = true
     if (process.env.NODE_ENV !== 'production') {
+      if (++this.#quietLinks < QUIET_LINKS_BEFORE_WARNING || this.#warnedQuiet) return
+      this.#warnedQuiet = true
       console.warn(
         `[vue-realtime] ${redactSecrets(this.url)}: the server sent nothing within heartbeat.timeout of a ping on ${this.#quietLinks} links in a row, so each was dropped as dead. ` +
           'If this server does not answer pings, set `heartbeat: false`; if it answers with its own frame, recognise it with `heartbeat: { message, isPong }`.',
@@ -503,7 +504,7 @@ export class Connection<In = unknown, Out = unknown> {
   #lose(info: CloseInfo, kind?: RealtimeErrorInfo['kind'], hint: RetryHint | null = null): void {
     const turn = ++this.#turn
     const wasOpen = this.#state.status === 'open'
-    if (wasOpen && kind !== 'heartbeat-timeout') this.#quietLinks = 0
+    if (process.env.NODE_ENV !== 'production' && wasOpen && kind !== 'heartbeat-timeout') this.#quietLinks = 0
     const lost = this.#teardown(1000, info.reason)
     const detail = `${info.code} ${info.name}${info.reason ? `: ${info.reason}` : ''}`
     const error = kind ? errorInfo(kind, `${info.reason} on ${this.url}`) : wasOpen ? null : errorInfo('socket', `Could not connect to ${this.url} (${detail}).`)

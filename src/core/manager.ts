@@ -184,12 +184,14 @@ export class ConnectionManager {
     this.#env.clearTimeout(entry.idleTimer)
     this.#entries.delete(key)
     const { connection } = entry
-    const { queued } = connection.state
-    if (queued > 0 && process.env.NODE_ENV !== 'production') {
-      console.warn(
-        `[vue-realtime] ${redactSecrets(key)} was closed after its last consumer left, with ${queued} message(s) still queued: they were dropped (counted in \`dropped\`). ` +
-          'Keep a consumer until `queued` is 0, raise `idleTimeout`, or send them with a `ttl`.',
-      )
+    if (process.env.NODE_ENV !== 'production') {
+      const { queued } = connection.state
+      if (queued > 0) {
+        console.warn(
+          `[vue-realtime] ${redactSecrets(key)} was closed after its last consumer left, with ${queued} message(s) still queued: they were dropped (counted in \`dropped\`). ` +
+            'Keep a consumer until `queued` is 0, raise `idleTimeout`, or send them with a `ttl`.',
+        )
+      }
     }
     // Disposed, not just closed: nobody can reopen a connection the manager no longer counts.
     connection.dispose(code, reason)

@@ -217,7 +217,7 @@ export function useChannel<T = unknown>(
       fn(arg)
     } catch (cause) {
       fail(cause)
-      reportError(`useChannel: ${name} threw; the channel is unaffected.`, cause)
+      if (process.env.NODE_ENV !== 'production') reportError(`useChannel: ${name} threw; the channel is unaffected.`, cause)
     }
   }
 
