@@ -5,7 +5,8 @@ import { resolveEnvironment, steadyClock } from './environment'
 import { Heartbeat, resolveHeartbeat } from './heartbeat'
 import { resolveQueue, type OutboxEntry } from './outbox'
 import { TOKEN_PROTOCOL_PREFIX } from './protocol'
-import { redactError, redactSecrets } from './redact'
+import { callbackThrew, errorInfo, errorMessage } from './errors'
+import { redactSecrets } from './redact'
 import { jsonSerializer } from './serializer'
 import { connectionKey, normalizeUrl } from './url'
 import { Writer, type DropReason, type FrameSettled, type WaitingFrame } from './writer'
@@ -71,12 +72,8 @@ export const IDLE_STATE: Readonly<ConnectionState> = Object.freeze({
 
 export type { FrameSettled }
 
-/** An error as listeners, logs, the store and devtools get it: messages name the URL, which may carry `?token=`. */
-function errorInfo(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown): RealtimeErrorInfo {
-  return { kind, message: redactSecrets(message), cause: redactError(cause) }
-}
-
-function closeInfo(code: number, reason: string, wasClean = false): CloseInfo {
+/** A close as `lastClose`, `close` listeners and `shouldReconnect` get it. */
+export function closeInfo(code: number, reason: string, wasClean = false): CloseInfo {
   return { ...closeCodeInfo(code), reason, wasClean }
 }
 
@@ -157,7 +154,7 @@ export class Connection<In = unknown, Out = unknown> {
   readonly #env: RealtimeEnvironment
   readonly #reconnect: ResolvedReconnectOptions | null
   readonly #serializer: Serializer<In, Out>
-  readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#callbackFailed(error, String(event)))
+  readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#callbackFailed(error, event))
   // Kept for the per-frame path: no lookup by event name per frame.
   readonly #messageChannel = this.#emitter.channel('message')
   readonly #frameInChannel = this.#emitter.channel('frameIn')
@@ -418,7 +415,7 @@ export class Connection<In = unknown, Out = unknown> {
     try {
       token = typeof option === 'function' ? option() : option
     } catch (error) {
-      throw new Error(`vue-realtime: the token getter for ${this.url} threw: ${(error as Error)?.message ?? String(error)}. Fix the getter; the connection retries with backoff.`, { cause: error })
+      throw new Error(`vue-realtime: the token getter for ${this.url} threw: ${errorMessage(error)}. Fix the getter; the connection retries with backoff.`, { cause: error })
     }
     if (!token) return this.protocols
     const protocol = tokenProtocol + token
@@ -744,8 +741,8 @@ export class Connection<In = unknown, Out = unknown> {
     this.#emitter.emit('error', error)
   }
 
-  #callbackFailed(error: unknown, where: string): void {
-    const message = `vue-realtime: a '${where}' callback threw: ${(error as Error)?.message ?? String(error)}`
+  #callbackFailed(error: unknown, where: PropertyKey): void {
+    const message = callbackThrew(where, error)
     // Never recurse into the error listener that just threw.
     if (where === 'error') console.error(message, error)
     else this.#report('callback', message, error)

@@ -1,5 +1,6 @@
 import type { Connection } from './connection'
 import { resolveEnvironment } from './environment'
+import { errorMessage } from './errors'
 import { keyOf, PendingAnswers } from './pendingAnswers'
 import { PROTOCOL, parseServerFrame, isValidTopic, type AckFrame, type ErrorFrame, type PresenceMember, type WelcomeFrame } from './protocol'
 import { isRetryLater, RealtimeProtocolError } from './protocolError'
@@ -125,7 +126,7 @@ export class ProtocolClient {
     this.link = {
       open: () => this.connection.status === 'open',
       send: (frame) => this.write(frame),
-      report: (error) => this.emitError(new RealtimeProtocolError('callback', `vue-realtime: a topic listener threw: ${(error as Error)?.message ?? String(error)}`, { cause: error })),
+      report: (error) => this.emitError(new RealtimeProtocolError('callback', `vue-realtime: a topic listener threw: ${errorMessage(error)}`, { cause: error })),
       later: (fn, ms) => {
         const timer = env.setTimeout(fn, ms)
         return () => env.clearTimeout(timer)

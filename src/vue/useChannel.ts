@@ -22,6 +22,7 @@ import {
 } from '../core/protocolClient'
 import type { ConnectionManager } from '../core'
 import type { CloseInfo, ConnectionOptions, ConnectionStatus } from '../core/types'
+import { errorMessage } from '../core/errors'
 import { channelConnectionOptions, failure } from './channelConnection'
 import { reportError } from './dev'
 import type { TokenSource } from './token'
@@ -204,7 +205,7 @@ export function useChannel<T = unknown>(
         data = options.parse(frame.data)
       } catch (cause) {
         invalid.value++
-        fail(new RealtimeProtocolError('invalid_payload', `vue-realtime: dropped a message on "${frame.topic}" that failed validation: ${(cause as Error)?.message ?? String(cause)}`))
+        fail(new RealtimeProtocolError('invalid_payload', `vue-realtime: dropped a message on "${frame.topic}" that failed validation: ${errorMessage(cause)}`))
         return undefined
       }
     }

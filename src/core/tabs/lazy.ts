@@ -10,10 +10,9 @@
  * `close`, `reconnect`, `send` and `sendFrame` are made again on the loaded connection, as they
  * came. If the chunk does not load, the tab keeps a socket of its own (`solo`) and says why.
  */
-import { closeCodeInfo } from '../closeCodes'
-import { Connection, IDLE_STATE, type FrameSettled } from '../connection'
+import { closeInfo, Connection, IDLE_STATE, type FrameSettled } from '../connection'
 import { Emitter } from '../emitter'
-import { redactError, redactSecrets } from '../redact'
+import { callbackThrew, errorInfo, errorMessage } from '../errors'
 import { jsonSerializer } from '../serializer'
 import type { ConnectionEvents, ConnectionOptions, ConnectionState, ConnectionStatus, RealtimeErrorInfo, SendOptions, SendResult, Serializer, TabSharingOptions, WebSocketData } from '../types'
 
@@ -25,7 +24,7 @@ type Method = 'open' | 'close' | 'closeForApp' | 'reconnect' | 'send' | 'sendFra
 const EVENTS: Array<keyof Events<unknown>> = ['state', 'open', 'message', 'close', 'error', 'frameOut', 'frameIn']
 const CONNECTING: Partial<ConnectionState> = { status: 'connecting', readyState: 0 }
 /** What a close made while loading shows meanwhile. */
-const closedState = (code: number, reason: string): Partial<ConnectionState> => ({ status: 'closed', readyState: 3, lastClose: { ...closeCodeInfo(code), reason, wasClean: true } })
+const closedState = (code: number, reason: string): Partial<ConnectionState> => ({ status: 'closed', readyState: 3, lastClose: closeInfo(code, reason, true) })
 
 const loadTabs = (): Promise<TabsModule> => import('./connect')
 
@@ -38,7 +37,7 @@ export class LazyTabConnection<In = unknown, Out = unknown> extends Connection<I
   readonly #emitter = new Emitter<Events<In>>((error, event) => {
     // Never into the error listener that just threw.
     if (event === 'error') console.error(error)
-    else this.#report('callback', `vue-realtime: a '${String(event)}' callback threw: ${(error as Error)?.message ?? String(error)}`, error, false)
+    else this.#report('callback', callbackThrew(event, error), error, false)
   })
   #state: ConnectionState = { ...IDLE_STATE, role: 'follower' }
 
@@ -49,7 +48,7 @@ export class LazyTabConnection<In = unknown, Out = unknown> extends Connection<I
       .then((tabs) => this.#real ?? this.#adopt(tabs.connectTabs(url, options, sharing)))
       .catch((error: unknown) => {
         if (this.#real) return
-        this.#report('socket', `vue-realtime: the tab-sharing code did not load (${(error as Error)?.message ?? String(error)}); this tab keeps a socket of its own` +
+        this.#report('socket', `vue-realtime: the tab-sharing code did not load (${errorMessage(error)}); this tab keeps a socket of its own` +
           (process.env.NODE_ENV !== 'production' ? ': serve the chunk with the app (a deploy may have removed it), or pass `shareAcrossTabs: tabSharing()` to bundle it.' : '.'), error)
         this.#adopt(new Connection(url, options))
       })
@@ -118,7 +117,7 @@ export class LazyTabConnection<In = unknown, Out = unknown> extends Connection<I
         ;(real[method] as (...args: unknown[]) => unknown)(...args)
       } catch (error) {
         // What `send` throws now (a full queue with `overflow: 'error'`) was answered 'queued' then.
-        this.#report('dropped', `vue-realtime: a message for ${this.url} sent while the tab-sharing code loaded was dropped: ${(error as Error)?.message ?? String(error)}`, error)
+        this.#report('dropped', `vue-realtime: a message for ${this.url} sent while the tab-sharing code loaded was dropped: ${errorMessage(error)}`, error)
       }
     }
     this.#emitter.emit('state', real.state)
@@ -144,7 +143,7 @@ export class LazyTabConnection<In = unknown, Out = unknown> extends Connection<I
 
   /** An error, in the state too while loading (not for a listener that threw: a state listener would throw again). */
   #report(kind: RealtimeErrorInfo['kind'], message: string, cause?: unknown, inState = !this.#real): void {
-    const error: RealtimeErrorInfo = { kind, message: redactSecrets(message), cause: redactError(cause) }
+    const error = errorInfo(kind, message, cause)
     if (inState) this.#set({ error })
     this.#emitter.emit('error', error)
   }

@@ -15,9 +15,9 @@
  *   answer a ping) and replaced: what it was given counts as `uncertain`, the rest goes to the
  *   new one.
  */
-import { closeCodeInfo } from '../closeCodes'
-import { Connection, IDLE_STATE } from '../connection'
+import { closeInfo, Connection, IDLE_STATE } from '../connection'
 import { Emitter } from '../emitter'
+import { callbackThrew, errorMessage } from '../errors'
 import { steadyClock } from '../environment'
 import { resolveQueue, type OutboxEntry } from '../outbox'
 import { redactError, redactSecrets } from '../redact'
@@ -60,16 +60,12 @@ export interface TabTransport {
 /** Until a leader speaks: no socket, and no outbox (the last leader's went with it, or is not this tab's to show). */
 const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null, opened: false, queued: 0 }
 
-function closeInfo(code: number, reason: string, wasClean: boolean): CloseInfo {
-  return { ...closeCodeInfo(code), reason, wasClean }
-}
-
 export class TabConnection<In = unknown, Out = unknown> extends Connection<In, Out> {
   readonly #env: RealtimeEnvironment
   readonly #group: string
   readonly #transport: TabTransport
   readonly #id = tabId()
-  readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#report('callback', `vue-realtime: a '${String(event)}' callback threw: ${(error as Error)?.message ?? String(error)}`, error))
+  readonly #emitter = new Emitter<ConnectionEvents<In>>((error, event) => this.#report('callback', callbackThrew(event, error), error))
   readonly #serializer: Serializer<In, Out>
   readonly #election: Election | null
   /** Watches the leader (with Web Locks) or the SharedWorker (without): see `LeaderWatch`. */
@@ -298,7 +294,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
       bus = this.#transport.open(this.#group, this.#lastCommand && this.#lasting(this.#lastCommand))
     } catch (error) {
       if (this.#election) throw error
-      this.#report('socket', `vue-realtime: could not start the shared worker for ${this.url} (${(error as Error)?.message ?? String(error)}); trying again in a few seconds`, error)
+      this.#report('socket', `vue-realtime: could not start the shared worker for ${this.url} (${errorMessage(error)}); trying again in a few seconds`, error)
       return
     } finally {
       this.#ports++
@@ -676,7 +672,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     try {
       settled?.(written)
     } catch (error) {
-      this.#report('callback', `vue-realtime: a 'sendFrame' callback threw: ${(error as Error)?.message ?? String(error)}`, error)
+      this.#report('callback', callbackThrew('sendFrame', error), error)
     }
   }
 
