@@ -554,22 +554,21 @@ export class Connection<In = unknown, Out = unknown> {
 
   /** Closed on the user's behalf (handshake done, timed out, or no open socket). */
   #closed(info: CloseInfo): void {
-    const turn = ++this.#turn
     const { status } = this.#state
-    const endedLink = status === 'open' || status === 'closing'
-    const lost = this.#teardown(info.code, info.reason)
-    this.#update({ status: 'closed', ...(endedLink ? { lastClose: info } : {}) })
-    this.#announce(turn, lost, null, status === 'closed' ? null : info)
+    this.#end('closed', info, status === 'open' || status === 'closing', status !== 'closed')
   }
 
   /** Offline or page hidden: drop the socket at once; the environment's next event brings it back. */
   #pause(status: 'offline' | 'idle', info: CloseInfo): void {
+    this.#end(status, info, this.#state.status === 'open', this.#socket !== null)
+  }
+
+  /** Ends the socket in hand without a retry: `info` is the `lastClose` if a link `ended`, and told to `close` listeners if `tell`. */
+  #end(status: 'closed' | 'offline' | 'idle', info: CloseInfo, ended: boolean, tell: boolean): void {
     const turn = ++this.#turn
-    const hadSocket = this.#socket !== null
-    const wasOpen = this.#state.status === 'open'
     const lost = this.#teardown(info.code, info.reason)
-    this.#update({ status, ...(wasOpen ? { lastClose: info } : {}) })
-    this.#announce(turn, lost, null, hadSocket ? info : null)
+    this.#update({ status, ...(ended ? { lastClose: info } : {}) })
+    this.#announce(turn, lost, null, tell ? info : null)
   }
 
   /**

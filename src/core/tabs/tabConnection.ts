@@ -57,6 +57,9 @@ export interface TabTransport {
   locks?: LockManagerLike
 }
 
+/** What this tab shows before any leader spoke (no socket anywhere yet). */
+const UNSHARED: SharedState = { ...IDLE_STATE, protocol: '', opened: false, command: null }
+
 /** Until a leader speaks: no socket, and no outbox (the last leader's went with it, or is not this tab's to show). */
 const WAITING: Partial<SharedState> = { status: 'connecting', readyState: 0, nextRetryAt: null, opened: false, queued: 0 }
 
@@ -276,7 +279,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#connect()
     if (this.#leader === null) this.#mirror(WAITING)
     this.#holdAlive()
-    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), alive: this.#alive })
+    this.#greet('hello')
     this.#election?.join()
     this.#watch.heard()
     this.#watch.start()
@@ -327,7 +330,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     // The new worker hears the latest command again, whatever the last one heard.
     this.#asserted = null
     this.#connect()
-    this.#post({ t: 'hello', from: this.#id, visible: this.#env.isVisible(), alive: this.#alive })
+    this.#greet('hello')
     this.#watch.heard()
     this.#watch.start()
   }
@@ -372,7 +375,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         new Promise<void>((resolve) => {
           release = resolve
           this.#alive = true
-          if (!this.#hub) this.#post({ t: 'vis', from: this.#id, visible: this.#env.isVisible(), alive: true })
+          if (!this.#hub) this.#greet('vis')
         }),
       )
       .catch(() => {})
@@ -396,7 +399,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
         // Never a hand-over: a hidden leader keeps leading. Only visible followers watch it (every
         // tab watches a SharedWorker).
         if (!this.#joined || this.#hub) return
-        this.#post({ t: 'vis', from: this.#id, visible: event.type === 'visible', alive: this.#alive })
+        this.#greet('vis', event.type === 'visible')
         if (event.type === 'visible') this.#watch.start()
         else if (this.#election) this.#watch.stop()
     }
@@ -559,9 +562,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#lost(lost)
     if (!this.#hub) {
       // A tab that missed the new leader's announcement (its page was stopped) asks for the state.
-      const visible = this.#env.isVisible()
-      if (message.t === 'lead' || message.t === 'snap') this.#post({ t: 'vis', from: this.#id, visible, alive: this.#alive })
-      else this.#post({ t: 'hello', from: this.#id, visible, alive: this.#alive })
+      this.#greet(message.t === 'lead' || message.t === 'snap' ? 'vis' : 'hello')
     }
     this.#sendOwned()
   }
@@ -779,13 +780,18 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#carried.lastClose = last.lastClose ?? this.#carried.lastClose
   }
 
+  /** Tells the group this tab's visibility and whether it holds its lock yet: `hello` asks the leader for its state, `vis` does not. */
+  #greet(t: 'hello' | 'vis', visible = this.#env.isVisible()): void {
+    this.#post({ t, from: this.#id, visible, alive: this.#alive })
+  }
+
   #mirror(patch: Partial<SharedState>): void {
-    this.#shared = { ...(this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false, command: null }), ...patch } as SharedState
+    this.#shared = { ...(this.#shared ?? UNSHARED), ...patch } as SharedState
     this.#publish()
   }
 
   #publish(): void {
-    const { protocol: _protocol, opened: _opened, command: _command, ...shared } = this.#shared ?? { ...IDLE_STATE, protocol: '', opened: false, command: null }
+    const { protocol: _protocol, opened: _opened, command: _command, ...shared } = this.#shared ?? UNSHARED
     this.#state = {
       ...shared,
       error: shared.error,
