@@ -114,11 +114,6 @@ export class Heartbeat {
     return this.#answered
   }
 
-  /** Is a ping waiting for its first frame back? */
-  get awaitingProof(): boolean {
-    return this.#unansweredSince !== null
-  }
-
   start(): void {
     this.stop()
     const now = (this.#lastInbound = this.#env.now())

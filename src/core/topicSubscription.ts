@@ -97,9 +97,8 @@ export class TopicSubscription {
   /** Subscribes written on the current socket and not answered yet, oldest first. */
   #asked: Ask[] = []
   readonly #held = new Map<number, MessageFrame>()
-  /** This round's answer to a resume (`since`), and the last answer so far. */
+  /** This round's answer to a resume (`since`). */
   #resumed: { since: number; recovered: boolean } | null = null
-  #answer: SubscribedFrame | null = null
   /** Cancels the pending retry of a subscribe refused for now (null: none pending). */
   #retry: (() => void) | null = null
   /** Refusals for now in a row (the retry's backoff attempt). */
@@ -137,7 +136,7 @@ export class TopicSubscription {
     this.#cancelRetry()
     this.confirmed = false
     this.#asked = []
-    this.#resumed = this.#answer = null
+    this.#resumed = null
     if (this.joined) this.#ask({ since: this.lastSeq, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) })
     const fresh = [...this.#members].filter((m) => !m.joined)
     const history = Math.max(0, ...fresh.map((m) => m.history))
@@ -149,7 +148,7 @@ export class TopicSubscription {
     this.#cancelRetry()
     this.confirmed = false
     this.#asked = []
-    this.#resumed = this.#answer = null
+    this.#resumed = null
   }
 
   message(frame: MessageFrame): void {
@@ -195,7 +194,6 @@ export class TopicSubscription {
     if (ask.since !== undefined) {
       this.#resumed = { since: ask.since, recovered: frame.recovered && !changed(ask.epoch, frame.epoch) }
     }
-    this.#answer = frame
     if (this.#asked.length === 0) this.#settle(frame)
   }
 
@@ -206,7 +204,7 @@ export class TopicSubscription {
     if (this.#asked.length > 0) return this.#each(this.#members, (l) => l.error?.(error))
     // The last answer is the state: the topic is not subscribed on this socket any more.
     this.confirmed = false
-    this.#resumed = this.#answer = null
+    this.#resumed = null
     // What arrived before the refusal and follows on is still shown (and never asked for again here).
     for (const frame of this.#takeHeld()) {
       if (!this.joined || changed(this.epoch, frame.epoch) || frame.seq! <= this.lastSeq) continue
@@ -272,7 +270,7 @@ export class TopicSubscription {
     const head = frame.seq
     const epoch = frame.epoch ?? this.epoch
     const resumed = this.#resumed
-    this.#resumed = this.#answer = null
+    this.#resumed = null
     // Held frames of another numbering than the head's are of no use any more.
     const held = this.#takeHeld().filter((m) => !changed(epoch, m.epoch))
     const upToHead = held.filter((m) => m.seq! <= head)
