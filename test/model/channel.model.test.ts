@@ -22,8 +22,9 @@
  * Redis that went away.
  *
  * FC_RUNS sets the number of runs (default 40, about 30 s); FC_KIND=memory|sqlite|redis runs
- * one store only. Reproduce a failure with the seed it prints: FC_SEED=<seed> FC_PATH=<path>
- * FC_REPLAY=<replayPath> (and the same FC_KIND). FC_DEBUG=1 prints every run's commands, FC_TRACE=1
+ * one store only, FC_TRANSPORT=ws|"crossws 0.3"|"crossws 0.4" one transport only (each run draws
+ * the nodes' transport: `createRealtimeServer`, or the crossws hooks on crossws's Node adapter). Reproduce a failure with the seed it prints: FC_SEED=<seed> FC_PATH=<path>
+ * FC_REPLAY=<replayPath> (and the same FC_KIND and FC_TRANSPORT). FC_DEBUG=1 prints every run's commands, FC_TRACE=1
  * each command as it starts (to see where a run hangs: a command, the heal or the dispose that
  * does not finish within its bound fails the run). The
  * Redis runs start their own redis-server (Debian's `redis-server`).
@@ -32,9 +33,8 @@ import fc from 'fast-check'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../support/wait'
-import type { RealtimeServer } from '../../src/server'
 import { startRedis, type RedisServer } from '../support/redis'
-import { ChannelWorld, PUBLISH_TIMEOUT, TOPICS, URLS, type StoreKind, type View } from './channelWorld'
+import { ChannelWorld, PUBLISH_TIMEOUT, TOPICS, URLS, type ModelServer, type StoreKind, type Transport, type View } from './channelWorld'
 
 interface Model {
   kind: StoreKind
@@ -149,7 +149,7 @@ const always = () => true
 // ── commands ───────────────────────────────────────────────────────────────────
 
 /** A node publishes; on Redis it may refuse while its Redis is away (it says so and loses nothing). */
-async function serverPublish(w: ChannelWorld, server: RealtimeServer | null, topic: string): Promise<void> {
+async function serverPublish(w: ChannelWorld, server: ModelServer | null, topic: string): Promise<void> {
   try {
     await server?.publish(topic, { n: ++w.counter, by: 'server' })
   } catch (error) {
@@ -445,6 +445,8 @@ async function redisCommand(args: string[]): Promise<void> {
 const RUNS = Number(process.env.FC_RUNS ?? 40)
 /** Which stores to draw from: all three, or FC_KIND=memory|sqlite|redis. */
 const KINDS: StoreKind[] = ['memory', 'sqlite', 'redis'].includes(process.env.FC_KIND ?? '') ? [process.env.FC_KIND as StoreKind] : ['memory', 'sqlite', 'redis']
+/** Which transports to draw from: all, or FC_TRANSPORT=ws|"crossws 0.3"|"crossws 0.4". */
+const TRANSPORTS: Transport[] = ['ws', 'crossws 0.3', 'crossws 0.4'].includes(process.env.FC_TRANSPORT ?? '') ? [process.env.FC_TRANSPORT as Transport] : ['ws', 'crossws 0.3', 'crossws 0.4']
 
 beforeAll(async () => {
   redis = await startRedis()
@@ -453,8 +455,8 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-async function runModel(kind: StoreKind, cmds: Iterable<Cmd>): Promise<void> {
-  const world = new ChannelWorld(kind, { server: redis, prefix: `model${++runs}:` })
+async function runModel(kind: StoreKind, transport: Transport, cmds: Iterable<Cmd>): Promise<void> {
+  const world = new ChannelWorld(kind, { server: redis, prefix: `model${++runs}:` }, transport)
   try {
     await world.start()
     await quiet(world, 5_000)
@@ -462,10 +464,10 @@ async function runModel(kind: StoreKind, cmds: Iterable<Cmd>): Promise<void> {
     await fc.asyncModelRun(() => ({ model, real: world }), cmds)
     // Its own waits add up to about 45 s at most.
     await bounded(finish(world), 90_000, 'the heal and the final checks')
-    if (process.env.FC_DEBUG) console.log(kind, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '), world.requests.map((r) => (r.outcome && 'data' in r.outcome ? 'answered' : r.outcome?.error.code)).join(' '))
+    if (process.env.FC_DEBUG) console.log(kind, transport, String(cmds), world.publishes.map((p) => (p.outcome && 'ack' in p.outcome ? 'ok' : (p.outcome?.error as { code?: string })?.code)).join(' '), world.requests.map((r) => (r.outcome && 'data' in r.outcome ? 'answered' : r.outcome?.error.code)).join(' '))
   } catch (error) {
     // Shrinking a failure of real servers takes minutes: say what failed as soon as it does.
-    if (process.env.FC_DEBUG) console.log(`FAILED (${kind}): ${String(cmds)}\n  ${(error as Error)?.message?.split('\n')[0]}`)
+    if (process.env.FC_DEBUG) console.log(`FAILED (${kind}, ${transport}): ${String(cmds)}\n  ${(error as Error)?.message?.split('\n')[0]}`)
     throw error
   } finally {
     await bounded(world.dispose(), COMMAND_BOUND, 'disposing the world (proxies, servers, engines)')
@@ -481,7 +483,7 @@ describe('channels, model-based, against real servers behind the fault proxy', (
   it('keep every invariant under generated sequences of publishes, switches and faults (memory, SQLite, two nodes on Redis)', async () => {
     const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...KINDS), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.FC_REPLAY }), runModel),
+      fc.asyncProperty(fc.constantFrom(...KINDS), fc.constantFrom(...TRANSPORTS), fc.commands(commands, { maxCommands: 30, size: 'max', replayPath: process.env.FC_REPLAY }), runModel),
       {
         numRuns: RUNS,
         ...(seed !== undefined ? { seed, path: process.env.FC_PATH } : {}),

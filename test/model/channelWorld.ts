@@ -4,7 +4,8 @@
  * can jump, counted timers), and two `useChannel` views in their own effect scopes. The store
  * is drawn per run: one server on the memory engine, one on SQLite (`dataDir`), or two nodes on
  * one real redis-server (`redisEngine`), with the proxy as the load balancer that routes new
- * connections to one of them. Everything a check needs is recorded here.
+ * connections to one of them; and so is the transport of the nodes (`createRealtimeServer` on
+ * `ws`, or the crossws hooks on crossws's Node adapter). Everything a check needs is recorded here.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,7 +18,8 @@ import { ConnectionManager } from '../../src/core/manager'
 import { ProtocolClient } from '../../src/core/protocolClient'
 import type { AckFrame } from '../../src/core/protocol'
 import type { WebSocketConstructor } from '../../src/core/types'
-import { createRealtimeServer, redisEngine, type RealtimeEngine, type RealtimeServer } from '../../src/server'
+import { createRealtimeServer, redisEngine, type RealtimeEngine, type RealtimeServerCore } from '../../src/server'
+import { mountHooks, type CrosswsVersion } from '../support/crosswsServer'
 import type { RedisServer } from '../support/redis'
 import { useChannel, type ChannelMessage, type UseChannelReturn } from '../../src/vue/useChannel'
 import { createFaultProxy, type FaultProxy } from '../support/proxy'
@@ -37,6 +39,12 @@ export const NODE_TTL = 1_500
 
 /** Where the servers keep topics: one memory server, one SQLite server, or two nodes on one Redis. */
 export type StoreKind = 'memory' | 'sqlite' | 'redis'
+
+/** How a node serves WebSockets: `createRealtimeServer` (on `ws`), or the crossws hooks on crossws's Node adapter. */
+export type Transport = 'ws' | `crossws ${CrosswsVersion}`
+
+/** A node: either transport, with its port (the surface the model uses). */
+export type ModelServer = RealtimeServerCore & { readonly port: number }
 
 export type Payload = { n: number; by: string }
 
@@ -102,7 +110,7 @@ function countingTimers() {
 
 export class ChannelWorld {
   /** The server nodes (one, or two on Redis); null while stopped. */
-  readonly nodes: (RealtimeServer | null)[]
+  readonly nodes: (ModelServer | null)[]
   /** Each node's port (a restarted node keeps it). */
   readonly ports: number[]
   /** Each node's Redis engine (a server leaves an engine it was given to its owner to close). */
@@ -154,6 +162,7 @@ export class ChannelWorld {
   constructor(
     readonly kind: StoreKind,
     readonly redis?: { server: RedisServer; prefix: string },
+    readonly transport: Transport = 'ws',
   ) {
     if (kind === 'redis' && !redis) throw new Error('a Redis world needs a redis-server')
     const count = kind === 'redis' ? 2 : 1
@@ -175,7 +184,7 @@ export class ChannelWorld {
   }
 
   /** The node new connections reach (null while it is stopped). */
-  get server(): RealtimeServer | null {
+  get server(): ModelServer | null {
     return this.nodes[this.routed]
   }
 
@@ -192,20 +201,22 @@ export class ChannelWorld {
   /** Starts node `node` (on the port it had, if it ran before). */
   async startServer(node = this.routed): Promise<void> {
     const engine = this.redisLink ? redisEngine({ url: `redis://127.0.0.1:${this.redisLink.port}`, prefix: this.redis!.prefix, historyLimit: HISTORY_LIMIT, nodeTtlMs: NODE_TTL }) : null
-    const server = createRealtimeServer({
-      host: '127.0.0.1',
-      port: this.ports[node],
+    const options = {
       historyLimit: HISTORY_LIMIT,
       ...(this.dataDir ? { dataDir: this.dataDir } : {}),
       ...(engine ? { engine } : {}),
       onRequest: {
-        echo: (data) => {
+        echo: (data: unknown) => {
           const token = (data as { token?: unknown } | undefined)?.token
           if (typeof token === 'string') this.handled.set(token, (this.handled.get(token) ?? 0) + 1)
           return data
         },
       },
-    })
+    }
+    const crossws = /^crossws (.+)$/.exec(this.transport)?.[1] as CrosswsVersion | undefined
+    const server: ModelServer = crossws
+      ? await mountHooks(options, { port: this.ports[node], version: crossws })
+      : createRealtimeServer({ host: '127.0.0.1', port: this.ports[node], ...options })
     server.on('error', (error) => this.serverErrors.push(`node ${node}: ${error.message}`))
     await server.ready
     this.ports[node] = server.port
