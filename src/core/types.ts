@@ -142,6 +142,12 @@ export interface LockManagerLike {
    * request is aborted or the held lock is stolen.
    */
   request(name: string, options: LockRequestOptions, callback: (lock: unknown) => unknown): Promise<unknown>
+  /**
+   * The locks held and waited for (`navigator.locks.query()`). Optional: with it, a tab that
+   * takes the lead from a stopped leader numbers its term above the one it ended, whatever the
+   * clock did meanwhile.
+   */
+  query?(): Promise<{ held?: ReadonlyArray<{ name?: string }> }>
 }
 
 /** The subset of `BroadcastChannel` the core uses. */

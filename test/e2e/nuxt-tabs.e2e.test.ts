@@ -28,12 +28,13 @@ async function tabLocks(page: Page): Promise<string[]> {
 
 /**
  * The groups the tabs share in: the names of the locks their leaders hold to lead (each tab
- * also holds `<group> tab <id>` while it is in a group), which are also the names of their
- * BroadcastChannels. One per connection: the channel's and the plain socket's.
+ * also holds `<group> tab <id>` while it is in a group, and `<group> term <epoch>` for the last
+ * term it led), which are also the names of their BroadcastChannels. One per connection: the
+ * channel's and the plain socket's.
  */
 async function groups(page: Page): Promise<string[]> {
   const names = await page.evaluate(async () => ((await navigator.locks.query()).held ?? []).map((lock) => lock.name ?? ''))
-  return names.filter((name) => name.startsWith(TAB_SHARING_MARKER) && !/ tab \S+$/.test(name)).sort()
+  return names.filter((name) => name.startsWith(TAB_SHARING_MARKER) && !/ (tab \S+|term \d+)$/.test(name)).sort()
 }
 
 /** `text` as a regular expression that matches it literally. */
@@ -67,7 +68,10 @@ async function expectGroupsNamed(tabs: Page[], name: string): Promise<void> {
   expect(named).toHaveLength(2)
   for (const group of named) expect(group).toMatch(groupOf(name))
   // Every lock of the tab-sharing code is in those groups: none in a group without the name.
-  for (const lock of await tabLocks(tabs[0]!)) expect(named.some((group) => lock === group || lock.startsWith(`${group} tab `)), lock).toBe(true)
+  const locks = await tabLocks(tabs[0]!)
+  for (const lock of locks) expect(named.some((group) => lock === group || lock.startsWith(`${group} tab `) || lock.startsWith(`${group} term `)), lock).toBe(true)
+  // Each group's leader holds the lock that names its term (a tab that steals the lead reads it: see the tabs guide).
+  for (const group of named) expect(locks.some((lock) => new RegExp(`^${literal(group)} term \\d+$`).test(lock)), `${group} term <epoch>`).toBe(true)
   // The follower hears the leader on the channel of each group's name.
   for (const group of named) expect(await firstMessageOn(tabs[1]!, group)).toMatchObject({ t: expect.any(String), from: expect.any(String) })
 }

@@ -80,6 +80,41 @@ describe("the leader's own sends", () => {
   })
 })
 
+describe('a lead taken from a stopped leader', () => {
+  it('numbers its term above the one it ended, though the thief never heard of it and the clock was set back: what the stopped leader relays when it runs again reaches no tab after the frames of the new term', async () => {
+    const a = browser.open()
+    const b = browser.open()
+    // b misses a's term: it freezes before it hears a lead.
+    b.env.emit({ type: 'freeze' })
+    await settle()
+    expect(browser.leader()).toBe(a)
+    const first = acceptSocket()
+    await settle()
+    // a stops in the debugger; a frame reaches its socket meanwhile (its page reads it later).
+    a.env.tab.pause()
+    b.env.emit({ type: 'resume' })
+    await settle()
+    a.env.tab.run(() => first.receive('1'))
+    // The clock is set back an hour: a term b numbers by the clock alone is below a's.
+    vi.setSystemTime(Date.now() - 3_600_000)
+    await settle(10_000)
+    expect(b.connection.state.role).toBe('leader')
+    const second = acceptSocket()
+    await settle()
+    second.receive('2')
+    await settle()
+    // a runs again: it reads frame 1 and relays it before it learns it was robbed.
+    a.env.tab.resume()
+    await settle(100)
+    second.receive('3')
+    await settle()
+    expect(b.connection.state.role).toBe('leader')
+    expect(a.connection.state.role).toBe('follower')
+    expect(b.messages).toEqual([2, 3])
+    expect(a.messages).toEqual([1, 3])
+  })
+})
+
 describe("a follower's sends", () => {
   it('held in the outbox of a leader that leaves: handed back and sent once by the next one, not counted as uncertain', async () => {
     const { a, b } = await leaderConnecting()

@@ -69,6 +69,11 @@ export class MemoryProfile {
     })
   }
 
+  /** @internal The names of the locks held now (as `navigator.locks.query()` lists them). */
+  query(): Promise<{ held: { name: string }[] }> {
+    return Promise.resolve({ held: [...this.#locks].filter(([, state]) => state.holder).map(([name]) => ({ name })) })
+  }
+
   /** @internal Everything a crashed tab held or waited for goes, silently. */
   forget(tab: MemoryTab): void {
     for (const [name, state] of this.#locks) {
@@ -172,7 +177,7 @@ export class MemoryTab {
   readonly #tasks: Array<() => void> = []
 
   constructor(readonly profile: MemoryProfile) {
-    this.locks = { request: (name, options, callback) => profile.request(this, name, options, callback) }
+    this.locks = { request: (name, options, callback) => profile.request(this, name, options, callback), query: () => profile.query() }
     const tab = this
     this.BroadcastChannel = class extends MemoryChannel {
       constructor(name: string) {

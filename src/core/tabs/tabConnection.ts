@@ -135,7 +135,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#token = new TokenRelay(options.token)
     const locks = transport.locks
     this.#election = locks
-      ? new Election(locks, group, { elected: (stolen) => this.#elected(stolen), deposed: () => this.#stepDown() })
+      ? new Election(locks, group, { elected: (stolen, above) => this.#elected(stolen, above), deposed: () => this.#stepDown() })
       : null
     const ping = () => this.#post({ t: 'ping', e: this.#epoch, from: this.#id })
     this.#watch = locks
@@ -344,7 +344,7 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
     this.#hub = null
     if (hub) this.#keep(hub.dispose())
     else this.#post({ t: 'leave', from: this.#id })
-    this.#election?.leave()
+    this.#election?.end()
     this.#releaseAlive?.()
     this.#releaseAlive = null
     this.#alive = false
@@ -407,11 +407,13 @@ export class TabConnection<In = unknown, Out = unknown> extends Connection<In, O
 
   // ── leadership ───────────────────────────────────────────────────────────────
 
-  #elected(stolen: boolean): void {
+  #elected(stolen: boolean, above = 0): void {
     if (!this.#joined) return this.#election?.leave()
     this.#watch.stop()
-    // Above every epoch this tab heard, and above any a tab it never heard could have used.
-    const epoch = (this.#known = Math.max(this.#known + 1, Math.floor(this.#env.now())))
+    // Above every epoch this tab heard, above any a tab it never heard could have used (the
+    // clock, unless set back), and above the term it took the lead from (`above`, in any case).
+    const epoch = (this.#known = Math.max(this.#known + 1, Math.floor(this.#env.now()), above + 1))
+    this.#election?.holdTerm(epoch)
     // Closed by the user: the new term shows it closed (not idle) until a tab opens it.
     const last = this.#lastCommand
     const closed = last?.op === 'close' ? (this.#shared?.status === 'closed' ? this.#shared.lastClose : null) ?? { code: last.code ?? 1000, reason: last.reason ?? '' } : null
