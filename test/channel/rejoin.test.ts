@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFaultProxy } from '../support/proxy'
 import { waitFor } from '../support/wait'
-import { createRig, engineAway, range } from './helpers'
+import type { RealtimeServer } from '../../src/server'
+import { createRig, engineAway, range, type Watcher } from './helpers'
 
 const rig = createRig()
 afterEach(() => rig.cleanup())
@@ -175,6 +176,20 @@ describe('rejoining a topic', () => {
       return { server, a, aId }
     }
 
+    /** `client` watches room:p, lets it go and watches it again at once: the first subscribe is still in flight. */
+    function letGoAndRejoin(client: { watch(topic: string): Watcher }) {
+      const first = client.watch('room:p')
+      first.stop()
+      return { first, second: client.watch('room:p') }
+    }
+
+    /** Waits until `watcher` joined and is live (a message published after its join reaches it). */
+    async function live(server: RealtimeServer, watcher: Watcher): Promise<void> {
+      await waitFor(() => watcher.joins.length === 1)
+      await server.publish('room:p', 'after')
+      await waitFor(() => watcher.messages.some((m) => m.data === 'after'))
+    }
+
     it('shows the members of its own answer, not those of the answer before (a member that left meanwhile)', async () => {
       let leaveB = async (): Promise<void> => {}
       const { server, a, aId } = await setUp(async (n) => {
@@ -192,12 +207,8 @@ describe('rejoining a topic', () => {
         await waitFor(async () => !(await server.presence('room:p')).some((m) => m.clientId === bId))
       }
 
-      const first = a.watch('room:p')
-      first.stop()
-      const second = a.watch('room:p')
-      await waitFor(() => second.joins.length === 1)
-      await server.publish('room:p', 'after')
-      await waitFor(() => second.messages.some((m) => m.data === 'after'))
+      const { first, second } = letGoAndRejoin(a)
+      await live(server, second)
 
       expect(first.joins).toEqual([])
       expect(second.joins[0].presence.map((m) => m.clientId)).toEqual([aId])
@@ -207,12 +218,8 @@ describe('rejoining a topic', () => {
 
     it('joins when the subscribe let go was refused and its own is allowed', async () => {
       const { server, a } = await setUp((n) => n !== 1)
-      const first = a.watch('room:p')
-      first.stop()
-      const second = a.watch('room:p')
-      await waitFor(() => second.joins.length === 1)
-      await server.publish('room:p', 'after')
-      await waitFor(() => second.messages.some((m) => m.data === 'after'))
+      const { first, second } = letGoAndRejoin(a)
+      await live(server, second)
       expect(second.errors).toEqual([])
       expect(first.errors).toEqual([])
       expect(a.protocol.channels()[0].subscribed).toBe(true)
@@ -220,9 +227,7 @@ describe('rejoining a topic', () => {
 
     it('is refused when its own subscribe is refused, though the one let go was allowed', async () => {
       const { server, a } = await setUp((n) => n !== 2)
-      const first = a.watch('room:p')
-      first.stop()
-      const second = a.watch('room:p')
+      const { second } = letGoAndRejoin(a)
       await waitFor(() => second.errors.length === 1)
       // The refusal is the last answer: the one before it (allowed) was not taken for this join.
       expect((second.errors[0] as { code?: string }).code).toBe('forbidden')
