@@ -8,7 +8,6 @@
  * Its types are written here, so this file imports neither crossws nor `ws`.
  */
 import { CloseCode, PROTOCOL } from '../core/protocol'
-import { DEFAULTS } from './context'
 import { closeOnce, createProtocolCore } from './core'
 import type { Admission, UpgradeView } from './gate'
 import type { TransportPeer, TransportSocket } from './transport'
