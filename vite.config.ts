@@ -40,12 +40,14 @@ export default defineConfig({
         'nuxt/runtime/server/handler': src('nuxt/runtime/server/handler.ts'),
         'nuxt/runtime/server/plugin': src('nuxt/runtime/server/plugin.ts'),
         'nuxt/runtime/server/instance': src('nuxt/runtime/server/instance.ts'),
+        'nuxt/runtime/server/config': src('nuxt/runtime/server/config.ts'),
+        'nuxt/runtime/server/single': src('nuxt/runtime/server/single.ts'),
       },
       formats: ['es'],
     },
     rollupOptions: {
       // `vue-realtime` itself stays an import in the Nuxt runtime, so the app's copy is the one used.
-      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/, /^nuxt(\/|$)/, /^@nuxt\//, /^vue-realtime(\/|$)/, /^h3$/, /^nitropack(\/|$)/],
+      external: [/^vue$/, /^pinia$/, /^@vue\//, /^ws$/, /^redis$/, /^better-sqlite3$/, /^node:/, /^nuxt(\/|$)/, /^@nuxt\//, /^vue-realtime(\/|$)/, /^h3$/, /^nitropack(\/|$)/, /^#vue-realtime\//],
       output: {
         preserveModules: true,
         preserveModulesRoot: fileURLToPath(new URL('./src', import.meta.url)),

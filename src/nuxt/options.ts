@@ -38,13 +38,15 @@ export interface ModuleOptions {
   path?: string
   /**
    * Mount the vue-realtime protocol server on a Nitro route at `path` (under `app.baseURL`),
-   * through Nitro's crossws, with default options; `useRealtimeServer()` (auto-imported in
-   * server code) publishes from your API routes. Its history lives in the Nitro process's memory:
-   * one process, no workers, no clustering (see the SSR and Nuxt guide). For `authenticate` and
-   * the other hooks, write the route yourself with `createRealtimeHooks`.
+   * through Nitro's crossws; `useRealtimeServer()` (auto-imported in server code) publishes from
+   * your API routes. Its options (`authenticate`, `authorize`, `onRequest`, `origins`, limits, an
+   * engine) are the default export of `server/realtime.config.ts` when the app has that file
+   * (`export default defineRealtimeServerConfig({ ... })`, auto-imported there), or of the file
+   * `{ config }` names. With the default memory engine, history lives in the Nitro process's
+   * memory: one process, no workers, no clustering (see the SSR and Nuxt guide).
    * @default false
    */
-  server?: boolean
+  server?: boolean | RealtimeNuxtServer
   /**
    * Auto-import `useChannel`, `useRealtimeStore`, `useRealtimeUrl` and `useWebSocket` (as
    * `useRealtimeSocket`).
@@ -65,6 +67,18 @@ export interface ModuleOptions {
    * @default false
    */
   shareAcrossTabs?: boolean | RealtimeNuxtTabSharing
+}
+
+/** `realtime.server` as an object: the protocol server on the module's route, with its options in a file. */
+export interface RealtimeNuxtServer {
+  /**
+   * The file whose default export gives the server's options: a path relative to the app's root
+   * directory, or with a Nuxt alias (`~~/server/realtime.config`); the extension may be left
+   * out. Options are code (`authenticate` is a function), so they live in a file Nitro bundles,
+   * not in nuxt.config. A missing file fails the build.
+   * @default '~~/server/realtime.config' (in the server directory) when that file exists; default options without it
+   */
+  config?: string
 }
 
 /** `realtime.shareAcrossTabs` as an object: tab sharing with the options the module can carry to the browser. */

@@ -112,7 +112,7 @@ describe('the docs pages', () => {
     expect(byTarget('node')).toEqual(expect.arrayContaining(['server/top#1', 'server/sqlite#1', 'server/scaling-out#1', 'getting-started/node#1', 'channels/tokens#2', 'security/upgrades-that-never-finish#1']))
     expect(byTarget('ssr')).toEqual(['ssr-nuxt/server-rendering-with-vue#1'])
     expect(byTarget('nuxt')).toEqual(['ssr-nuxt/nuxt#1', 'ssr-nuxt/nuxt#2', 'ssr-nuxt/the-protocol-server-on-a-nitro-route#1', 'tabs/in-nuxt#1', 'tabs/in-nuxt#2'])
-    expect(byTarget('nitro')).toEqual(['ssr-nuxt/the-protocol-server-on-a-nitro-route#2', 'ssr-nuxt/the-protocol-server-on-a-nitro-route#3'])
+    expect(byTarget('nitro')).toEqual(['ssr-nuxt/the-protocol-server-on-a-nitro-route#2', 'ssr-nuxt/the-protocol-server-on-a-nitro-route#3', 'ssr-nuxt/the-protocol-server-on-a-nitro-route#4'])
     expect(byTarget('browser')).toEqual(expect.arrayContaining(['index/try-it-in-the-page#1', 'getting-started/a-first-connection#2', 'connection/reconnect#1', 'tabs/testing#1']))
     // Named files keep their names, so the page's main.ts imports its App.vue and Prices.vue.
     const start = compiled.filter((b) => b.page === 'guide/getting-started.md' && b.section === 'a-first-connection').map(blockPath)

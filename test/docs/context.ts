@@ -74,8 +74,9 @@ export const DOCS_CONTEXT: Record<string, DocsContext> = {
   },
 
   'ssr-nuxt/server-rendering-with-vue#1': { files: { 'App.vue': `<script setup lang="ts">\nimport { useWebSocket } from 'vue-realtime'\n\nconst { status } = useWebSocket('wss://example.com/ws')\n</script>\n\n<template><p>{{ status }}</p></template>\n` } },
-  // The app's own token check (Nitro route).
-  'ssr-nuxt/the-protocol-server-on-a-nitro-route#3': { prelude: 'declare function verifyToken(token: string): Promise<{ name: string } | null>\n' },
+  // The app's own token check: the module's server options file, and a route of its own.
+  'ssr-nuxt/the-protocol-server-on-a-nitro-route#3': { prelude: "declare function verifyToken(token: string): Promise<{ name: string; role: 'admin' | 'member' } | null>\n" },
+  'ssr-nuxt/the-protocol-server-on-a-nitro-route#4': { prelude: 'declare function verifyToken(token: string): Promise<{ name: string } | null>\n' },
 
   'tabs/top#1': { prelude: APP },
   // A Nuxt component: the module's auto-imports (useRealtimeSocket, useRealtimeUrl).

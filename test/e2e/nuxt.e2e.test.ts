@@ -1,12 +1,15 @@
 // The built Nuxt module on a fixture app (test/nuxt/fixture, `realtime: { server: true }`), built once
 // by @nuxt/test-utils and run as its production server, with Debian's Chromium: SSR shows
 // `idle` and opens no socket, the browser connects after hydration without a mismatch and a
-// publish is acked through the module's own route, `NUXT_PUBLIC_REALTIME_URL` and a non-root
-// `app.baseURL` apply at run time.
+// publish is acked through the module's own route, the route takes the options of the app's
+// server/realtime.config.ts, `NUXT_PUBLIC_REALTIME_URL` and a non-root `app.baseURL` apply at
+// run time.
 import { $fetch, createPage, startServer, url } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PROTOCOL } from '../../src/core/protocol'
 import { createRealtimeServer, type RealtimeServer } from '../../src/server'
+import { connect, open as openSocket } from '../server/helpers'
 import { UI_TIMEOUT } from './helpers'
 import { clientScripts, recordScripts, setupNuxtFixture, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
 
@@ -65,6 +68,23 @@ describe('vue-realtime/nuxt', () => {
     expect((await Promise.all(scripts)).join('\n')).not.toContain(TAB_SHARING_MARKER)
     expect(await $fetch<Seen>('/api/realtime')).toMatchObject({ clients: 2 })
     await page.close()
+  })
+
+  it("takes its options from the app's server/realtime.config.ts: authenticate, the origin check it brings, authorize, onRequest", async () => {
+    await startServer()
+    const route = url('/_realtime').replace(/^http/, 'ws')
+    const refused = await openSocket(route, [PROTOCOL, 'vue-realtime.token.refused'])
+    expect((await refused.closed).code).toBe(4401)
+    const elsewhere = await openSocket(route, [PROTOCOL], { origin: 'http://elsewhere.example' })
+    expect((await elsewhere.closed).code).toBe(4403)
+
+    const ada = await connect(route, [PROTOCOL, 'vue-realtime.token.ada'], { origin: new URL(url('/')).origin })
+    ada.send({ type: 'request', id: 1, method: 'whoami' })
+    expect(await ada.waitType('response', (frame) => frame.id === 1)).toMatchObject({ data: { name: 'ada' } })
+    ada.send({ type: 'subscribe', topic: 'private:ada' })
+    expect(await ada.waitType('error', (frame) => frame.topic === 'private:ada')).toMatchObject({ code: 'forbidden', frame: 'subscribe' })
+    await ada.subscribe('room:nuxt')
+    await ada.close()
   })
 
   it('works under a non-root app.baseURL (set at run time)', async () => {
