@@ -8,14 +8,12 @@ import { $fetch, getBrowser, startServer, url } from '@nuxt/test-utils/e2e'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { UI_TIMEOUT } from './helpers'
-import { clientScripts, recordScripts, setupNuxtFixture, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
+import { clientScripts, recordScripts, setupNuxtFixture, TAB_SHARING_MARKER, text, watchConsole } from './nuxt-helpers'
 
 /** `shareAcrossTabs.name` in the fixture's nuxt.config for this build. */
 const BUILD_NAME = 'fixture-build'
 
 await setupNuxtFixture({ tabs: BUILD_NAME })
-
-const text = (page: Page, id: string) => page.getByTestId(id).textContent()
 
 /** The names of the tab-sharing Web Locks of the page's origin, held or waited for (`navigator.locks.query()`). */
 async function tabLocks(page: Page): Promise<string[]> {

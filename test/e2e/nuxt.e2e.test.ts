@@ -4,46 +4,12 @@
 // publish is acked through the module's own route, the route takes the options of the app's
 // server/realtime.config.ts, `NUXT_PUBLIC_REALTIME_URL` and a non-root `app.baseURL` apply at
 // run time.
-import { $fetch, createPage, startServer, url } from '@nuxt/test-utils/e2e'
-import type { Page } from 'playwright-core'
+import { $fetch, startServer, url } from '@nuxt/test-utils/e2e'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PROTOCOL } from '../../src/core/protocol'
 import { createRealtimeServer, type RealtimeServer } from '../../src/server'
-import { connect, open as openSocket } from '../server/helpers'
-import { UI_TIMEOUT } from './helpers'
-import { clientScripts, recordScripts, setupNuxtFixture, TAB_SHARING_MARKER, watchConsole } from './nuxt-helpers'
+import { checkServerConfig, clientScripts, openPage as open, publishThrough, setupNuxtFixture, TAB_SHARING_MARKER, type Seen } from './nuxt-helpers'
 
 await setupNuxtFixture()
-
-/** What the module's protocol server saw (the fixture's /api/realtime). */
-interface Seen {
-  accepted: number
-  clients: number
-}
-
-/** Opens `path` after hydration, recording console problems and the scripts the page downloads. */
-async function open(path: string): Promise<{ page: Page; problems: string[]; scripts: Array<Promise<string>> }> {
-  const problems: string[] = []
-  const scripts: Array<Promise<string>> = []
-  const page = await createPage()
-  page.setDefaultTimeout(UI_TIMEOUT)
-  watchConsole(page, problems)
-  recordScripts(page, scripts)
-  await page.goto(url(path), { waitUntil: 'hydration' })
-  return { page, problems, scripts }
-}
-
-const text = (page: Page, id: string) => page.getByTestId(id).textContent()
-
-/** Waits until the page is connected, publishes, and waits for the ack and the message. */
-async function publishThrough(page: Page): Promise<void> {
-  await expect.poll(() => text(page, 'channel-status'), { timeout: UI_TIMEOUT }).toBe('open')
-  await expect.poll(() => text(page, 'socket-status'), { timeout: UI_TIMEOUT }).toBe('open')
-  await expect.poll(() => text(page, 'store-open'), { timeout: UI_TIMEOUT }).toBe('2')
-  await page.getByTestId('publish').click()
-  await expect.poll(() => text(page, 'acked'), { timeout: UI_TIMEOUT }).toMatch(/^seq \d+$/)
-  await expect.poll(() => page.getByTestId('messages').locator('li').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0)
-}
 
 describe('vue-realtime/nuxt', () => {
   it('server-renders idle everywhere, and its protocol server sees no socket during SSR', async () => {
@@ -72,19 +38,7 @@ describe('vue-realtime/nuxt', () => {
 
   it("takes its options from the app's server/realtime.config.ts: authenticate, the origin check it brings, authorize, onRequest", async () => {
     await startServer()
-    const route = url('/_realtime').replace(/^http/, 'ws')
-    const refused = await openSocket(route, [PROTOCOL, 'vue-realtime.token.refused'])
-    expect((await refused.closed).code).toBe(4401)
-    const elsewhere = await openSocket(route, [PROTOCOL], { origin: 'http://elsewhere.example' })
-    expect((await elsewhere.closed).code).toBe(4403)
-
-    const ada = await connect(route, [PROTOCOL, 'vue-realtime.token.ada'], { origin: new URL(url('/')).origin })
-    ada.send({ type: 'request', id: 1, method: 'whoami' })
-    expect(await ada.waitType('response', (frame) => frame.id === 1)).toMatchObject({ data: { name: 'ada' } })
-    ada.send({ type: 'subscribe', topic: 'private:ada' })
-    expect(await ada.waitType('error', (frame) => frame.topic === 'private:ada')).toMatchObject({ code: 'forbidden', frame: 'subscribe' })
-    await ada.subscribe('room:nuxt')
-    await ada.close()
+    await checkServerConfig()
   })
 
   it('works under a non-root app.baseURL (set at run time)', async () => {
