@@ -66,11 +66,14 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
     timer = frame = undefined
   }
 
+  /** The newest message of the pending batch. */
+  const newestPending = (): T => (max > 0 ? pending[slot === 0 ? max - 1 : slot - 1] : newest) as T
+
   const flush = (): void => {
     cancel()
     scheduled = false
     const keep = Math.min(max, count)
-    const last = max > 0 ? pending[slot === 0 ? max - 1 : slot - 1] : newest
+    const last = newestPending()
     // In place, with plain loops: the oldest `drop` leave from the front, the batch is written
     // after the rest. The length only grows (to `max`), so the array keeps its backing store;
     // `splice` built an array of what it removed per batch, `copyWithin` and a shorter `length`
@@ -85,7 +88,7 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
     }
     count = slot = 0
     triggerRef(messages)
-    onFlush?.(last as T)
+    onFlush?.(last)
   }
 
   // The pending frame or timer belongs to the scope that made the buffer.
@@ -111,8 +114,15 @@ export function createMessageBuffer<T>(max: number, { flush: mode = 'frame', onF
       }
     },
     clear() {
+      // The pending batch is dropped with the rest, but its newest message was received: report
+      // it now (`data` stays the newest message), since the flush that would have is cancelled.
+      const had = scheduled
+      const last = had ? newestPending() : undefined
+      cancel()
+      scheduled = false
       list.length = pending.length = count = slot = 0
       triggerRef(messages)
+      if (had) onFlush?.(last as T)
     },
   }
 }

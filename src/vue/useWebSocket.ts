@@ -121,7 +121,7 @@ export interface UseWebSocketReturn<In = unknown, Out = unknown> {
   close: (code?: number, reason?: string) => void
   /** Retry now (cancels a scheduled retry; also from `failed` or `closed`). */
   reconnect: () => void
-  /** Empty `messages`. */
+  /** Empty `messages`, with the messages waiting for the next flush; `data` stays the newest message received. */
   clear: () => void
 }
 

@@ -159,6 +159,35 @@ describe('clear and bounds', () => {
     expect(b.messages.value).toEqual([])
   })
 
+  // `data` of useWebSocket is the newest message received: clear() empties `messages`, not that.
+  // A flush was still pending at the clear, and ran on the emptied ring: it reported undefined.
+  it.each([
+    ['frame', 100],
+    ['microtask', 100],
+    ['microtask', 0],
+  ] as const)("clear() with a flush pending (%s, max %i) reports the newest message at once, and no flush follows", (mode, max) => {
+    const b = buffer(max, mode)
+    b.push(1)
+    vi.advanceTimersToNextFrame()
+    vi.runAllTicks()
+    expect(b.flushes()).toBe(1)
+    b.push(2)
+    b.push(3)
+    b.clear()
+    expect(b.messages.value).toEqual([])
+    expect(b.flushes()).toBe(2)
+    expect(b.newest()).toBe(3)
+    vi.advanceTimersToNextFrame()
+    vi.advanceTimersByTime(FRAME_FALLBACK_MS)
+    vi.runAllTicks()
+    expect(b.flushes()).toBe(2)
+    expect(b.newest()).toBe(3)
+    expect(b.messages.value).toEqual([])
+    // Nothing pending: clear() leaves the newest as it is.
+    b.clear()
+    expect(b.flushes()).toBe(2)
+  })
+
   it('holds at most max between flushes, however large the burst', () => {
     const b = buffer(10)
     for (let i = 0; i < 100_000; i++) b.push(i)
