@@ -95,7 +95,28 @@ export function checkInvariants(world: World<TrackedSocket>, timerCount: () => n
   const total = timerCount()
   if (!real && total !== siteTimers + world.managerEnv.timers) fail(`${total} timers exist, ${siteTimers + world.managerEnv.timers} through the environments`)
 
-  // Every message: 'sent' written once, 'queued' written at most once or counted as dropped.
+  checkSends(world)
+  for (const [connection, record] of world.records) {
+    const { state } = connection
+    // A user close sticks: no socket is created afterwards until the user opens again.
+    if (record.userClosed) {
+      if (state.status !== 'closed' && state.status !== 'closing') fail(`user-closed connection is ${state.status}: ${describe(connection)}`)
+      const sockets = world.sites[record.site].sockets.length
+      if (current.get(connection.key) === connection && sockets !== record.socketsAtClose) {
+        fail(`${sockets - record.socketsAtClose} socket(s) created after a user close: ${describe(connection)}`)
+      }
+    }
+    // A connection the manager forgot is disposed: closed for good.
+    if (current.get(connection.key) !== connection && state.status !== 'closed') fail(`forgotten connection is ${state.status}: ${describe(connection)}`)
+  }
+}
+
+/**
+ * Every message of `send` and `sendFrame` in `world.records`: 'sent' written once, 'dropped'
+ * never, 'queued' written at most once or counted as dropped; every frame settled at most once,
+ * and as it went.
+ */
+export function checkSends(world: Pick<World<TrackedSocket>, 'sites' | 'records'>): void {
   const writes = new Map<string, number>()
   for (const site of world.sites) {
     for (const socket of site.sockets) {
@@ -136,15 +157,5 @@ export function checkInvariants(world: World<TrackedSocket>, timerCount: () => n
         `message accounting: ${queued} queued + ${dropped} dropped results ≠ ${writtenQueued} written + ${state.queued} in the queue + ${state.dropped} counted dropped: ${describe(connection)}`,
       )
     }
-    // A user close sticks: no socket is created afterwards until the user opens again.
-    if (record.userClosed) {
-      if (state.status !== 'closed' && state.status !== 'closing') fail(`user-closed connection is ${state.status}: ${describe(connection)}`)
-      const sockets = world.sites[record.site].sockets.length
-      if (current.get(connection.key) === connection && sockets !== record.socketsAtClose) {
-        fail(`${sockets - record.socketsAtClose} socket(s) created after a user close: ${describe(connection)}`)
-      }
-    }
-    // A connection the manager forgot is disposed: closed for good.
-    if (current.get(connection.key) !== connection && state.status !== 'closed') fail(`forgotten connection is ${state.status}: ${describe(connection)}`)
   }
 }
