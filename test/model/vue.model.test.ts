@@ -5,11 +5,13 @@
  * the server (played through `ModelSocket`s) and the clock do what test/model/commands.ts does.
  * After every step, once Vue's watchers and the message flushes have run:
  *
- * - each component holds the connection it should (its URL's, or none when its URL is undefined
- *   or invalid, it closed it, or it waits for `open()`), and every ref mirrors that connection's
- *   state (or the idle state), `retryIn` the countdown to its retry;
- * - `messages` is the newest `maxMessages` of what reached the component through its filter
- *   since its last `clear()`, each message once and in order, and `data` the newest of them all;
+ * - each component holds the connection it should (its URL's once it asked for one, with
+ *   `immediate` or `open()`, until its URL changes; none for an undefined or invalid URL), and
+ *   every ref mirrors that connection's state (or the idle state), `retryIn` the countdown to
+ *   its retry;
+ * - `onMessage` got every message that reached the component through its filter, once and in
+ *   order; `messages` is the newest `maxMessages` of them since its last `clear()`, and `data`
+ *   the newest of them all;
  * - the store shows exactly the manager's connections with their state, `openCount` and
  *   `anyReconnecting` agree, and one socket at most is live per URL;
  * - every message sent through a component or the store is written once or counted as dropped
@@ -69,6 +71,8 @@ interface Component {
   /** Every message that reached it through its filter, and where its last `clear()` cut. */
   received: Message[]
   clearedAt: number
+  /** What its `onMessage` got. */
+  heard: Message[]
 }
 
 /** The app, its store and its components, on a `World` whose sockets are routed by URL. */
@@ -103,17 +107,19 @@ class VueWorld {
   mount(target: Target, options: { maxMessages: number; flush: FlushMode; filter: boolean; immediate: boolean }): void {
     const scope = effectScope(true)
     const ref = shallowRef<Target>(target)
+    const heard: Message[] = []
     const ws = this.app.runWithContext(() =>
       scope.run(() =>
         useWebSocket<Message, string>(() => urlOf(ref.value), {
           maxMessages: options.maxMessages,
           flush: options.flush,
           immediate: options.immediate,
+          onMessage: (message) => void heard.push(message),
           ...(options.filter ? { filter: evenOnly } : {}),
         }),
       ),
     )!
-    const c: Component = { scope, ref, target, ws, maxMessages: options.maxMessages, filter: options.filter, active: options.immediate, attached: false, failed: false, received: [], clearedAt: 0 }
+    const c: Component = { scope, ref, target, ws, maxMessages: options.maxMessages, filter: options.filter, active: options.immediate, attached: false, failed: false, received: [], clearedAt: 0, heard }
     if (c.active) this.attach(c)
     this.components.push(c)
   }
@@ -289,6 +295,8 @@ const vueCommands: fc.Arbitrary<Command>[] = [
       true,
     ),
   ),
+  // What app.unmount() does: held connections stay known, closed, until reopened or released.
+  fc.constant(command('manager.closeAll()', (vue) => vue.world.manager.closeAll())),
   site.map((s) => command(`store.connect(${s})`, (vue) => void vue.store.connect(URLS[s]))),
   site.map((s) => command(`store.disconnect(${s})`, (vue) => vue.store.disconnect(URLS[s]))),
   site.map((s) => command(`store.send(${s})`, (vue) => sendThrough(vue, vue.world.manager.get(URLS[s]), s, (text) => vue.store.send(URLS[s], text)))),
@@ -358,6 +366,8 @@ function checkVueInvariants(vue: VueWorld, { settled = false } = {}): void {
     if ((c.ws.retryIn.value === null) !== (retry === null)) fail(`${where}: retryIn ${c.ws.retryIn.value}, expected ${retry}`)
     const shown = c.maxMessages === 0 ? [] : c.received.slice(Math.max(c.clearedAt, c.received.length - c.maxMessages))
     if (JSON.stringify(c.ws.messages.value) !== JSON.stringify(shown)) fail(`${where}: messages ${JSON.stringify(c.ws.messages.value)}, expected ${JSON.stringify(shown)}`)
+    // onMessage: every message that passed the filter, once, in order, whatever the flush mode.
+    if (JSON.stringify(c.heard) !== JSON.stringify(c.received)) fail(`${where}: onMessage got ${JSON.stringify(c.heard)}, expected ${JSON.stringify(c.received)}`)
     const newest = c.received.at(-1)
     if (c.ws.data.value !== newest && JSON.stringify(c.ws.data.value) !== JSON.stringify(newest)) fail(`${where}: data ${JSON.stringify(c.ws.data.value)}, expected ${JSON.stringify(newest)}`)
   })
