@@ -17,7 +17,7 @@ import { addImports, addPlugin, addServerHandler, addServerImports, addServerPlu
 import { autoImportsFor } from './imports'
 import { nitroCrosswsVersion, needsProtocolHeader } from './nitro'
 import { MODULE_DEFAULTS, type ModuleOptions, type RealtimePublicConfig } from './options'
-import { DEFAULT_SERVER_CONFIG, missingServerConfig, moduleServer, SERVER_CONFIG_MODULE, serverConfigSource } from './server'
+import { DEFAULT_SERVER_CONFIG, missingServerConfig, moduleServer, SERVER_CONFIG_MODULE, serverConfigSource, unusedServerConfig } from './server'
 import { moduleTabSharing } from './tabs'
 
 export type { ModuleOptions, RealtimeAutoImports, RealtimeNuxtServer, RealtimeNuxtTabSharing, RealtimePublicConfig } from './options'
@@ -96,6 +96,9 @@ export default defineNuxtModule<ModuleOptions>({
         // Both: the app's own typecheck also reaches the runtime through Nitro's auto-import types.
         { nitro: true, nuxt: true },
       )
+    } else {
+      const unused = await findPath(join(nuxt.options.serverDir, DEFAULT_SERVER_CONFIG))
+      if (unused) logger.warn(unusedServerConfig(unused))
     }
   },
 })

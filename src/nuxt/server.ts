@@ -49,6 +49,11 @@ export function missingServerConfig(config: string, resolved: string): Error {
   return new Error(`${PREFIX}.config names "${config}", but there is no such file (looked for ${resolved} with .ts, .mjs, .js and the other extensions Nuxt resolves). Create it, or fix the path; paths are relative to the app's root directory.`)
 }
 
+/** The warning for an options file that nothing reads: `realtime.server` is off. */
+export function unusedServerConfig(file: string): string {
+  return `[vue-realtime/nuxt] ${file} is not used: realtime.server is off, so no protocol server runs on a Nitro route. Set \`realtime: { server: true }\` in nuxt.config to mount it with these options, or remove the file.`
+}
+
 /**
  * The source of `#vue-realtime/server-config`: the options file's default export, or no options.
  * `file` is an absolute path.

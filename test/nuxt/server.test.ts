@@ -3,10 +3,10 @@
 // fixture app with Nuxt (no build). The route taking those options is proven in Chromium by
 // test/e2e/nuxt.e2e.test.ts.
 import { fileURLToPath } from 'node:url'
-import { loadNuxt } from '@nuxt/kit'
+import { loadNuxt, logger } from '@nuxt/kit'
 import type { NuxtConfig } from '@nuxt/schema'
 import { describe, expect, it } from 'vitest'
-import { moduleServer, SERVER_CONFIG_MODULE, serverConfigSource } from '../../src/nuxt/server'
+import { moduleServer, SERVER_CONFIG_MODULE, serverConfigSource, unusedServerConfig } from '../../src/nuxt/server'
 import type { ModuleOptions } from '../../src/nuxt/options'
 import { singleServer } from '../../src/nuxt/runtime/server/single'
 import { memoryEngine, type RealtimeEngine } from '../../src/server'
@@ -55,6 +55,19 @@ describe('the options file, as the module finds it in an app', () => {
     expect(await configModule(true)).toBe(serverConfigSource(`${FIXTURE}server/realtime.config.ts`))
     expect(await configModule({ config: '~~/server/plugins/connections' })).toBe(serverConfigSource(`${FIXTURE}server/plugins/connections.ts`))
     expect(await configModule({ config: 'server/plugins/connections.ts' })).toBe(serverConfigSource(`${FIXTURE}server/plugins/connections.ts`))
+  }, 60_000)
+
+  it("warns when the app has server/realtime.config.ts but realtime.server is off (nothing reads it)", async () => {
+    const warnings: string[] = []
+    const reporter = { log: (entry: { type: string; args: unknown[] }) => void (entry.type === 'warn' && warnings.push(entry.args.map(String).join(' '))) }
+    logger.addReporter(reporter)
+    try {
+      const nuxt = await loadNuxt({ cwd: FIXTURE, ready: true, overrides: { realtime: { server: false }, telemetry: false } as NuxtConfig })
+      await nuxt.close()
+    } finally {
+      logger.removeReporter(reporter)
+    }
+    expect(warnings.filter((w) => w.includes('vue-realtime'))).toEqual([unusedServerConfig(`${FIXTURE}server/realtime.config.ts`)])
   }, 60_000)
 
   it('fails the build when the file realtime.server.config names does not exist', async () => {
