@@ -59,7 +59,7 @@ export default defineNuxtModule<ModuleOptions>({
     addPlugin(resolver.resolve(tabs.enabled ? './runtime/plugin-tabs' : './runtime/plugin'))
 
     const hasPinia = !!(await tryResolveModule('pinia', nuxt.options.modulesDir))
-    addImports(autoImportsFor(options.autoImports ?? true, hasPinia))
+    addImports(autoImportsFor(options.autoImports ?? true, hasPinia, resolver.resolve('../pinia/index')))
 
     if (server.enabled) {
       // Mounted through Nitro's crossws: nothing listens here, at build or dev time.

@@ -50,6 +50,15 @@ describe('auto-imports', () => {
     expect(names(autoImportsFor(true, true))).not.toContain('useWebSocket')
   })
 
+  it("reads the store's type from the entry's file when given one (Nuxt resolves no exports subpath of a package the app does not list)", () => {
+    expect(autoImportsFor(true, true, '/app/node_modules/vue-realtime/dist/pinia/index').find((i) => i.as === 'useRealtimeStore')).toEqual({
+      name: 'useRealtimeStore',
+      as: 'useRealtimeStore',
+      from: 'vue-realtime/pinia',
+      typeFrom: '/app/node_modules/vue-realtime/dist/pinia/index',
+    })
+  })
+
   it('leaves the store out without pinia, and every import can be opted out or renamed', () => {
     expect(names(autoImportsFor(true, false))).toEqual(['useChannel', 'useRealtimeUrl', 'useRealtimeSocket'])
     expect(autoImportsFor(false, true)).toEqual([])
