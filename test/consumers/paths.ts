@@ -13,3 +13,7 @@ const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'u
 export const TARBALL = join(TMP, `${name}-${version}.tgz`)
 /** The package as installed in the consumer app. */
 export const INSTALLED = join(APP, 'node_modules', name)
+/** The Nuxt 4 consumer app; nuxt, vue and pinia resolve from the root's node_modules. */
+export const NUXT_APP = join(ROOT, 'test/consumers/nuxt')
+/** The package as installed in the Nuxt app. */
+export const NUXT_INSTALLED = join(NUXT_APP, 'node_modules', name)

@@ -1,6 +1,6 @@
 /**
  * Global setup of the consumer tier: build the library, `npm pack` it, install the tarball into
- * the consumer app, and write the code blocks of the README and of the docs site (test/docs/blocks.ts)
+ * the consumer apps (create-vite's and Nuxt's), and write the code blocks of the README and of the docs site (test/docs/blocks.ts)
  * into the app. Offline: the app's own
  * dependencies were installed by the root's `npm ci` (it is a workspace), and the tarball has no
  * dependencies, so installing it is unpacking it where npm would (the tier checks both).
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { writeDocsFiles } from '../docs/blocks'
 import { readmeFiles } from '../readme/blocks'
 import { run } from './exec'
-import { APP, INSTALLED, ROOT, TARBALL, TMP } from './paths'
+import { APP, INSTALLED, NUXT_APP, NUXT_INSTALLED, ROOT, TARBALL, TMP } from './paths'
 
 export default async function setup(): Promise<void> {
   await run('npm', ['run', 'build'], { cwd: ROOT })
@@ -18,9 +18,14 @@ export default async function setup(): Promise<void> {
   await mkdir(TMP, { recursive: true })
   await run('npm', ['pack', '--pack-destination', TMP], { cwd: ROOT })
 
-  await rm(INSTALLED, { recursive: true, force: true })
-  await mkdir(INSTALLED, { recursive: true })
-  await run('tar', ['-xzf', TARBALL, '-C', INSTALLED, '--strip-components=1'], { cwd: ROOT })
+  for (const installed of [INSTALLED, NUXT_INSTALLED]) {
+    await rm(installed, { recursive: true, force: true })
+    await mkdir(installed, { recursive: true })
+    await run('tar', ['-xzf', TARBALL, '-C', installed, '--strip-components=1'], { cwd: ROOT })
+  }
+  for (const dir of ['.nuxt', '.output']) await rm(join(NUXT_APP, dir), { recursive: true, force: true })
+  // What create-nuxt's postinstall does after `npm install`: the types and tsconfigs in .nuxt/.
+  await run('npx', ['nuxi', 'prepare'], { cwd: NUXT_APP, env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1' } })
 
   for (const dir of ['src/readme', 'server/readme', 'dist', 'node_modules/.vite', 'node_modules/.tmp']) {
     await rm(join(APP, dir), { recursive: true, force: true })
