@@ -238,14 +238,14 @@ const vueCommands: fc.Arbitrary<Command>[] = [
     ),
   ),
   fc.tuple(component, target).map(([i, t]) => command(`setUrl(${i}, ${t})`, (vue) => void (pick(vue, i).ref.value = t), true)),
-  component.map((i) =>
+  fc.tuple(component, fc.constantFrom('open', 'reconnect')).map(([i, action]) =>
     command(
-      `open(${i})`,
+      `${action}(${i})`,
       (vue) => {
         const c = pick(vue, i)
         c.active = true
         vue.attach(c)
-        c.ws.open()
+        c.ws[action]()
       },
       true,
     ),
@@ -257,18 +257,6 @@ const vueCommands: fc.Arbitrary<Command>[] = [
         const c = pick(vue, i)
         c.active = false
         c.ws.close(code)
-      },
-      true,
-    ),
-  ),
-  component.map((i) =>
-    command(
-      `reconnect(${i})`,
-      (vue) => {
-        const c = pick(vue, i)
-        c.active = true
-        vue.attach(c)
-        c.ws.reconnect()
       },
       true,
     ),

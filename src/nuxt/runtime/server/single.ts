@@ -43,8 +43,7 @@ export function singleServer(config: unknown, protocolHeader: () => boolean): Si
       try {
         await current?.close()
       } finally {
-        const engine = typeof config === 'object' && config !== null ? (config as RealtimeNuxtServerConfig).engine : undefined
-        await engine?.close()
+        await (config as RealtimeNuxtServerConfig | null | undefined)?.engine?.close()
       }
     },
   }
